@@ -1,0 +1,36 @@
+# Set-up on a fresh machine: each target creates .venv if missing, installs torch first
+# (a CPU build by default; override e.g. `make test TORCH="torch==2.13.0 --index-url ..."`),
+# then the package with its extras.
+TORCH ?= torch==2.13.0
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.synthhuman-installed
+
+.PHONY: demo test bench lint install clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(TORCH)
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/synthhuman render-test --out docs/preview.png
+
+test: $(STAMP)
+	$(PY) -m pytest -q tests
+
+bench: $(STAMP)
+	$(VENV)/bin/synthhuman bench --device cpu --batch 32 --height 240 --width 320
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check synthhuman tests benchmarks
+	$(VENV)/bin/ruff format --check synthhuman tests benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info

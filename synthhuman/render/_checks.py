@@ -1,0 +1,66 @@
+"""Input validation for public entry points: every error names the argument and quotes what was seen."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def shape_str(t: Tensor) -> str:
+    return f"shape {tuple(t.shape)}, dtype {t.dtype}, device {t.device}"
+
+
+def check_tensor(name: str, t: object, ndim: int | None = None, last: tuple[int, ...] = ()) -> Tensor:
+    """Check ``t`` is a tensor with ``ndim`` dims whose trailing sizes equal ``last``."""
+    if not isinstance(t, Tensor):
+        raise ValueError(f"{name}: expected a torch.Tensor, got {type(t).__name__}")
+    if ndim is not None and t.ndim != ndim:
+        raise ValueError(f"{name}: expected {ndim} dimensions, got {shape_str(t)}")
+    if last and tuple(t.shape[t.ndim - len(last) :]) != last:
+        raise ValueError(f"{name}: expected trailing dimensions {last}, got {shape_str(t)}")
+    return t
+
+
+def check_float(name: str, t: Tensor) -> None:
+    if not t.is_floating_point():
+        raise ValueError(f"{name}: expected a floating-point tensor, got {shape_str(t)}")
+
+
+def check_finite(name: str, t: Tensor) -> None:
+    if t.numel() and not bool(torch.isfinite(t).all()):
+        bad = int((~torch.isfinite(t)).sum())
+        raise ValueError(f"{name}: {bad} non-finite (NaN or inf) values in tensor of {shape_str(t)}")
+
+
+def check_same_device(**tensors: Tensor) -> None:
+    devices = {name: t.device for name, t in tensors.items()}
+    if len(set(devices.values())) > 1:
+        raise ValueError(f"tensors on different devices: {devices}")
+
+
+def check_image_size(image_size: object) -> tuple[int, int]:
+    try:
+        h, w = (int(s) for s in image_size)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise ValueError(f"image_size: expected (H, W), got {image_size!r}") from None
+    if h <= 0 or w <= 0:
+        raise ValueError(f"image_size: expected positive (H, W), got {(h, w)}")
+    return h, w
+
+
+def check_batch(name: str, t: Tensor, batch: int) -> None:
+    if t.shape[0] != batch:
+        raise ValueError(f"{name}: expected batch size {batch} (from verts), got {shape_str(t)}")
+
+
+def check_faces(faces: object, num_verts: int, name: str = "faces") -> Tensor:
+    """(F, 3) int64 indices in [0, num_verts); F >= 1."""
+    f = check_tensor(name, faces, 2, (3,))
+    if f.dtype != torch.int64:
+        raise ValueError(f"{name}: expected dtype torch.int64, got {shape_str(f)}")
+    if f.shape[0] == 0:
+        raise ValueError(f"{name}: empty mesh (0 faces)")
+    lo, hi = int(f.min()), int(f.max())
+    if lo < 0 or hi >= num_verts:
+        raise ValueError(f"{name}: indices must lie in [0, {num_verts}), got range [{lo}, {hi}]")
+    return f

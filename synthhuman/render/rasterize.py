@@ -1,0 +1,278 @@
+"""Batched triangle rasterization in plain PyTorch (DESIGN.md sections 3 and 6).
+
+Design: every face enumerates the pixel centres of its screen bounding box, with faces bucketed by box
+size (powers of two in x and y) so work stays proportional to the covered area; a z-buffer keeps, per
+pixel, the minimum of an int64 key packing ``float32 depth bits << 32 | face id`` (positive floats order
+like their bit patterns), so ties break towards the lower face id, deterministically. Only then are
+perspective-correct barycentrics and depth recomputed, differentiably, for the winning face of each
+covered pixel.
+
+Coverage uses a consistent fill rule: each edge function is evaluated with the edge's endpoints in a
+canonical (lexicographic) order, so two faces sharing an edge see bit-identical values, and a pixel
+centre exactly on a shared edge belongs to the face lying on the edge's positive side. A mesh that tiles
+the screen covers every pixel exactly once.
+
+Near plane: faces with any vertex at ``z <= znear`` are culled (not clipped); a mesh wholly behind the
+camera renders empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from synthhuman.conventions import DEFAULT_ZNEAR
+from synthhuman.render._checks import (
+    check_batch,
+    check_faces,
+    check_finite,
+    check_float,
+    check_image_size,
+    check_same_device,
+    check_tensor,
+)
+
+_EMPTY_KEY = torch.iinfo(torch.int64).max
+_FACE_MASK = 0xFFFFFFFF
+_MAX_CANDIDATES = 1 << 22  # candidate pixels processed per chunk; bounds peak memory
+
+
+@dataclass(frozen=True)
+class Fragments:
+    """What the rasterizer saw at each pixel.
+
+    Dense layers (the contract in DESIGN.md section 3):
+      pix_to_face: (B, H, W) int64, index into ``faces`` of the visible face, -1 where empty.
+      bary: (B, H, W, 3) perspective-correct barycentrics of the visible face, 0 where empty.
+      depth: (B, H, W) camera-space z of the visible surface, 0 where empty.
+    The same data for covered pixels only (what shading and ground truth use):
+      pixel_index: (N,) int64 flat index into B*H*W, ascending.
+      face: (N,) int64. bary_fg: (N, 3). depth_fg: (N,).
+    """
+
+    pix_to_face: Tensor
+    bary: Tensor
+    depth: Tensor
+    pixel_index: Tensor
+    face: Tensor
+    bary_fg: Tensor
+    depth_fg: Tensor
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        return (self.pix_to_face.shape[1], self.pix_to_face.shape[2])
+
+    @property
+    def batch_size(self) -> int:
+        return self.pix_to_face.shape[0]
+
+    @property
+    def batch_index(self) -> Tensor:
+        """(N,) batch element of each covered pixel."""
+        h, w = self.image_size
+        return torch.div(self.pixel_index, h * w, rounding_mode="floor")
+
+    def pixel_xy(self) -> Tensor:
+        """(N, 2) pixel coordinates (u=col, v=row) of covered pixels, in the depth's dtype."""
+        h, w = self.image_size
+        p = self.pixel_index % (h * w)
+        return torch.stack([p % w, torch.div(p, w, rounding_mode="floor")], -1).to(self.depth_fg.dtype)
+
+    def to_dense(self, values: Tensor, fill: float = 0.0) -> Tensor:
+        """(N, ...) values at covered pixels -> (B, H, W, ...) image with ``fill`` elsewhere."""
+        b, (h, w) = self.batch_size, self.image_size
+        out = values.new_full((b * h * w, *values.shape[1:]), fill)
+        return out.index_put((self.pixel_index,), values).view(b, h, w, *values.shape[1:])
+
+
+def rasterize(
+    verts: Tensor,
+    faces: Tensor,
+    K: Tensor,
+    image_size: tuple[int, int],
+    *,
+    cull_backfaces: bool = False,
+    znear: float = DEFAULT_ZNEAR,
+) -> Fragments:
+    """Rasterize B meshes sharing one topology.
+
+    Args:
+      verts: (B, V, 3) float, camera space (OpenCV axes). Several meshes per image are joined into one
+        (see :func:`synthhuman.render.mesh.join_meshes`).
+      faces: (F, 3) int64 vertex indices.
+      K: (B, 3, 3) intrinsics, same dtype and device as ``verts``.
+      image_size: (H, W).
+      cull_backfaces: drop faces whose front side (counter-clockwise as seen from outside, i.e. the
+        right-hand normal) points away from the camera.
+      znear: faces with any vertex at z <= znear are culled.
+
+    Returns:
+      :class:`Fragments`. Gradients flow from ``bary``/``depth`` to ``verts`` and ``K``.
+    """
+    h, w = check_image_size(image_size)
+    check_tensor("verts", verts, 3, (3,))
+    check_float("verts", verts)
+    check_finite("verts", verts)
+    if verts.shape[1] == 0:
+        raise ValueError(f"verts: empty mesh (0 vertices), got shape {tuple(verts.shape)}")
+    faces = check_faces(faces, verts.shape[1])
+    check_tensor("K", K, 3, (3, 3))
+    check_batch("K", K, verts.shape[0])
+    if K.dtype != verts.dtype:
+        raise ValueError(f"K: expected dtype {verts.dtype} (as verts), got {K.dtype}")
+    check_finite("K", K)
+    check_same_device(verts=verts, faces=faces, K=K)
+
+    with torch.no_grad():
+        key = _zbuffer(verts.detach(), faces, K.detach(), h, w, cull_backfaces, znear)
+    covered = key != _EMPTY_KEY
+    pixel_index = covered.nonzero().squeeze(1)
+    face = key[pixel_index] & _FACE_MASK
+    bary_fg, depth_fg = barycentrics(verts, faces, K, pixel_index, face, (h, w))
+
+    b = verts.shape[0]
+    pix_to_face = torch.full((b * h * w,), -1, dtype=torch.int64, device=verts.device)
+    pix_to_face[pixel_index] = face
+    frags = Fragments(
+        pix_to_face=pix_to_face.view(b, h, w),
+        bary=verts.new_zeros(()),
+        depth=verts.new_zeros(()),
+        pixel_index=pixel_index,
+        face=face,
+        bary_fg=bary_fg,
+        depth_fg=depth_fg,
+    )
+    object.__setattr__(frags, "bary", frags.to_dense(bary_fg))
+    object.__setattr__(frags, "depth", frags.to_dense(depth_fg))
+    return frags
+
+
+def barycentrics(
+    verts: Tensor, faces: Tensor, K: Tensor, pixel_index: Tensor, face: Tensor, image_size: tuple[int, int]
+) -> tuple[Tensor, Tensor]:
+    """Differentiable perspective-correct barycentrics and depth of ``face`` at pixel centres.
+
+    verts (B, V, 3), faces (F, 3), K (B, 3, 3); pixel_index (N,) flat into B*H*W; face (N,).
+    Returns bary (N, 3) and planar depth (N,).
+    """
+    h, w = image_size
+    b = torch.div(pixel_index, h * w, rounding_mode="floor")
+    p = pixel_index % (h * w)
+    px = (p % w).to(verts.dtype)
+    py = torch.div(p, w, rounding_mode="floor").to(verts.dtype)
+    tri = verts[b[:, None], faces[face]]  # (N, 3, 3)
+    Kb = K[b]
+    z = tri[..., 2]
+    x = Kb[:, None, 0, 0] * tri[..., 0] / z + Kb[:, None, 0, 1] * tri[..., 1] / z + Kb[:, None, 0, 2]
+    y = Kb[:, None, 1, 1] * tri[..., 1] / z + Kb[:, None, 1, 2]
+    # e_k: twice the signed area of (v_{k+1}, v_{k+2}, p); sums to twice the triangle's signed area.
+    x1, y1 = x.roll(-1, 1), y.roll(-1, 1)
+    x2, y2 = x.roll(-2, 1), y.roll(-2, 1)
+    e = (x2 - x1) * (py[:, None] - y1) - (y2 - y1) * (px[:, None] - x1)
+    wz = e / z
+    inv_depth = wz.sum(1)
+    return wz / inv_depth[:, None], e.sum(1) / inv_depth
+
+
+def _zbuffer(
+    verts: Tensor, faces: Tensor, K: Tensor, h: int, w: int, cull_backfaces: bool, znear: float
+) -> Tensor:
+    """(B*H*W,) int64 keys ``depth_bits << 32 | face`` of the nearest covering face, _EMPTY_KEY if none."""
+    b, f = verts.shape[0], faces.shape[0]
+    tri = verts[:, faces]  # (B, F, 3, 3)
+    z = tri[..., 2]
+    valid = (z > znear).all(-1)
+    zs = torch.where(valid[..., None], z, torch.ones_like(z))
+    x = (K[:, None, None, 0, 0] * tri[..., 0] + K[:, None, None, 0, 1] * tri[..., 1]) / zs
+    x = x + K[:, None, None, 0, 2]
+    y = K[:, None, None, 1, 1] * tri[..., 1] / zs + K[:, None, None, 1, 2]
+    area2 = (x[..., 1] - x[..., 0]) * (y[..., 2] - y[..., 0]) - (x[..., 2] - x[..., 0]) * (y[..., 1] - y[..., 0])
+    valid &= area2 != 0
+    if cull_backfaces:
+        normal = torch.linalg.cross(tri[..., 1, :] - tri[..., 0, :], tri[..., 2, :] - tri[..., 0, :])
+        valid &= (normal * tri[..., 0, :]).sum(-1) < 0
+    x0 = torch.ceil(x.amin(-1)).clamp(0, w - 1)
+    x1 = torch.floor(x.amax(-1)).clamp(-1, w - 1)
+    y0 = torch.ceil(y.amin(-1)).clamp(0, h - 1)
+    y1 = torch.floor(y.amax(-1)).clamp(-1, h - 1)
+    valid &= (x0 <= x1) & (y0 <= y1) & torch.isfinite(x).all(-1) & torch.isfinite(y).all(-1)
+
+    # Canonical edges: edge k joins v_{k+1} -> v_{k+2} (opposite vertex k); swap to lexicographic order.
+    xa, ya, xb, yb = x.roll(-1, -1), y.roll(-1, -1), x.roll(-2, -1), y.roll(-2, -1)
+    swap = (xa > xb) | ((xa == xb) & (ya > yb))
+    lo_x, lo_y = torch.where(swap, xb, xa), torch.where(swap, yb, ya)
+    d_x, d_y = torch.where(swap, xa, xb) - lo_x, torch.where(swap, ya, yb) - lo_y
+    edge_sign = torch.where(swap, -1.0, 1.0).to(x.dtype)  # canonical value * edge_sign = e_k
+    # A pixel on edge k counts when the face lies on the canonical edge's positive side.
+    positive = edge_sign * torch.sign(area2)[..., None] > 0
+
+    sel = valid.flatten().nonzero().squeeze(1)
+    bw = (x1 - x0).flatten()[sel].long() + 1
+    bh = (y1 - y0).flatten()[sel].long() + 1
+    levels = max(h, w).bit_length() + 1
+    lx = _ceil_log2(bw)
+    ly = _ceil_log2(bh)
+    bucket = lx * levels + ly
+    order = torch.argsort(bucket, stable=True)
+    counts = torch.bincount(bucket, minlength=levels * levels).tolist()
+    sel = sel[order]
+
+    def per_face(t: Tensor) -> Tensor:
+        return t.reshape(b * f, *t.shape[2:])
+
+    face_data = [per_face(t) for t in (x0, y0, x1, y1, lo_x, lo_y, d_x, d_y, edge_sign, positive, area2)]
+    inv_z = per_face(1.0 / zs)
+
+    keys = torch.full((b * h * w,), _EMPTY_KEY, dtype=torch.int64, device=verts.device)
+    start = 0
+    for bucket_id, count in enumerate(counts):
+        if count == 0:
+            continue
+        sx, sy = 1 << (bucket_id // levels), 1 << (bucket_id % levels)
+        chunk = max(1, _MAX_CANDIDATES // (sx * sy))
+        for c0 in range(start, start + count, chunk):
+            idx = sel[c0 : min(c0 + chunk, start + count)]
+            _scatter_candidates(keys, idx, [t[idx] for t in face_data], inv_z[idx], sx, sy, f, h, w)
+        start += count
+    return keys
+
+
+def _ceil_log2(n: Tensor) -> Tensor:
+    """Elementwise ceil(log2(n)) for int64 n >= 1, exactly: the bit length of n - 1."""
+    return torch.frexp((n - 1).double()).exponent.long()
+
+
+def _scatter_candidates(
+    keys: Tensor,
+    idx: Tensor,
+    data: list[Tensor],
+    inv_z: Tensor,
+    sx: int,
+    sy: int,
+    num_faces: int,
+    h: int,
+    w: int,
+) -> None:
+    """Enumerate an (sy, sx) pixel grid from each face's box corner; z-buffer the covered centres."""
+    x0, y0, x1, y1, lo_x, lo_y, d_x, d_y, edge_sign, positive, area2 = data
+    dev = keys.device
+    ox = torch.arange(sx, device=dev, dtype=x0.dtype).repeat(sy)
+    oy = torch.arange(sy, device=dev, dtype=x0.dtype).repeat_interleave(sx)
+    px = x0[:, None] + ox  # (n, S)
+    py = y0[:, None] + oy
+    inside = (px <= x1[:, None]) & (py <= y1[:, None])
+    weighted = torch.zeros_like(px)
+    for k in range(3):
+        ec = d_x[:, k : k + 1] * (py - lo_y[:, k : k + 1]) - d_y[:, k : k + 1] * (px - lo_x[:, k : k + 1])
+        inside &= torch.where(positive[:, k : k + 1], ec >= 0, ec < 0)
+        weighted += ec * (edge_sign[:, k : k + 1] * inv_z[:, k : k + 1])
+    depth = area2[:, None] / weighted
+    inside &= depth > 0
+    batch = torch.div(idx, num_faces, rounding_mode="floor")
+    face = idx % num_faces
+    pix = (batch * (h * w))[:, None] + py.long().clamp(max=h - 1) * w + px.long().clamp(max=w - 1)
+    depth_bits = depth.float().view(torch.int32).long()
+    key = torch.where(inside, (depth_bits << 32) | face[:, None], _EMPTY_KEY)
+    keys.scatter_reduce_(0, pix.flatten(), key.flatten(), reduce="amin", include_self=True)
