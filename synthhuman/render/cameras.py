@@ -146,8 +146,11 @@ def to_pytorch3d(K: Tensor, R: Tensor, t: Tensor, image_size: tuple[int, int]) -
     """Our OpenCV camera -> arguments of ``pytorch3d.renderer.PerspectiveCameras`` (NDC, ``in_ndc=True``).
 
     Returns ``R`` (B, 3, 3), ``T`` (B, 3), ``focal_length`` (B, 2), ``principal_point`` (B, 2).
+    Raises ValueError for a skewed K, which those arguments cannot express.
     """
     h, w = check_image_size(image_size)
+    if bool((K[:, 0, 1] != 0).any()):
+        raise ValueError(f"K: pytorch3d's PerspectiveCameras has no skew, got {K[:, 0, 1].tolist()}")
     flip = torch.tensor(_FLIP_XY, dtype=R.dtype, device=R.device)
     R3 = (flip[:, None] * R).transpose(-1, -2)
     T3 = flip * t

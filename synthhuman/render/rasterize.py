@@ -84,7 +84,7 @@ class Fragments:
         """(N, ...) values at covered pixels -> (B, H, W, ...) image with ``fill`` elsewhere."""
         b, (h, w) = self.batch_size, self.image_size
         out = values.new_full((b * h * w, *values.shape[1:]), fill)
-        return out.index_put((self.pixel_index,), values).view(b, h, w, *values.shape[1:])
+        return out.index_put_((self.pixel_index,), values).view(b, h, w, *values.shape[1:])
 
 
 def rasterize(
@@ -181,49 +181,49 @@ def _zbuffer(
 ) -> Tensor:
     """(B*H*W,) int64 keys ``depth_bits << 32 | face`` of the nearest covering face, _EMPTY_KEY if none."""
     b, f = verts.shape[0], faces.shape[0]
-    tri = verts[:, faces]  # (B, F, 3, 3)
-    z = tri[..., 2]
-    valid = (z > znear).all(-1)
-    zs = torch.where(valid[..., None], z, torch.ones_like(z))
-    x = (K[:, None, None, 0, 0] * tri[..., 0] + K[:, None, None, 0, 1] * tri[..., 1]) / zs
-    x = x + K[:, None, None, 0, 2]
-    y = K[:, None, None, 1, 1] * tri[..., 1] / zs + K[:, None, None, 1, 2]
-    area2 = (x[..., 1] - x[..., 0]) * (y[..., 2] - y[..., 0]) - (x[..., 2] - x[..., 0]) * (y[..., 1] - y[..., 0])
-    valid &= area2 != 0
-    if cull_backfaces:
-        normal = torch.linalg.cross(tri[..., 1, :] - tri[..., 0, :], tri[..., 2, :] - tri[..., 0, :])
-        valid &= (normal * tri[..., 0, :]).sum(-1) < 0
-    x0 = torch.ceil(x.amin(-1)).clamp(0, w - 1)
-    x1 = torch.floor(x.amax(-1)).clamp(-1, w - 1)
-    y0 = torch.ceil(y.amin(-1)).clamp(0, h - 1)
-    y1 = torch.floor(y.amax(-1)).clamp(-1, h - 1)
-    valid &= (x0 <= x1) & (y0 <= y1) & torch.isfinite(x).all(-1) & torch.isfinite(y).all(-1)
+    z = verts[..., 2]
+    zs = z.clamp_min(znear)
+    x = (K[:, 0, 0, None] * verts[..., 0] + K[:, 0, 1, None] * verts[..., 1]) / zs + K[:, 0, 2, None]
+    y = K[:, 1, 1, None] * verts[..., 1] / zs + K[:, 1, 2, None]
+    corners = faces.flatten()
 
-    # Canonical edges: edge k joins v_{k+1} -> v_{k+2} (opposite vertex k); swap to lexicographic order.
-    xa, ya, xb, yb = x.roll(-1, -1), y.roll(-1, -1), x.roll(-2, -1), y.roll(-2, -1)
+    def per_corner(t: Tensor) -> Tensor:  # (B, V) -> (B, F, 3)
+        return t.index_select(1, corners).view(b, f, 3)
+
+    x, y, z = per_corner(x), per_corner(y), per_corner(z)
+    x0, x1, x2 = x.unbind(-1)
+    y0, y1, y2 = y.unbind(-1)
+    area2 = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
+    # With every vertex in front of the camera, sign(area2) = sign(det[v0, v1, v2]) = sign(n . v0): the
+    # face's front (right-hand normal) points at the camera exactly where area2 < 0 (y points down).
+    valid = (z > znear).all(-1) & ((area2 < 0) if cull_backfaces else (area2 != 0))
+    bx0 = torch.ceil(x.amin(-1)).clamp(0, w - 1)
+    bx1 = torch.floor(x.amax(-1)).clamp(-1, w - 1)
+    by0 = torch.ceil(y.amin(-1)).clamp(0, h - 1)
+    by1 = torch.floor(y.amax(-1)).clamp(-1, h - 1)
+    valid &= (bx0 <= bx1) & (by0 <= by1)
+
+    sel = valid.flatten().nonzero().squeeze(1)
+    levels = max(h, w).bit_length() + 1
+    bbox = torch.stack([bx0, by0, bx1, by1], -1).view(b * f, 4)[sel]
+    size = (bbox[:, 2:] - bbox[:, :2]).long() + 1
+    bucket = _ceil_log2(size[:, 0]) * levels + _ceil_log2(size[:, 1])
+    order = torch.argsort(bucket, stable=True)
+    counts = torch.bincount(bucket, minlength=levels * levels).tolist()
+    sel, bbox = sel[order], bbox[order]
+    fx, fy, fz = (t.view(b * f, 3)[sel] for t in (x, y, z))
+    area2 = area2.flatten()[sel]
+
+    # Canonical edges: edge k joins v_{k+1} -> v_{k+2} (opposite vertex k), endpoints in lexicographic order.
+    xa, ya, xb, yb = fx.roll(-1, 1), fy.roll(-1, 1), fx.roll(-2, 1), fy.roll(-2, 1)
     swap = (xa > xb) | ((xa == xb) & (ya > yb))
     lo_x, lo_y = torch.where(swap, xb, xa), torch.where(swap, yb, ya)
     d_x, d_y = torch.where(swap, xa, xb) - lo_x, torch.where(swap, ya, yb) - lo_y
-    edge_sign = torch.where(swap, -1.0, 1.0).to(x.dtype)  # canonical value * edge_sign = e_k
+    edge_sign = 1.0 - 2.0 * swap.to(fx.dtype)  # canonical value * edge_sign = e_k
     # A pixel on edge k counts when the face lies on the canonical edge's positive side.
-    positive = edge_sign * torch.sign(area2)[..., None] > 0
-
-    sel = valid.flatten().nonzero().squeeze(1)
-    bw = (x1 - x0).flatten()[sel].long() + 1
-    bh = (y1 - y0).flatten()[sel].long() + 1
-    levels = max(h, w).bit_length() + 1
-    lx = _ceil_log2(bw)
-    ly = _ceil_log2(bh)
-    bucket = lx * levels + ly
-    order = torch.argsort(bucket, stable=True)
-    counts = torch.bincount(bucket, minlength=levels * levels).tolist()
-    sel = sel[order]
-
-    def per_face(t: Tensor) -> Tensor:
-        return t.reshape(b * f, *t.shape[2:])
-
-    face_data = [per_face(t) for t in (x0, y0, x1, y1, lo_x, lo_y, d_x, d_y, edge_sign, positive, area2)]
-    inv_z = per_face(1.0 / zs)
+    positive = edge_sign * torch.sign(area2)[:, None] > 0
+    weight = edge_sign / fz  # e_k / z_k = canonical value * weight
+    data = (bbox, lo_x, lo_y, d_x, d_y, positive, weight, area2, sel)
 
     keys = torch.full((b * h * w,), _EMPTY_KEY, dtype=torch.int64, device=verts.device)
     start = 0
@@ -233,8 +233,8 @@ def _zbuffer(
         sx, sy = 1 << (bucket_id // levels), 1 << (bucket_id % levels)
         chunk = max(1, _MAX_CANDIDATES // (sx * sy))
         for c0 in range(start, start + count, chunk):
-            idx = sel[c0 : min(c0 + chunk, start + count)]
-            _scatter_candidates(keys, idx, [t[idx] for t in face_data], inv_z[idx], sx, sy, f, h, w)
+            c1 = min(c0 + chunk, start + count)
+            _scatter_candidates(keys, [t[c0:c1] for t in data], sx, sy, f, h, w)
         start += count
     return keys
 
@@ -245,34 +245,25 @@ def _ceil_log2(n: Tensor) -> Tensor:
 
 
 def _scatter_candidates(
-    keys: Tensor,
-    idx: Tensor,
-    data: list[Tensor],
-    inv_z: Tensor,
-    sx: int,
-    sy: int,
-    num_faces: int,
-    h: int,
-    w: int,
+    keys: Tensor, data: list[Tensor], sx: int, sy: int, num_faces: int, h: int, w: int
 ) -> None:
     """Enumerate an (sy, sx) pixel grid from each face's box corner; z-buffer the covered centres."""
-    x0, y0, x1, y1, lo_x, lo_y, d_x, d_y, edge_sign, positive, area2 = data
+    bbox, lo_x, lo_y, d_x, d_y, positive, weight, area2, sel = data
     dev = keys.device
-    ox = torch.arange(sx, device=dev, dtype=x0.dtype).repeat(sy)
-    oy = torch.arange(sy, device=dev, dtype=x0.dtype).repeat_interleave(sx)
-    px = x0[:, None] + ox  # (n, S)
-    py = y0[:, None] + oy
-    inside = (px <= x1[:, None]) & (py <= y1[:, None])
-    weighted = torch.zeros_like(px)
+    ox = torch.arange(sx, device=dev, dtype=bbox.dtype).repeat(sy)
+    oy = torch.arange(sy, device=dev, dtype=bbox.dtype).repeat_interleave(sx)
+    px = bbox[:, 0:1] + ox  # (n, S)
+    py = bbox[:, 1:2] + oy
+    inside = (px <= bbox[:, 2:3]) & (py <= bbox[:, 3:4])
+    inv_depth = torch.zeros_like(px)
     for k in range(3):
         ec = d_x[:, k : k + 1] * (py - lo_y[:, k : k + 1]) - d_y[:, k : k + 1] * (px - lo_x[:, k : k + 1])
         inside &= torch.where(positive[:, k : k + 1], ec >= 0, ec < 0)
-        weighted += ec * (edge_sign[:, k : k + 1] * inv_z[:, k : k + 1])
-    depth = area2[:, None] / weighted
+        inv_depth += ec * weight[:, k : k + 1]
+    depth = area2[:, None] / inv_depth
     inside &= depth > 0
-    batch = torch.div(idx, num_faces, rounding_mode="floor")
-    face = idx % num_faces
-    pix = (batch * (h * w))[:, None] + py.long().clamp(max=h - 1) * w + px.long().clamp(max=w - 1)
-    depth_bits = depth.float().view(torch.int32).long()
-    key = torch.where(inside, (depth_bits << 32) | face[:, None], _EMPTY_KEY)
-    keys.scatter_reduce_(0, pix.flatten(), key.flatten(), reduce="amin", include_self=True)
+    batch = torch.div(sel, num_faces, rounding_mode="floor")
+    # In integers: a float32 row * w + col is inexact beyond 2**24 pixels.
+    pix = (batch * (h * w))[:, None] + py.clamp(max=h - 1).long() * w + px.clamp(max=w - 1).long()
+    key = (depth.float().view(torch.int32).long() << 32) | (sel % num_faces)[:, None]
+    keys.scatter_reduce_(0, pix.flatten(), torch.where(inside, key, _EMPTY_KEY).flatten(), reduce="amin")

@@ -1,0 +1,191 @@
+"""One batch of frames: rasterize once, then shade RGB and compute every ground-truth layer.
+
+``render_frames`` is the composition used by the benchmark, the demo and (later) the generator; each stage
+is a function of its own (rasterize, interpolate, sample_texture, shade, antialias, gt.*).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from synthhuman.gt.flow import Flow, optical_flow
+from synthhuman.gt.geometry import normals_fg
+from synthhuman.gt.joints import Joints, project_joints
+from synthhuman.gt.labels import instance_ids, segmentation
+from synthhuman.render._checks import check_batch, check_tensor
+from synthhuman.render.antialias import antialias
+from synthhuman.render.cameras import Cameras, project
+from synthhuman.render.interpolate import interpolate_fg
+from synthhuman.render.mesh import face_adjacency, vertex_normals
+from synthhuman.render.rasterize import Fragments, rasterize
+from synthhuman.render.shading import shade
+from synthhuman.render.texture import MipTexture, sample_texture, texture_lod
+
+
+@dataclass(frozen=True)
+class Topology:
+    """What the frames of a batch share: faces and their corner UVs and labels.
+
+    faces: (F, 3) int64. uv: (Nuv, 2) in [0, 1]; uv_faces: (F, 3) int64 into uv. face_labels: (F,) part
+    labels 1..24. face_instance: (F,) person 1..P. adjacency: (F, 3) (computed when not given).
+    closed: every mesh is a closed, outward-oriented surface (bodies are), so back faces are never visible
+    and the rasterizer culls them.
+    """
+
+    faces: Tensor
+    uv: Tensor
+    uv_faces: Tensor
+    face_labels: Tensor
+    face_instance: Tensor
+    closed: bool = True
+    adjacency: Tensor = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        f = check_tensor("faces", self.faces, 2, (3,)).shape[0]
+        check_tensor("uv", self.uv, 2, (2,))
+        check_tensor("uv_faces", self.uv_faces, 2, (3,))
+        for name in ("uv_faces", "face_labels", "face_instance"):
+            if getattr(self, name).shape[0] != f:
+                raise ValueError(
+                    f"{name}: expected {f} rows (one per face), got {tuple(getattr(self, name).shape)}"
+                )
+        if self.adjacency is None:
+            object.__setattr__(self, "adjacency", face_adjacency(self.faces))
+
+    @property
+    def num_people(self) -> int:
+        return int(self.face_instance.max())
+
+
+@dataclass(frozen=True)
+class FrameBatch:
+    """B frames to render.
+
+    verts: (B, V, 3) world space. cameras: B cameras. textures: T textures; texture_index: (B, P) int64,
+    the texture of person p in frame b. sh: (B, P, 9) light per person. background: (B, H, W, 3) in
+    [0, 1]. joints: (B, P, J, 3) world space. next_index: (B,) int64, the batch index of each frame's next
+    frame in its clip, -1 for the last frame (no flow).
+    """
+
+    verts: Tensor
+    cameras: Cameras
+    textures: MipTexture
+    texture_index: Tensor
+    sh: Tensor
+    background: Tensor
+    joints: Tensor
+    next_index: Tensor
+
+    def __post_init__(self) -> None:
+        b = check_tensor("verts", self.verts, 3, (3,)).shape[0]
+        h, w = self.cameras.image_size
+        check_batch("cameras", self.cameras.K, b)
+        check_tensor("background", self.background, 4, (h, w, 3))
+        check_tensor("sh", self.sh, 3, (9,))
+        check_tensor("texture_index", self.texture_index, 2)
+        check_tensor("joints", self.joints, 4, (3,))
+        check_tensor("next_index", self.next_index, 1)
+        for name in ("background", "sh", "texture_index", "joints", "next_index"):
+            check_batch(name, getattr(self, name), b)
+
+
+@dataclass(frozen=True)
+class RenderOutput:
+    """rgb (B, H, W, 3) in [0, 1]; depth (B, H, W) metres, 0 background; normals (B, H, W, 3) camera axes;
+    segm, instance (B, H, W) uint8; flow; joints (per person flattened: J = P * joints per person)."""
+
+    rgb: Tensor
+    depth: Tensor
+    normals: Tensor
+    segm: Tensor
+    instance: Tensor
+    flow: Flow
+    joints: Joints
+    fragments: Fragments
+
+
+class StageTimer:
+    """Accumulates wall time per named stage (synchronizing CUDA so times are real)."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        self._sync()
+        start = time.perf_counter()
+        yield
+        self._sync()
+        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+
+@contextmanager
+def _untimed(name: str) -> Iterator[None]:
+    yield
+
+
+def render_frames(
+    batch: FrameBatch, topo: Topology, *, antialiased: bool = True, timer: StageTimer | None = None
+) -> RenderOutput:
+    """Render RGB and every ground-truth layer of a batch of frames from one rasterization."""
+    stage = timer or _untimed
+    cams = batch.cameras
+    with stage("rasterize"):
+        verts_cam = cams.to_camera(batch.verts)
+        frags = rasterize(verts_cam, topo.faces, cams.K, cams.image_size, cull_backfaces=topo.closed)
+    with stage("shade"):
+        bidx = frags.batch_index
+        normals_world = vertex_normals(batch.verts, topo.faces)
+        n_world = normals_fg(frags, normals_world, topo.faces)
+        person = topo.face_instance[frags.face] - 1
+        uv = interpolate_fg(topo.uv[None], frags, topo.uv_faces)
+        screen = project(verts_cam, cams.K)
+        lod = texture_lod(
+            topo.uv[topo.uv_faces[frags.face]],
+            screen[bidx[:, None], topo.faces[frags.face]],
+            batch.textures.base_size,
+        )
+        albedo = sample_texture(batch.textures, uv, batch.texture_index[bidx, person], lod)
+        rgb_fg = shade(albedo, n_world, batch.sh[bidx, person])
+        rgb = batch.background.new_empty(batch.background.shape).copy_(batch.background)
+        rgb.view(-1, 3).index_put_((frags.pixel_index,), rgb_fg.to(rgb.dtype))
+    if antialiased:
+        with stage("antialias"):
+            rgb = antialias(rgb, frags, verts_cam, topo.faces, cams.K, topo.adjacency)
+    with stage("ground_truth"):
+        rot = cams.R[bidx]  # camera-axes normals: R n_world
+        normals = frags.to_dense((rot @ n_world[..., None])[..., 0])
+        segm = segmentation(frags, topo.face_labels)
+        inst = instance_ids(frags, topo.face_instance)
+        b = batch.verts.shape[0]
+        joints_cam = cams.to_camera(batch.joints.reshape(b, -1, 3))
+        joints = project_joints(joints_cam, cams.K, frags.depth)
+    with stage("flow"):
+        has_next = batch.next_index >= 0
+        nxt = batch.next_index.clamp_min(0)
+        flow = optical_flow(
+            frags,
+            topo.faces,
+            world_to_next_camera(batch.verts[nxt], cams, nxt),
+            cams.K[nxt],
+            frags.pix_to_face[nxt],
+            frags.depth[nxt],
+            has_next,
+        )
+    return RenderOutput(rgb.clamp(0, 1), frags.depth, normals, segm, inst, flow, joints, frags)
+
+
+def world_to_next_camera(verts_next: Tensor, cams: Cameras, nxt: Tensor) -> Tensor:
+    """(B, V, 3) world vertices of each frame's next frame, in that next frame's camera."""
+    return verts_next @ cams.R[nxt].transpose(-1, -2) + cams.t[nxt][:, None]

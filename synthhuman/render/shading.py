@@ -1,0 +1,46 @@
+"""Spherical-harmonics irradiance shading, as SURREAL (DESIGN.md section 4).
+
+Colour = albedo x E(n): E is the Ramamoorthi-Hanrahan irradiance of 9 SH coefficients, ordered
+``L00, L1-1, L10, L11, L2-2, L2-1, L20, L21, L22`` (SURREAL's ``sh.osl`` order), evaluated at the world
+normal expressed in SURREAL's world axes, whose up is -Y: ``n_surreal = Rx(pi) n`` = (x, -y, -z). So
+coefficients sampled as SURREAL samples them light the body from above, as in SURREAL.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+_C1, _C2, _C3, _C4, _C5 = 0.429043, 0.511664, 0.743125, 0.886227, 0.247708
+
+
+def sh_irradiance(normals: Tensor, coeffs: Tensor) -> Tensor:
+    """Irradiance at unit world normals (..., 3) (SMPL world, +Y up) for coefficients (..., 9) -> (...)."""
+    if normals.shape[-1] != 3 or coeffs.shape[-1] != 9:
+        raise ValueError(
+            f"sh_irradiance: expected normals (..., 3) and coeffs (..., 9), got {tuple(normals.shape)} "
+            f"and {tuple(coeffs.shape)}"
+        )
+    x, y, z = normals[..., 0], -normals[..., 1], -normals[..., 2]
+    L = coeffs.unbind(-1)
+    return (
+        _C1 * L[8] * (x * x - y * y)
+        + _C3 * L[6] * z * z
+        + _C4 * L[0]
+        - _C5 * L[6]
+        + 2 * _C1 * (L[4] * x * y + L[7] * x * z + L[5] * y * z)
+        + 2 * _C2 * (L[3] * x + L[1] * y + L[2] * z)
+    )
+
+
+def sample_sh_coefficients(n: int, gen: torch.Generator, spread: float = 0.7) -> Tensor:
+    """(n, 9) coefficients as SURREAL: ``c_i = spread (2U - 1)``, ``c_0 = 0.5 + 0.9U``, ``c_1 = -0.7U``."""
+    coeffs = spread * (2 * torch.rand(n, 9, generator=gen) - 1)
+    coeffs[:, 0] = 0.5 + 0.9 * torch.rand(n, generator=gen)
+    coeffs[:, 1] = -0.7 * torch.rand(n, generator=gen)
+    return coeffs
+
+
+def shade(albedo: Tensor, world_normals: Tensor, coeffs: Tensor) -> Tensor:
+    """(N, C) albedo x irradiance at (N, 3) world normals with (N, 9) coefficients; irradiance >= 0."""
+    return albedo * sh_irradiance(world_normals, coeffs).clamp_min(0)[:, None]

@@ -1,0 +1,143 @@
+"""Texture sampling (bilinear, mipmaps, seams), SH irradiance and shading."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from synthhuman.render.cameras import intrinsics
+from synthhuman.render.interpolate import interpolate
+from synthhuman.render.rasterize import rasterize
+from synthhuman.render.shading import sample_sh_coefficients, sh_irradiance
+from synthhuman.render.texture import build_mipmaps, sample_texture, texture_lod
+
+
+def _texel_uv(i, j, h, w, dtype=torch.float64):
+    """UV of the centre of texel (row i, col j) (conventions: v up)."""
+    return torch.tensor([[(j + 0.5) / w, 1 - (i + 0.5) / h]], dtype=dtype)
+
+
+def test_bilinear_exact_at_texel_centres_and_midpoints(device, dtype):
+    tex = torch.rand(2, 5, 7, 3, dtype=dtype, generator=torch.Generator().manual_seed(1)).to(device)
+    mip = build_mipmaps(tex)
+    for t, i, j in [(0, 0, 0), (1, 4, 6), (0, 2, 3), (1, 1, 5)]:
+        uv = _texel_uv(i, j, 5, 7, dtype).to(device)
+        got = sample_texture(mip, uv, torch.tensor([t], device=device))
+        torch.testing.assert_close(got[0], tex[t, i, j])
+    mid = (_texel_uv(2, 3, 5, 7, dtype) + _texel_uv(2, 4, 5, 7, dtype)).to(device) / 2
+    got = sample_texture(mip, mid, torch.tensor([0], device=device))[0]
+    torch.testing.assert_close(got, (tex[0, 2, 3] + tex[0, 2, 4]) / 2)
+    # clamp to edge outside [0, 1]
+    got = sample_texture(
+        mip, torch.tensor([[-0.3, 1.4]], dtype=dtype, device=device), torch.tensor([1], device=device)
+    )
+    torch.testing.assert_close(got[0], tex[1, 0, 0])
+
+
+def test_mip_levels_are_box_filtered_and_trilinear(device):
+    tex = torch.rand(1, 8, 8, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2)).to(device)
+    mip = build_mipmaps(tex)
+    assert mip.num_levels == 4 and mip.heights.tolist() == [8, 4, 2, 1]
+    uv = _texel_uv(1, 2, 4, 4).to(device)  # a level-1 texel centre
+    idx = torch.zeros(1, dtype=torch.int64, device=device)
+    level1 = tex[0, 2:4, 4:6].mean((0, 1))
+    torch.testing.assert_close(
+        sample_texture(mip, uv, idx, torch.ones(1, dtype=torch.float64, device=device))[0], level1
+    )
+    whole = sample_texture(mip, uv, idx, torch.full((1,), 3.0, dtype=torch.float64, device=device))[0]
+    torch.testing.assert_close(whole, tex[0].mean((0, 1)))
+    half = sample_texture(mip, uv, idx, torch.full((1,), 0.5, dtype=torch.float64, device=device))[0]
+    level0 = sample_texture(mip, uv, idx)[0]
+    torch.testing.assert_close(half, (level0 + level1) / 2)
+
+
+def test_texture_lod_from_texel_to_pixel_ratio():
+    uv = torch.tensor([[[0.0, 0.0], [0.5, 0.0], [0.0, 0.5]]], dtype=torch.float64)
+    screen = torch.tensor([[[0.0, 0.0], [32.0, 0.0], [0.0, 32.0]]], dtype=torch.float64)
+    # 0.5 x 0.5 of a 256^2 texture = 128^2 texels over 32^2 pixels: 16 texels per pixel -> level 2
+    assert float(texture_lod(uv, screen, (256, 256))[0]) == 2.0
+    assert float(texture_lod(uv, screen * 8, (256, 256))[0]) == 0.0  # magnified: level 0
+
+
+def test_seams_per_corner_uvs(device):
+    """Two triangles sharing an edge in 3-D but mapped to separate UV islands interpolate their own UVs."""
+    verts = torch.tensor(
+        [[[-1.0, -1, 3], [1, -1, 3], [1, 1, 3], [-1, 1, 3]]], dtype=torch.float64, device=device
+    )
+    faces = torch.tensor([[0, 2, 1], [0, 3, 2]], device=device)
+    uv = torch.tensor(
+        [[[0.0, 0.0], [0.4, 0.4], [0.4, 0.0], [0.6, 0.6], [0.6, 1.0], [1.0, 1.0]]],
+        dtype=torch.float64,
+        device=device,
+    )
+    uv_faces = torch.tensor([[0, 1, 2], [3, 4, 5]], device=device)
+    K = intrinsics(8.0, (7.5, 7.5), dtype=torch.float64, device=device)
+    frags = rasterize(verts, faces, K, (16, 16))
+    uvs = interpolate(uv, frags, uv_faces)[0]
+    first, second = frags.pix_to_face[0] == 0, frags.pix_to_face[0] == 1
+    assert bool(first.any()) and bool(second.any())
+    assert float(uvs[first].max()) <= 0.4 + 1e-12 and float(uvs[second].min()) >= 0.6 - 1e-12
+
+
+def _sh_basis(d: torch.Tensor) -> torch.Tensor:
+    """Real SH basis Y_lm (N, 9) in R-H order at unit directions (N, 3), in SURREAL's axes."""
+    x, y, z = d.unbind(-1)
+    return torch.stack(
+        [
+            torch.full_like(x, 0.282095),
+            0.488603 * y,
+            0.488603 * z,
+            0.488603 * x,
+            1.092548 * x * y,
+            1.092548 * y * z,
+            0.315392 * (3 * z * z - 1),
+            1.092548 * x * z,
+            0.546274 * (x * x - y * y),
+        ],
+        -1,
+    )
+
+
+def test_sh_irradiance_equals_clamped_cosine_integral_of_radiance():
+    """E(n) = integral of L(w) max(0, n.w) dw, with L(w) = sum L_lm Y_lm(w), by quadrature."""
+    coeffs = sample_sh_coefficients(3, torch.Generator().manual_seed(3)).double()
+    nt, npf = 400, 800
+    theta = (torch.arange(nt, dtype=torch.float64) + 0.5) * math.pi / nt
+    phi = (torch.arange(npf, dtype=torch.float64) + 0.5) * 2 * math.pi / npf
+    th, ph = torch.meshgrid(theta, phi, indexing="ij")
+    w = torch.stack([th.sin() * ph.cos(), th.sin() * ph.sin(), th.cos()], -1).reshape(-1, 3)
+    dw = (th.sin() * (math.pi / nt) * (2 * math.pi / npf)).reshape(-1)
+    normals = torch.nn.functional.normalize(
+        torch.randn(5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(4)), dim=-1
+    )
+    surreal = normals * torch.tensor([1.0, -1.0, -1.0], dtype=torch.float64)  # n_surreal = Rx(pi) n
+    radiance = _sh_basis(w) @ coeffs.T  # (M, 3)
+    cos = (surreal @ w.T).clamp_min(0)  # (5, M)
+    expected = (cos * dw) @ radiance  # (5, 3)
+    got = sh_irradiance(normals[:, None], coeffs[None])  # (5, 3)
+    # R-H's 9-term formula is the band-limited (l <= 2) convolution: exact up to its 5-digit constants
+    torch.testing.assert_close(got, expected, atol=2e-3, rtol=0)
+
+
+def test_surreal_light_comes_from_above():
+    """SURREAL's c_1 = -0.7U (its world has up = -Y) lights upward-facing normals in our +Y-up world."""
+    coeffs = torch.zeros(9, dtype=torch.float64)
+    coeffs[1] = -0.5
+    up, down = (
+        torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64),
+        torch.tensor([0.0, -1.0, 0.0], dtype=torch.float64),
+    )
+    assert float(sh_irradiance(up, coeffs)) > 0 > float(sh_irradiance(down, coeffs))
+    ambient = torch.zeros(9, dtype=torch.float64)
+    ambient[0] = 1.0
+    assert math.isclose(float(sh_irradiance(up, ambient)), 0.886227)
+
+
+def test_sh_sampling_ranges_and_determinism():
+    a = sample_sh_coefficients(1000, torch.Generator().manual_seed(5))
+    b = sample_sh_coefficients(1000, torch.Generator().manual_seed(5))
+    assert torch.equal(a, b)
+    assert float(a[:, 0].min()) >= 0.5 and float(a[:, 0].max()) <= 1.4
+    assert float(a[:, 1].min()) >= -0.7 and float(a[:, 1].max()) <= 0
+    assert float(a[:, 2:].abs().max()) <= 0.7
