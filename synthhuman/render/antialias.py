@@ -19,6 +19,10 @@ from torch import Tensor
 from synthhuman.render.cameras import project
 from synthhuman.render.rasterize import Fragments
 
+_CONTINUOUS_SURFACE_FOOTPRINTS = 1.5
+"""Depth gap, in pixel footprints, below which covered neighbours are taken as one continuous surface: a
+surface less than 1.5 footprints (1.75 cm at 7 m with f = 600 px) in front of another is not smoothed."""
+
 _MAX_WALK = 64
 """Faces followed along a pixel-pair segment in search of its silhouette edge. At a smooth surface's rim
 many thin, grazing faces can lie within one pixel (16 for a 96 x 192 sphere 14 px across); the active set
@@ -43,10 +47,16 @@ def antialias(
     flat = color.reshape(b * h * w, c)
     targets, changes = [], []
     p2f = fragments.pix_to_face
+    depth = fragments.depth.detach()
+    # Two covered neighbours whose depths differ by less than this many pixel footprints (z / f) lie on one
+    # continuous surface, seen at less than about 56 degrees: no silhouette to search for between them.
+    footprint = _CONTINUOUS_SURFACE_FOOTPRINTS / K[:, 0, 0].detach().abs()[:, None, None]
     for step, axis in ((1, 2), (w, 1)):  # neighbours to the right (axis 2), then below (axis 1)
         n = p2f.shape[axis] - 1
         first, second = p2f.narrow(axis, 0, n), p2f.narrow(axis, 1, n)
-        pairs = ((first != second) & ((first >= 0) | (second >= 0))).nonzero()
+        z1, z2 = depth.narrow(axis, 0, n), depth.narrow(axis, 1, n)
+        gap = (z1 - z2).abs() > torch.minimum(z1, z2) * footprint
+        pairs = ((first != second) & (((first >= 0) ^ (second >= 0)) | gap)).nonzero()
         if pairs.shape[0] == 0:
             continue
         pa = (pairs[:, 0] * h + pairs[:, 1]) * w + pairs[:, 2]
@@ -75,7 +85,7 @@ def _blend_pairs(
     front = torch.where(a_front, pa, pb)
     back = torch.where(a_front, pb, pa)
     pair, alpha = _silhouette_crossings(
-        screen, faces, adjacency, p2f[front], front, back, fragments.image_size, horizontal
+        screen, faces, adjacency, p2f[front], p2f[back], front, back, fragments.image_size, horizontal
     )
     front, back = front[pair], back[pair]
     c_front, c_back = flat[front], flat[back]
@@ -90,6 +100,7 @@ def _silhouette_crossings(
     faces: Tensor,
     adjacency: Tensor,
     face: Tensor,
+    back_face: Tensor,
     front: Tensor,
     back: Tensor,
     image_size: tuple[int, int],
@@ -130,10 +141,11 @@ def _silhouette_crossings(
         hit = (silhouette & (steep if horizontal else ~steep)).nonzero().squeeze(1)
         found_pair.append(pair[hit])
         found_alpha.append(alpha[hit].clamp(0, 1))
-        walk = (crossing & ~silhouette).nonzero().squeeze(1)
+        # stepping into the back pixel's own face means one continuous surface: no silhouette here
+        walk = (crossing & ~silhouette & (neighbour != back_face)).nonzero().squeeze(1)
         if walk.shape[0] == 0:
             break
-        pair, face, batch = pair[walk], neighbour[walk], batch[walk]
+        pair, face, batch, back_face = pair[walk], neighbour[walk], batch[walk], back_face[walk]
         p_front, p_back = p_front[walk], p_back[walk]
     return torch.cat(found_pair), torch.cat(found_alpha)
 
