@@ -11,6 +11,14 @@ import typer
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Synthetic humans without Blender.")
 
 
+@app.callback()
+def main() -> None:
+    """Synthetic humans without Blender."""
+    from synthhuman._memory import retain_freed_memory
+
+    retain_freed_memory()
+
+
 @app.command()
 def bench(
     device: str = typer.Option("cpu", help="cpu or cuda"),

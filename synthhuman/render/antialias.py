@@ -46,26 +46,41 @@ def antialias(
     screen = project(verts, K)  # (B, V, 2)
     flat = color.reshape(b * h * w, c)
     targets, changes = [], []
-    p2f = fragments.pix_to_face
-    depth = fragments.depth.detach()
-    # Two covered neighbours whose depths differ by less than this many pixel footprints (z / f) lie on one
-    # continuous surface, seen at less than about 56 degrees: no silhouette to search for between them.
-    footprint = _CONTINUOUS_SURFACE_FOOTPRINTS / K[:, 0, 0].detach().abs()[:, None, None]
-    for step, axis in ((1, 2), (w, 1)):  # neighbours to the right (axis 2), then below (axis 1)
-        n = p2f.shape[axis] - 1
-        first, second = p2f.narrow(axis, 0, n), p2f.narrow(axis, 1, n)
-        z1, z2 = depth.narrow(axis, 0, n), depth.narrow(axis, 1, n)
-        gap = (z1 - z2).abs() > torch.minimum(z1, z2) * footprint
-        pairs = ((first != second) & (((first >= 0) ^ (second >= 0)) | gap)).nonzero()
-        if pairs.shape[0] == 0:
+    for step, horizontal in ((1, True), (w, False)):  # neighbours to the right, then below
+        pa = _candidate_pairs(fragments, K, step, horizontal)
+        if pa.shape[0] == 0:
             continue
-        pa = (pairs[:, 0] * h + pairs[:, 1]) * w + pairs[:, 2]
-        target, change = _blend_pairs(flat, fragments, screen, faces, adjacency, pa, pa + step, axis == 2)
+        target, change = _blend_pairs(flat, fragments, screen, faces, adjacency, pa, pa + step, horizontal)
         targets.append(target)
         changes.append(change)
     if not targets:
         return color
     return flat.index_add(0, torch.cat(targets), torch.cat(changes)).view(b, h, w, c)
+
+
+def _candidate_pairs(fragments: Fragments, K: Tensor, step: int, horizontal: bool) -> Tensor:
+    """First pixels (M,) (flat) of neighbour pairs (p, p + step) that may straddle a silhouette: covered
+    and empty, or covered by different faces with a depth gap. Found from the covered pixels alone."""
+    h, w = fragments.image_size
+    p2f = fragments.pix_to_face.flatten()
+    depth = fragments.depth.detach().flatten()
+    fg = fragments.pixel_index
+    pos = fg % (h * w)
+    coord = pos % w if horizontal else torch.div(pos, w, rounding_mode="floor")
+    last = (w if horizontal else h) - 1
+    after = fg[coord < last]  # covered first pixel, any second pixel
+    before = fg[coord > 0] - step
+    before = before[p2f[before] < 0]  # empty first pixel, covered second (covered pairs come from `after`)
+    first = torch.cat([after, before])
+    second = first + step
+    f1, f2 = p2f[first], p2f[second]
+    z1, z2 = depth[first], depth[second]
+    # Two covered neighbours whose depths differ by less than this many pixel footprints (z / f) lie on one
+    # continuous surface, seen at less than about 56 degrees: no silhouette to search for between them.
+    focal = K[:, 0, 0].detach().abs()[torch.div(first, h * w, rounding_mode="floor")]
+    gap = (z1 - z2).abs() * focal > torch.minimum(z1, z2) * _CONTINUOUS_SURFACE_FOOTPRINTS
+    keep = (f1 != f2) & (((f1 < 0) | (f2 < 0)) | gap)
+    return first[keep]
 
 
 def _blend_pairs(

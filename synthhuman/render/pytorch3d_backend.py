@@ -4,15 +4,14 @@ pytorch3d has no wheel for current torch, so it is never needed by default: it i
 :func:`is_pytorch3d_available` says whether it can be used.
 
 Only the z-buffer (which face is visible at each pixel) comes from pytorch3d. Barycentrics and depth are
-then recomputed for the winning faces with :func:`synthhuman.render.rasterize.barycentrics`, so values and
-gradients are those of our rasterizer. Camera conventions (DESIGN.md section 3): our pixel ``(u, v)`` has
-its centre at integer coordinates; pytorch3d's NDC has +X left, +Y up, spans [-1, 1] along the shorter
-image side, and puts the centre of pixel (row i, col j) at ``x = -(j + 0.5 - W/2) / s``,
-``y = -(i + 0.5 - H/2) / s`` with ``s = min(H, W) / 2``. Both axes flip, a 180 degree rotation of the
-image plane, so triangle winding is unchanged.
+then recomputed for the winning faces by :func:`synthhuman.render.rasterize.fragments_from_winners`, so
+values and gradients are those of our rasterizer.
 
-Differences from our rasterizer, both of measure zero for generic meshes: pytorch3d leaves a pixel whose
-centre lies exactly on an edge uncovered (no fill rule), and it breaks exact depth ties its own way.
+Camera conventions (DESIGN.md section 3): our pixel ``(u, v)`` has its centre at integer coordinates;
+pytorch3d's NDC has +X left, +Y up, spans [-1, 1] along the shorter image side, and puts the centre of
+pixel (row i, col j) at ``x = -(j + 0.5 - W/2) / s``, ``y = -(i + 0.5 - H/2) / s`` with
+``s = min(H, W) / 2``. Both axes flip, a 180 degree rotation of the image plane, so triangle winding is
+unchanged.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from synthhuman.render._checks import (
     check_tensor,
 )
 from synthhuman.render.cameras import project
-from synthhuman.render.rasterize import Fragments, barycentrics
+from synthhuman.render.rasterize import Fragments, fragments_from_winners
 
 PYTORCH3D_MISSING = (
     "the pytorch3d rasterizer backend needs pytorch3d, which is not importable here. It has no wheel for "
@@ -126,22 +125,7 @@ def rasterize_pytorch3d(
     packed = pix_to_face.reshape(-1)
     pixel_index = (packed >= 0).nonzero().squeeze(1)
     face = packed[pixel_index] % f
-    bary_fg, depth_fg = barycentrics(verts, faces, K, pixel_index, face, (h, w))
-
-    dense_face = torch.full((b * h * w,), -1, dtype=torch.int64, device=verts.device)
-    dense_face[pixel_index] = face
-    frags = Fragments(
-        pix_to_face=dense_face.view(b, h, w),
-        bary=verts.new_zeros(()),
-        depth=verts.new_zeros(()),
-        pixel_index=pixel_index,
-        face=face,
-        bary_fg=bary_fg,
-        depth_fg=depth_fg,
-    )
-    object.__setattr__(frags, "bary", frags.to_dense(bary_fg))
-    object.__setattr__(frags, "depth", frags.to_dense(depth_fg))
-    return frags
+    return fragments_from_winners(verts, faces, K, pixel_index, face, (h, w))
 
 
 def _ndc_face_verts(

@@ -18,6 +18,7 @@ camera renders empty.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -53,12 +54,16 @@ class Fragments:
     """
 
     pix_to_face: Tensor
-    bary: Tensor
     depth: Tensor
     pixel_index: Tensor
     face: Tensor
     bary_fg: Tensor
     depth_fg: Tensor
+
+    @functools.cached_property
+    def bary(self) -> Tensor:
+        """(B, H, W, 3) dense barycentrics (made on first use: the pipeline itself works on ``bary_fg``)."""
+        return self.to_dense(self.bary_fg)
 
     @property
     def image_size(self) -> tuple[int, int]:
@@ -127,26 +132,21 @@ def rasterize(
 
     with torch.no_grad():
         key = _zbuffer(verts.detach(), faces, K.detach(), h, w, cull_backfaces, znear)
-    covered = key != _EMPTY_KEY
-    pixel_index = covered.nonzero().squeeze(1)
-    face = key[pixel_index] & _FACE_MASK
-    bary_fg, depth_fg = barycentrics(verts, faces, K, pixel_index, face, (h, w))
+    pixel_index = (key != _EMPTY_KEY).nonzero().squeeze(1)
+    return fragments_from_winners(verts, faces, K, pixel_index, key[pixel_index] & _FACE_MASK, (h, w))
 
-    b = verts.shape[0]
+
+def fragments_from_winners(
+    verts: Tensor, faces: Tensor, K: Tensor, pixel_index: Tensor, face: Tensor, image_size: tuple[int, int]
+) -> Fragments:
+    """Fragments from the visible face (N,) of each covered pixel (N,) (flat, ascending), with
+    differentiable barycentrics and depth. Shared by every rasterizer backend."""
+    b, (h, w) = verts.shape[0], image_size
+    bary_fg, depth_fg = barycentrics(verts, faces, K, pixel_index, face, (h, w))
     pix_to_face = torch.full((b * h * w,), -1, dtype=torch.int64, device=verts.device)
     pix_to_face[pixel_index] = face
-    frags = Fragments(
-        pix_to_face=pix_to_face.view(b, h, w),
-        bary=verts.new_zeros(()),
-        depth=verts.new_zeros(()),
-        pixel_index=pixel_index,
-        face=face,
-        bary_fg=bary_fg,
-        depth_fg=depth_fg,
-    )
-    object.__setattr__(frags, "bary", frags.to_dense(bary_fg))
-    object.__setattr__(frags, "depth", frags.to_dense(depth_fg))
-    return frags
+    depth = verts.new_zeros(b * h * w).index_put_((pixel_index,), depth_fg).view(b, h, w)
+    return Fragments(pix_to_face.view(b, h, w), depth, pixel_index, face, bary_fg, depth_fg)
 
 
 def barycentrics(
@@ -205,14 +205,14 @@ def _zbuffer(
 
     sel = valid.flatten().nonzero().squeeze(1)
     levels = max(h, w).bit_length() + 1
-    bbox = torch.stack([bx0, by0, bx1, by1], -1).view(b * f, 4)[sel]
+    bbox = torch.stack([bx0, by0, bx1, by1], -1).view(b * f, 4).index_select(0, sel)
     size = (bbox[:, 2:] - bbox[:, :2]).long() + 1
     bucket = _ceil_log2(size[:, 0]) * levels + _ceil_log2(size[:, 1])
     order = torch.argsort(bucket, stable=True)
     counts = torch.bincount(bucket, minlength=levels * levels).tolist()
     sel, bbox = sel[order], bbox[order]
-    fx, fy, fz = (t.view(b * f, 3)[sel] for t in (x, y, z))
-    area2 = area2.flatten()[sel]
+    fx, fy, fz = (t.view(b * f, 3).index_select(0, sel) for t in (x, y, z))
+    area2 = area2.flatten().index_select(0, sel)
 
     # Canonical edges: edge k joins v_{k+1} -> v_{k+2} (opposite vertex k), endpoints in lexicographic order.
     xa, ya, xb, yb = fx.roll(-1, 1), fy.roll(-1, 1), fx.roll(-2, 1), fy.roll(-2, 1)
