@@ -29,8 +29,8 @@ bench: $(STAMP)
 	$(VENV)/bin/synthhuman bench --device cpu --batch 32 --height 240 --width 320
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check synthhuman tests benchmarks
-	$(VENV)/bin/ruff format --check synthhuman tests benchmarks
+	$(VENV)/bin/ruff check synthhuman tests
+	$(VENV)/bin/ruff format --check synthhuman tests
 
 clean:
 	rm -rf $(VENV) build *.egg-info
