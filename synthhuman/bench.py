@@ -9,20 +9,9 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from synthhuman.config import BenchConfig
 from synthhuman.demo_scene import demo_clip
 from synthhuman.render.renderer import StageTimer, render_frames
-
-
-@dataclass(frozen=True)
-class BenchConfig:
-    device: str = "cpu"
-    batch: int = 32
-    height: int = 240
-    width: int = 320
-    iterations: int = 10
-    warmup: int = 2
-    antialiased: bool = True
-    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -49,14 +38,14 @@ def run_bench(cfg: BenchConfig) -> BenchResult:
     batch, topo = demo_clip(cfg.batch, (cfg.height, cfg.width), device=device)
     with torch.no_grad():
         for _ in range(cfg.warmup):
-            out = render_frames(batch, topo, antialiased=cfg.antialiased)
+            out = render_frames(batch, topo, cfg.render)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
             torch.cuda.reset_peak_memory_stats(device)
         timer = StageTimer(device)
         start = time.perf_counter()
         for _ in range(cfg.iterations):
-            out = render_frames(batch, topo, antialiased=cfg.antialiased, timer=timer)
+            out = render_frames(batch, topo, cfg.render, timer=timer)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         elapsed = time.perf_counter() - start

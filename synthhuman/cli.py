@@ -28,16 +28,27 @@ def bench(
     iterations: int = typer.Option(10, help="timed batches"),
     warmup: int = typer.Option(2, help="untimed batches first"),
     no_antialias: bool = typer.Option(False, "--no-antialias", help="skip silhouette anti-aliasing"),
+    rasterizer: str = typer.Option("synthhuman", help="synthhuman, or pytorch3d where importable"),
     threads: int = typer.Option(0, help="torch CPU threads (0: torch's default)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON (key 'fps')"),
 ) -> None:
     """Render throughput of a ~14k-triangle body-like mesh with RGB and every ground-truth layer."""
     from dataclasses import asdict
 
-    from synthhuman.bench import BenchConfig, run_bench
+    from synthhuman.bench import run_bench
+    from synthhuman.config import BenchConfig, RenderConfig
 
-    cfg = BenchConfig(device, batch, height, width, iterations, warmup, not no_antialias, threads or None)
     try:
+        cfg = BenchConfig(
+            device,
+            batch,
+            height,
+            width,
+            iterations,
+            warmup,
+            threads or None,
+            RenderConfig(rasterizer=rasterizer, antialias=not no_antialias),
+        )
         res = run_bench(cfg)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None

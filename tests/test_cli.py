@@ -53,3 +53,8 @@ def test_render_test_writes_contact_sheet(tmp_path):
     img = iio.imread(out)
     assert img.shape == (2 * 60 + 2, 6 * 80 + 5 * 2, 3)
     assert not list(tmp_path.glob(".*tmp*"))  # written through a temporary name, then renamed
+
+
+def test_bench_bad_flag_names_the_field():
+    res = runner.invoke(app, ["bench", "--batch", "0"])
+    assert res.exit_code != 0 and "batch" in res.output

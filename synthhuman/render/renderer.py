@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from synthhuman.config import RenderConfig
 from synthhuman.gt.flow import Flow, optical_flow
 from synthhuman.gt.geometry import normals_fg
 from synthhuman.gt.joints import Joints, project_joints
@@ -136,14 +137,17 @@ def _untimed(name: str) -> Iterator[None]:
 
 
 def render_frames(
-    batch: FrameBatch, topo: Topology, *, antialiased: bool = True, timer: StageTimer | None = None
+    batch: FrameBatch, topo: Topology, cfg: RenderConfig = RenderConfig(), *, timer: StageTimer | None = None
 ) -> RenderOutput:
     """Render RGB and every ground-truth layer of a batch of frames from one rasterization."""
     stage = timer or _untimed
     cams = batch.cameras
+    rasterizer = rasterize if cfg.rasterizer == "synthhuman" else _pytorch3d_rasterize()
     with stage("rasterize"):
         verts_cam = cams.to_camera(batch.verts)
-        frags = rasterize(verts_cam, topo.faces, cams.K, cams.image_size, cull_backfaces=topo.closed)
+        frags = rasterizer(
+            verts_cam, topo.faces, cams.K, cams.image_size, cull_backfaces=topo.closed, znear=cfg.znear
+        )
     with stage("shade"):
         bidx = frags.batch_index
         normals_world = vertex_normals(batch.verts, topo.faces)
@@ -160,7 +164,7 @@ def render_frames(
         rgb_fg = shade(albedo, n_world, batch.sh[bidx, person])
         rgb = batch.background.new_empty(batch.background.shape).copy_(batch.background)
         rgb.view(-1, 3).index_put_((frags.pixel_index,), rgb_fg.to(rgb.dtype))
-    if antialiased:
+    if cfg.antialias:
         with stage("antialias"):
             rgb = antialias(rgb, frags, verts_cam, topo.faces, cams.K, topo.adjacency)
     with stage("ground_truth"):
@@ -170,7 +174,7 @@ def render_frames(
         inst = instance_ids(frags, topo.face_instance)
         b = batch.verts.shape[0]
         joints_cam = cams.to_camera(batch.joints.reshape(b, -1, 3))
-        joints = project_joints(joints_cam, cams.K, frags.depth)
+        joints = project_joints(joints_cam, cams.K, frags.depth, cfg.joint_tolerance)
     with stage("flow"):
         has_next = batch.next_index >= 0
         nxt = batch.next_index.clamp_min(0)
@@ -182,8 +186,15 @@ def render_frames(
             frags.pix_to_face[nxt],
             frags.depth[nxt],
             has_next,
+            cfg.occlusion_tolerance,
         )
     return RenderOutput(rgb.clamp(0, 1), frags.depth, normals, segm, inst, flow, joints, frags)
+
+
+def _pytorch3d_rasterize():
+    from synthhuman.render.pytorch3d_backend import rasterize_pytorch3d
+
+    return rasterize_pytorch3d
 
 
 def world_to_next_camera(verts_next: Tensor, cams: Cameras, nxt: Tensor) -> Tensor:

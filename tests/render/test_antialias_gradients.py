@@ -67,7 +67,7 @@ def test_silhouette_gradient_matches_coverage_derivative(device):
     assert math.isclose(float(edge.grad), H, rel_tol=1e-9)
 
 
-def _tiny_scene(verts, texture, sh, background, device):
+def _tiny_scene(verts, texture, sh, background, K, R, t, device):
     """Render one frame of a small two-triangle 'tent' with texture, SH light and background."""
     faces = torch.tensor([[0, 1, 2], [0, 2, 3]], device=device)
     topo = Topology(
@@ -78,12 +78,7 @@ def _tiny_scene(verts, texture, sh, background, device):
         face_instance=torch.ones(2, dtype=torch.int64, device=device),
         closed=False,
     )
-    cams = Cameras(
-        intrinsics(6.0, (3.5, 3.5), dtype=torch.float64, device=device),
-        torch.eye(3, dtype=torch.float64, device=device)[None],
-        torch.zeros(1, 3, dtype=torch.float64, device=device),
-        (8, 8),
-    )
+    cams = Cameras(K[None], R[None], t[None], (8, 8))
     batch = FrameBatch(
         verts=verts[None],
         cameras=cams,
@@ -98,7 +93,8 @@ def _tiny_scene(verts, texture, sh, background, device):
 
 
 def test_gradcheck_shaded_colour(device):
-    """Colour is differentiable w.r.t. vertices, texture, SH coefficients and background (float64)."""
+    """Colour is differentiable w.r.t. vertices, texture, SH coefficients, background and camera (K, R, t),
+    in float64."""
     gen = torch.Generator().manual_seed(0)
     # vertices off the pixel lattice, so no pixel centre lies on an edge (coverage is locally constant)
     verts = torch.tensor(
@@ -108,7 +104,11 @@ def test_gradcheck_shaded_colour(device):
     texture = torch.rand(4, 4, 3, dtype=torch.float64, generator=gen)
     sh = torch.tensor([0.9, -0.3, 0.2, 0.1, 0.05, -0.1, 0.1, 0.0, 0.05], dtype=torch.float64)
     background = torch.rand(8, 8, 3, dtype=torch.float64, generator=gen) * 0.5
-    inputs = tuple(t.to(device).requires_grad_() for t in (verts, texture, sh, background))
+    K = intrinsics(6.0, (3.5, 3.5), dtype=torch.float64)[0]
+    c, s = math.cos(0.03), math.sin(0.03)
+    R = torch.tensor([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]], dtype=torch.float64)
+    t = torch.tensor([0.01, -0.02, 0.05], dtype=torch.float64)
+    inputs = tuple(x.to(device).requires_grad_() for x in (verts, texture, sh, background, K, R, t))
     assert torch.autograd.gradcheck(lambda *a: _tiny_scene(*a, device), inputs, eps=1e-7, atol=1e-5)
 
 
