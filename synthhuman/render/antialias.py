@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from synthhuman.render._gather import take_batched, take_rows
 from synthhuman.render.cameras import project
 from synthhuman.render.rasterize import Fragments
 
@@ -73,14 +74,14 @@ def _candidate_pairs(fragments: Fragments, K: Tensor, step: int, horizontal: boo
     before = before[p2f[before] < 0]  # empty first pixel, covered second (covered pairs come from `after`)
     first = torch.cat([after, before])
     second = first + step
-    f1, f2 = p2f[first], p2f[second]
-    z1, z2 = depth[first], depth[second]
+    f1, f2 = p2f.index_select(0, first), p2f.index_select(0, second)
+    z1, z2 = depth.index_select(0, first), depth.index_select(0, second)
     # Two covered neighbours whose depths differ by less than this many pixel footprints (z / f) lie on one
     # continuous surface, seen at less than about 56 degrees: no silhouette to search for between them.
-    focal = K[:, 0, 0].detach().abs()[torch.div(first, h * w, rounding_mode="floor")]
+    focal = K[:, 0, 0].detach().abs().index_select(0, torch.div(first, h * w, rounding_mode="floor"))
     gap = (z1 - z2).abs() * focal > torch.minimum(z1, z2) * _CONTINUOUS_SURFACE_FOOTPRINTS
     keep = (f1 != f2) & (((f1 < 0) | (f2 < 0)) | gap)
-    return first[keep]
+    return first.index_select(0, keep.nonzero().squeeze(1))
 
 
 def _blend_pairs(
@@ -100,10 +101,18 @@ def _blend_pairs(
     front = torch.where(a_front, pa, pb)
     back = torch.where(a_front, pb, pa)
     pair, alpha = _silhouette_crossings(
-        screen, faces, adjacency, p2f[front], p2f[back], front, back, fragments.image_size, horizontal
+        screen,
+        faces,
+        adjacency,
+        p2f.index_select(0, front),
+        p2f.index_select(0, back),
+        front,
+        back,
+        fragments.image_size,
+        horizontal,
     )
-    front, back = front[pair], back[pair]
-    c_front, c_back = flat[front], flat[back]
+    front, back = front.index_select(0, pair), back.index_select(0, pair)
+    c_front, c_back = flat.index_select(0, front), flat.index_select(0, back)
     spill = (alpha - 0.5)[:, None].to(flat.dtype)
     into_back = spill >= 0
     target = torch.where(into_back[:, 0], back, front)
@@ -137,7 +146,7 @@ def _silhouette_crossings(
     pair = torch.arange(front.shape[0], device=front.device)
     found_pair, found_alpha = [], []
     for _ in range(_MAX_WALK):
-        tri = screen[batch[:, None], faces[face]]  # (M, 3, 2)
+        tri = take_batched(screen, batch, take_rows(faces, face))  # (M, 3, 2)
         e_front, area = _edge_functions(tri, p_front)
         e_back, _ = _edge_functions(tri, p_back)
         orient = torch.sign(area)[:, None]
@@ -145,23 +154,26 @@ def _silhouette_crossings(
         leaving = (e_back < 0) & (e_front > e_back)
         alpha_k = torch.where(leaving, e_front / (e_front - e_back).clamp_min(1e-12), torch.inf)
         alpha, edge = alpha_k.min(1)
-        neighbour = adjacency[face, edge]
-        nb_tri = screen[batch[:, None], faces[neighbour.clamp_min(0)]]
+        neighbour = adjacency.view(-1).index_select(0, face * 3 + edge)
+        nb_tri = take_batched(screen, batch, take_rows(faces, neighbour.clamp_min(0)))
         _, nb_area = _edge_functions(nb_tri, p_front)
         crossing = torch.isfinite(alpha) & (alpha <= 1)
         silhouette = crossing & ((neighbour < 0) | (torch.sign(nb_area) != torch.sign(area)))
-        rows = torch.arange(tri.shape[0], device=tri.device)
-        direction = tri[rows, (edge + 2) % 3] - tri[rows, (edge + 1) % 3]
+        corners = tri.reshape(-1, 2)
+        base = torch.arange(0, corners.shape[0], 3, device=tri.device)
+        start = corners.index_select(0, base + (edge + 1) % 3)  # edge k runs from corner k+1 to k+2
+        direction = corners.index_select(0, base + (edge + 2) % 3) - start
         steep = direction[:, 1].abs() >= direction[:, 0].abs()
         hit = (silhouette & (steep if horizontal else ~steep)).nonzero().squeeze(1)
-        found_pair.append(pair[hit])
-        found_alpha.append(alpha[hit].clamp(0, 1))
+        found_pair.append(pair.index_select(0, hit))
+        found_alpha.append(alpha.index_select(0, hit).clamp(0, 1))
         # stepping into the back pixel's own face means one continuous surface: no silhouette here
         walk = (crossing & ~silhouette & (neighbour != back_face)).nonzero().squeeze(1)
         if walk.shape[0] == 0:
             break
-        pair, face, batch, back_face = pair[walk], neighbour[walk], batch[walk], back_face[walk]
-        p_front, p_back = p_front[walk], p_back[walk]
+        pair, face, batch, back_face, p_front, p_back = (
+            t.index_select(0, walk) for t in (pair, neighbour, batch, back_face, p_front, p_back)
+        )
     return torch.cat(found_pair), torch.cat(found_alpha)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from synthhuman.render._checks import check_tensor
+from synthhuman.render._gather import take_batched, take_rows
 from synthhuman.render.rasterize import Fragments
 
 
@@ -26,9 +27,9 @@ def interpolate_fg(attributes: Tensor, fragments: Fragments, faces: Tensor) -> T
         raise ValueError(
             f"attributes: expected batch 1 or {fragments.batch_size}, got shape {tuple(attributes.shape)}"
         )
-    corners = faces[fragments.face]  # (N, 3)
+    corners = take_rows(faces, fragments.face)  # (N, 3)
     if attributes.shape[0] == 1:
-        values = attributes[0][corners]
+        values = take_rows(attributes[0], corners)
     else:
-        values = attributes[fragments.batch_index[:, None], corners]
+        values = take_batched(attributes, fragments.batch_index, corners)
     return (values * fragments.bary_fg[..., None].to(values.dtype)).sum(1)

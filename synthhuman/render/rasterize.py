@@ -34,6 +34,7 @@ from synthhuman.render._checks import (
     check_same_device,
     check_tensor,
 )
+from synthhuman.render._gather import take_batched, take_rows
 
 _EMPTY_KEY = torch.iinfo(torch.int64).max
 _FACE_MASK = 0xFFFFFFFF
@@ -162,8 +163,8 @@ def barycentrics(
     p = pixel_index % (h * w)
     px = (p % w).to(verts.dtype)
     py = torch.div(p, w, rounding_mode="floor").to(verts.dtype)
-    tri = verts[b[:, None], faces[face]]  # (N, 3, 3)
-    Kb = K[b]
+    tri = take_batched(verts, b, take_rows(faces, face))  # (N, 3, 3)
+    Kb = take_rows(K, b)
     z = tri[..., 2]
     x = Kb[:, None, 0, 0] * tri[..., 0] / z + Kb[:, None, 0, 1] * tri[..., 1] / z + Kb[:, None, 0, 2]
     y = Kb[:, None, 1, 1] * tri[..., 1] / z + Kb[:, None, 1, 2]

@@ -20,6 +20,7 @@ from synthhuman.gt.geometry import normals_fg
 from synthhuman.gt.joints import Joints, project_joints
 from synthhuman.gt.labels import instance_ids, segmentation
 from synthhuman.render._checks import check_batch, check_tensor
+from synthhuman.render._gather import take_batched, take_rows
 from synthhuman.render.antialias import antialias
 from synthhuman.render.cameras import Cameras, project
 from synthhuman.render.interpolate import interpolate_fg
@@ -156,8 +157,8 @@ def render_frames(
         uv = interpolate_fg(topo.uv[None], frags, topo.uv_faces)
         screen = project(verts_cam, cams.K)
         lod = texture_lod(
-            topo.uv[topo.uv_faces[frags.face]],
-            screen[bidx[:, None], topo.faces[frags.face]],
+            take_rows(topo.uv, take_rows(topo.uv_faces, frags.face)),
+            take_batched(screen, bidx, take_rows(topo.faces, frags.face)),
             batch.textures.base_size,
         )
         albedo = sample_texture(batch.textures, uv, batch.texture_index[bidx, person], lod)
@@ -168,7 +169,7 @@ def render_frames(
         with stage("antialias"):
             rgb = antialias(rgb, frags, verts_cam, topo.faces, cams.K, topo.adjacency)
     with stage("ground_truth"):
-        rot = cams.R[bidx]  # camera-axes normals: R n_world
+        rot = take_rows(cams.R, bidx)  # camera-axes normals: R n_world
         normals = frags.to_dense((rot @ n_world[..., None])[..., 0])
         segm = segmentation(frags, topo.face_labels)
         inst = instance_ids(frags, topo.face_instance)

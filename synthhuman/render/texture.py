@@ -102,9 +102,8 @@ def _bilinear(tex: MipTexture, uv: Tensor, texture_index: Tensor, level: Tensor)
     base = tex.offsets[level] + texture_index * h * w
 
     def texel(yy: Tensor, xx: Tensor) -> Tensor:
-        return tex.texels[
-            base + torch.minimum(yy.clamp_min(0), h - 1) * w + torch.minimum(xx.clamp_min(0), w - 1)
-        ]
+        index = base + torch.minimum(yy.clamp_min(0), h - 1) * w + torch.minimum(xx.clamp_min(0), w - 1)
+        return tex.texels.index_select(0, index)
 
     top = texel(y0, x0) * (1 - fx) + texel(y0, x0 + 1) * fx
     bottom = texel(y0 + 1, x0) * (1 - fx) + texel(y0 + 1, x0 + 1) * fx
