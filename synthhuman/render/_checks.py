@@ -64,3 +64,22 @@ def check_faces(faces: object, num_verts: int, name: str = "faces") -> Tensor:
     if lo < 0 or hi >= num_verts:
         raise ValueError(f"{name}: indices must lie in [0, {num_verts}), got range [{lo}, {hi}]")
     return f
+
+
+def check_rasterizer_inputs(verts: Tensor, faces: Tensor, K: Tensor, image_size: object) -> tuple[int, int]:
+    """The rasterizer contract's inputs: verts (B, V, 3) finite float, faces (F, 3) int64 in range, K
+    (B, 3, 3) finite with verts' dtype, all on one device. Returns (H, W)."""
+    h, w = check_image_size(image_size)
+    check_tensor("verts", verts, 3, (3,))
+    check_float("verts", verts)
+    check_finite("verts", verts)
+    if verts.shape[1] == 0:
+        raise ValueError(f"verts: empty mesh (0 vertices), got shape {tuple(verts.shape)}")
+    check_faces(faces, verts.shape[1])
+    check_tensor("K", K, 3, (3, 3))
+    check_batch("K", K, verts.shape[0])
+    if K.dtype != verts.dtype:
+        raise ValueError(f"K: expected dtype {verts.dtype} (as verts), got {K.dtype}")
+    check_finite("K", K)
+    check_same_device(verts=verts, faces=faces, K=K)
+    return h, w

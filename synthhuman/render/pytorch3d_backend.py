@@ -20,15 +20,7 @@ import torch
 from torch import Tensor
 
 from synthhuman.conventions import DEFAULT_ZNEAR
-from synthhuman.render._checks import (
-    check_batch,
-    check_faces,
-    check_finite,
-    check_float,
-    check_image_size,
-    check_same_device,
-    check_tensor,
-)
+from synthhuman.render._checks import check_image_size, check_rasterizer_inputs
 from synthhuman.render.cameras import project
 from synthhuman.render.rasterize import Fragments, fragments_from_winners
 
@@ -93,19 +85,7 @@ def rasterize_pytorch3d(
       ImportError: pytorch3d is not importable (the message says how to build it).
     """
     rasterize_meshes, Meshes = _import_pytorch3d()
-    h, w = check_image_size(image_size)
-    check_tensor("verts", verts, 3, (3,))
-    check_float("verts", verts)
-    check_finite("verts", verts)
-    if verts.shape[1] == 0:
-        raise ValueError(f"verts: empty mesh (0 vertices), got shape {tuple(verts.shape)}")
-    faces = check_faces(faces, verts.shape[1])
-    check_tensor("K", K, 3, (3, 3))
-    check_batch("K", K, verts.shape[0])
-    if K.dtype != verts.dtype:
-        raise ValueError(f"K: expected dtype {verts.dtype} (as verts), got {K.dtype}")
-    check_finite("K", K)
-    check_same_device(verts=verts, faces=faces, K=K)
+    h, w = check_rasterizer_inputs(verts, faces, K, image_size)
 
     b, f = verts.shape[0], faces.shape[0]
     with torch.no_grad():

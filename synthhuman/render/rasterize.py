@@ -25,15 +25,7 @@ import torch
 from torch import Tensor
 
 from synthhuman.conventions import DEFAULT_ZNEAR
-from synthhuman.render._checks import (
-    check_batch,
-    check_faces,
-    check_finite,
-    check_float,
-    check_image_size,
-    check_same_device,
-    check_tensor,
-)
+from synthhuman.render._checks import check_rasterizer_inputs
 from synthhuman.render._gather import take_batched, take_rows
 
 _EMPTY_KEY = torch.iinfo(torch.int64).max
@@ -117,19 +109,7 @@ def rasterize(
     Returns:
       :class:`Fragments`. Gradients flow from ``bary``/``depth`` to ``verts`` and ``K``.
     """
-    h, w = check_image_size(image_size)
-    check_tensor("verts", verts, 3, (3,))
-    check_float("verts", verts)
-    check_finite("verts", verts)
-    if verts.shape[1] == 0:
-        raise ValueError(f"verts: empty mesh (0 vertices), got shape {tuple(verts.shape)}")
-    faces = check_faces(faces, verts.shape[1])
-    check_tensor("K", K, 3, (3, 3))
-    check_batch("K", K, verts.shape[0])
-    if K.dtype != verts.dtype:
-        raise ValueError(f"K: expected dtype {verts.dtype} (as verts), got {K.dtype}")
-    check_finite("K", K)
-    check_same_device(verts=verts, faces=faces, K=K)
+    h, w = check_rasterizer_inputs(verts, faces, K, image_size)
 
     with torch.no_grad():
         key = _zbuffer(verts.detach(), faces, K.detach(), h, w, cull_backfaces, znear)
