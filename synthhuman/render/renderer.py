@@ -182,7 +182,7 @@ def render_frames(
         flow = optical_flow(
             frags,
             topo.faces,
-            world_to_next_camera(batch.verts[nxt], cams, nxt),
+            _to_next_camera(batch.verts[nxt], cams, nxt),
             cams.K[nxt],
             frags.pix_to_face[nxt],
             frags.depth[nxt],
@@ -198,6 +198,6 @@ def _pytorch3d_rasterize():
     return rasterize_pytorch3d
 
 
-def world_to_next_camera(verts_next: Tensor, cams: Cameras, nxt: Tensor) -> Tensor:
+def _to_next_camera(verts_next: Tensor, cams: Cameras, nxt: Tensor) -> Tensor:
     """(B, V, 3) world vertices of each frame's next frame, in that next frame's camera."""
     return verts_next @ cams.R[nxt].transpose(-1, -2) + cams.t[nxt][:, None]
