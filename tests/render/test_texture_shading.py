@@ -141,3 +141,28 @@ def test_sh_sampling_ranges_and_determinism():
     assert float(a[:, 0].min()) >= 0.5 and float(a[:, 0].max()) <= 1.4
     assert float(a[:, 1].min()) >= -0.7 and float(a[:, 1].max()) <= 0
     assert float(a[:, 2:].abs().max()) <= 0.7
+
+
+def test_mipmapping_prevents_aliasing_of_far_textures(device):
+    """A far plane with a 1-texel checker texture: with per-face mip levels each pixel shows the checker's
+    average (grey); sampling level 0 alone gives a moire pattern of light and dark bands."""
+    size = 256
+    checker = ((torch.arange(size)[:, None] + torch.arange(size)[None, :]) % 2).double()
+    mip = build_mipmaps(checker[None, ..., None].expand(1, size, size, 3).contiguous().to(device))
+    verts = torch.tensor(
+        [[[-1.0, -1, 20], [1, -1, 20], [1, 1, 20], [-1, 1, 20]]], dtype=torch.float64, device=device
+    )
+    faces = torch.tensor([[0, 2, 1], [0, 3, 2]], device=device)
+    uv = torch.tensor([[0.0, 0.0], [1, 0], [1, 1], [0, 1]], dtype=torch.float64, device=device)
+    K = intrinsics(200.0, (15.5, 15.5), dtype=torch.float64, device=device)  # the plane spans 20 x 20 px
+    frags = rasterize(verts, faces, K, (32, 32))
+    uvs = interpolate(uv[None], frags, faces)[0][frags.pix_to_face[0] >= 0]
+    corner_uv = uv[faces[frags.face]]
+    screen = torch.stack([200.0 * verts[0, :, 0] / 20 + 15.5, 200.0 * verts[0, :, 1] / 20 + 15.5], -1)
+    lod = texture_lod(corner_uv, screen[faces[frags.face]], (size, size))
+    assert torch.allclose(lod, torch.full_like(lod, math.log2(size / 20)), atol=1e-6)
+    idx = torch.zeros(len(uvs), dtype=torch.int64, device=device)
+    filtered = sample_texture(mip, uvs, idx, lod)[:, 0]
+    aliased = sample_texture(mip, uvs, idx)[:, 0]
+    assert float((filtered - 0.5).abs().max()) < 0.05
+    assert float((aliased - 0.5).abs().max()) > 0.3
