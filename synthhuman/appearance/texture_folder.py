@@ -1,0 +1,91 @@
+"""SMPL UV texture maps supplied by the user, in SURREAL's layout (its 929 clothing textures are licensed).
+
+SURREAL's ``smpl_data`` folder holds ``textures/{gender}_{split}.txt`` for gender ``female``/``male`` and
+split ``train``/``test``/``all``; each line is an image path relative to ``smpl_data`` (for example
+``textures/female/nongrey_female_0001.jpg``); SURREAL filters paths by ``nongrey`` ("clothing option").
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from synthhuman.appearance._util import hash_split, load_image, require, scan_images
+
+GENDERS = ("female", "male", "neutral")
+"""``neutral`` draws from both genders' textures."""
+TEXTURE_SPLITS = ("train", "test", "all")
+CLOTHING = ("all", "grey", "nongrey")
+
+
+class TextureFolder:
+    """UV textures from ``root``: SURREAL's ``smpl_data`` folder, or its ``textures`` folder itself.
+
+    With list files (``textures/{gender}_{split}.txt``, or ``{gender}_{split}.txt`` directly in ``root``)
+    they decide genders and splits; ``all`` falls back to train + test when ``{gender}_all.txt`` is absent.
+    Lines are resolved against the folder that holds ``textures`` (SURREAL's convention), else against
+    the list's own folder. Without list files: every image under ``root`` (recursive); its gender is the
+    path token ``female`` or ``male`` (an image with neither serves both), its split ``test`` when a hash
+    of its relative path falls below ``test_fraction``. ``clothing``: SURREAL's filter on ``nongrey`` in
+    the path (``grey`` keeps the others).
+    """
+
+    def __init__(self, root: str | Path, clothing: str = "all", test_fraction: float = 0.2) -> None:
+        self.root = Path(root)
+        require(clothing in CLOTHING, "clothing", f"one of {CLOTHING}", clothing)
+        require(0 <= test_fraction <= 1, "test_fraction", "a fraction in [0, 1]", test_fraction)
+        if not self.root.is_dir():
+            raise ValueError(f"{self.root}: texture folder does not exist or is not a folder")
+        self.clothing = clothing
+        self.test_fraction = test_fraction
+        self.list_dir = next(
+            (d for d in (self.root / "textures", self.root) if any(d.glob("*male_*.txt"))), None
+        )
+        self._all = None if self.list_dir else scan_images(self.root)
+
+    def paths(self, gender: str, split: str) -> list[Path]:
+        """Texture files for ``gender`` (``GENDERS``) and ``split`` (``TEXTURE_SPLITS``), in list order."""
+        require(gender in GENDERS, "gender", f"one of {GENDERS}", gender)
+        require(split in TEXTURE_SPLITS, "split", f"one of {TEXTURE_SPLITS}", split)
+        genders = ("female", "male") if gender == "neutral" else (gender,)
+        found = [
+            p for g in genders for p in (self._listed(g, split) if self.list_dir else self._scanned(g, split))
+        ]
+        if self.clothing != "all":
+            found = [p for p in found if ("nongrey" in p.as_posix()) == (self.clothing == "nongrey")]
+        if not found:
+            raise ValueError(
+                f"{self.root}: no {gender} textures in split {split!r} (clothing {self.clothing!r})"
+            )
+        return found
+
+    def sample(self, gen: torch.Generator, gender: str = "neutral", split: str = "train") -> Tensor:
+        """(H, W, 3) float32 in [0, 1]: a texture drawn uniformly with ``gen``. Errors name the file."""
+        paths = self.paths(gender, split)
+        return load_image(paths[int(torch.randint(len(paths), (), generator=gen))])
+
+    def _listed(self, gender: str, split: str) -> list[Path]:
+        assert self.list_dir is not None
+        listing = self.list_dir / f"{gender}_{split}.txt"
+        if not listing.is_file() and split == "all":
+            return self._listed(gender, "train") + self._listed(gender, "test")
+        if not listing.is_file():
+            raise ValueError(f"{listing}: texture list file not found")
+        base = self.list_dir.parent if self.list_dir.name == "textures" else self.list_dir
+        lines = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
+        return [base / line if (base / line).exists() else listing.parent / line for line in lines]
+
+    def _scanned(self, gender: str, split: str) -> list[Path]:
+        assert self._all is not None
+        keep = []
+        for rel in self._all:
+            tokens = set(re.split(r"[^a-z]+", rel.lower()))
+            owner = "female" if "female" in tokens else "male" if "male" in tokens else None
+            if owner not in (None, gender):
+                continue
+            if split == "all" or hash_split(rel, self.test_fraction) == split:
+                keep.append(self.root / rel)
+        return keep

@@ -1,0 +1,223 @@
+"""``BodyModel``: SMPL, SMPL-H and SMPL-X bodies posed by smplx's linear blend skinning, with the 24 SMPL
+joints, part labels and UVs for every model type.
+
+Files are read by ``smpl_files.read_smpl_file`` (no chumpy). The model's arrays go straight to
+``smplx.lbs.lbs``, the function smplx's own ``SMPL``/``SMPLH``/``SMPLX`` forwards call (``smplx.SMPLX`` cannot
+take arrays: it re-reads its file with plain pickle, which needs chumpy for official ``.pkl`` files). For SMPL
+the result equals ``smplx.SMPL(data_struct=...)`` (tested).
+
+SMPL-H and SMPL-X are driven by SMPL's 72-d pose:
+- joints 0..21 (pelvis .. wrists) are shared, same order;
+- SMPL's hand joints 22/23 (SURREAL's leftHandIndex1/rightHandIndex1) bend the four fingers as one block at
+  the knuckles (in SMPL the thumb belongs to the wrist part). Their rotation is applied to the first joints of
+  the index, middle, pinky and ring fingers of that side (MANO's *1 joints); all other finger joints, the
+  jaw and the eyes stay at rest (flat hands, not smplx's default mean hand);
+- output joints 22/23 are the left/right ``middle1`` joints (middle-finger knuckle): SMPL regresses its hand
+  joint from the knuckle region at the centre of the hand, which middle1 matches best (index1 sits about
+  2 cm to the thumb side; some codes use it). Expressions (SMPL-X) are zero.
+
+Part labels (``conventions``: label = SMPL joint + 1) come from the skinning weights merged onto SMPL's 24
+joints: finger joints (thumb included) count for that side's SMPL hand joint 22/23 (labels 23/24,
+leftHandIndex1/rightHandIndex1), jaw and eyes for the head (label 16); each vertex takes the SMPL joint with
+the largest merged weight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from smplx.lbs import batch_rodrigues, lbs
+from torch import Tensor
+
+from synthhuman.body.smpl_files import (
+    NUM_MODEL_JOINTS,
+    SmplData,
+    find_model_file,
+    read_smpl_file,
+    read_uv_template_obj,
+)
+from synthhuman.conventions import NUM_JOINTS
+from synthhuman.render._checks import check_float, check_tensor, shape_str
+from synthhuman.render.mesh import vertex_normals
+
+NUM_BODY_JOINTS = 22
+"""Joints shared by SMPL, SMPL-H and SMPL-X: pelvis .. wrists."""
+
+HAND_START = {"smplh": (22, 37), "smplx": (25, 40)}
+"""First hand joint (left, right) of each model type; each hand has 15 joints in MANO order:
+index1-3, middle1-3, pinky1-3, ring1-3, thumb1-3."""
+
+FINGER_BASES = (0, 3, 6, 9)
+"""Offsets in a hand of index1, middle1, pinky1, ring1: the joints SMPL's hand joint rotation drives."""
+
+MIDDLE1 = 3
+"""Offset in a hand of middle1: the joint reported as SMPL's hand joint 22/23."""
+
+
+def smpl_joint_of(model_type: str) -> np.ndarray:
+    """(J,) int64: the SMPL joint (0..23) each joint of ``model_type`` counts for in part labels."""
+    if model_type == "smpl":
+        return np.arange(NUM_JOINTS)
+    out = np.empty(NUM_MODEL_JOINTS[model_type], dtype=np.int64)
+    out[:NUM_BODY_JOINTS] = np.arange(NUM_BODY_JOINTS)
+    out[NUM_BODY_JOINTS : HAND_START[model_type][0]] = 15  # SMPL-X jaw and eyes -> head
+    left, right = HAND_START[model_type]
+    out[left : left + 15], out[right : right + 15] = 22, 23
+    return out
+
+
+def smpl_joint_indices(model_type: str) -> list[int]:
+    """The model joint reported as each of SMPL's 24 joints."""
+    if model_type == "smpl":
+        return list(range(NUM_JOINTS))
+    left, right = HAND_START[model_type]
+    return [*range(NUM_BODY_JOINTS), left + MIDDLE1, right + MIDDLE1]
+
+
+@dataclass(frozen=True)
+class BodyOutput:
+    """A posed batch, world frame (metres). vertices (B, V, 3); joints (B, 24, 3), SMPL's joints for every
+    model type; normals (B, V, 3) unit vertex normals; faces (F, 3) int64."""
+
+    vertices: Tensor
+    joints: Tensor
+    normals: Tensor
+    faces: Tensor
+
+
+class BodyModel(torch.nn.Module):
+    """An SMPL-family body: ``BodyModel(path, model_type, gender)`` then ``model(betas, pose, trans)``.
+
+    source: a model file (``.pkl``/``.npz``), a folder laid out as for ``smplx.create`` (``folder/smpl/
+    SMPL_NEUTRAL.pkl`` or ``folder/SMPL_NEUTRAL.pkl``), or ``SmplData``. model_type: 'smpl' | 'smplh' |
+    'smplx' (folders: default 'smpl'; files: from the name or the joint count). gender: 'neutral' | 'male' |
+    'female' (folders: default 'neutral'; files: from the name or a 'gender' field, checked if given).
+    num_betas: shape components used (at most the file's). uv_template: a ``.obj`` whose ``vt``/``f v/vt``
+    give the UVs (overrides the file's). Buffers are ``dtype``; move with ``.to(device)``.
+    """
+
+    def __init__(
+        self,
+        source: str | Path | SmplData,
+        model_type: str | None = None,
+        gender: str | None = None,
+        num_betas: int = 10,
+        uv_template: str | Path | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        super().__init__()
+        if isinstance(source, SmplData):
+            data = source
+        elif Path(source).is_dir():
+            path = find_model_file(source, model_type or "smpl", gender or "neutral")
+            data = read_smpl_file(path, model_type=model_type or "smpl", gender=gender or "neutral")
+        else:
+            data = read_smpl_file(source, model_type=model_type, gender=gender)
+        available = data.shapedirs.shape[2]
+        if not 0 <= num_betas <= available:
+            raise ValueError(
+                f"{data.path}: num_betas={num_betas}, expected 0..{available} (field 'shapedirs')"
+            )
+        self.data = data
+        self.model_type, self.gender, self.num_betas = data.model_type, data.gender, num_betas
+
+        def buf(name: str, array: np.ndarray, dt: torch.dtype = dtype) -> None:
+            self.register_buffer(name, torch.as_tensor(np.ascontiguousarray(array)).to(dt), persistent=False)
+
+        P = data.posedirs.shape[2]
+        buf("v_template", data.v_template)
+        buf("shapedirs", data.shapedirs[:, :, :num_betas])
+        buf("posedirs", data.posedirs.reshape(-1, P).T)  # (P, V * 3), as smplx stores it
+        buf("J_regressor", data.J_regressor)
+        buf("lbs_weights", data.weights)
+        buf("parents", data.parents, torch.int64)
+        buf("faces", data.faces, torch.int64)
+        merged = np.zeros((data.weights.shape[0], NUM_JOINTS))
+        np.add.at(merged.T, smpl_joint_of(data.model_type), data.weights.T)
+        labels = merged.argmax(1) + 1
+        buf("part_labels", labels, torch.int64)
+        a, b, c = (labels[data.faces[:, k]] for k in range(3))
+        buf("face_labels", np.where(b == c, b, a), torch.int64)  # majority of the three corners
+        vt, ft = data.vt, data.ft
+        if uv_template is not None:
+            vt, ft = read_uv_template_obj(uv_template, data.faces)
+        self.uv: Tensor | None
+        self.uv_faces: Tensor | None
+        if vt is None:
+            self.uv = self.uv_faces = None
+        else:
+            buf("uv", vt)
+            buf("uv_faces", ft, torch.int64)
+        self._joint_index = smpl_joint_indices(data.model_type)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.v_template.dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self.v_template.device
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.model_type}, {self.gender}, {self.v_template.shape[0]} vertices, "
+            f"{self.faces.shape[0]} faces, {self.num_betas} betas, file {self.data.path}"
+        )
+
+    def forward(self, betas: Tensor | None, pose: Tensor, trans: Tensor | None = None) -> BodyOutput:
+        """Pose a batch. pose: (B, 72) axis-angle or (B, 24, 3, 3) rotation matrices, SMPL's joints
+        (global orientation about the pelvis first); betas: (B, num_betas) or None (zeros); trans: (B, 3)
+        or None, added to vertices and joints. Inputs must be on the model's device; they are cast to its
+        dtype. Differentiable in all three."""
+        check_tensor("pose", pose)
+        check_float("pose", pose)
+        if pose.ndim == 2:
+            check_tensor("pose", pose, 2, (3 * NUM_JOINTS,))
+            rot = batch_rodrigues(pose.reshape(-1, 3).to(self.dtype)).view(-1, NUM_JOINTS, 3, 3)
+        else:
+            check_tensor("pose", pose, 4, (NUM_JOINTS, 3, 3))
+            rot = pose.to(self.dtype)
+        B = pose.shape[0]
+        if betas is None:
+            betas = rot.new_zeros(B, self.num_betas)
+        check_tensor("betas", betas, 2, (self.num_betas,))
+        tensors = {"pose": pose, "betas": betas}
+        if trans is not None:
+            check_tensor("trans", trans, 2, (3,))
+            tensors["trans"] = trans
+        for name, t in tensors.items():
+            if t.shape[0] != B:
+                raise ValueError(f"{name}: expected batch size {B} (from pose), got {shape_str(t)}")
+            if t.device != self.device:
+                raise ValueError(f"{name}: expected device {self.device} (the model's), got {shape_str(t)}")
+        verts, joints = lbs(
+            betas.to(self.dtype),
+            self._full_pose(rot),
+            self.v_template,
+            self.shapedirs,
+            self.posedirs,
+            self.J_regressor,
+            self.parents,
+            self.lbs_weights,
+            pose2rot=False,
+        )
+        joints = joints[:, self._joint_index]
+        if trans is not None:
+            verts = verts + trans.to(self.dtype)[:, None]
+            joints = joints + trans.to(self.dtype)[:, None]
+        return BodyOutput(verts, joints, vertex_normals(verts, self.faces), self.faces)
+
+    def _full_pose(self, rot: Tensor) -> Tensor:
+        """(B, 24, 3, 3) SMPL rotations -> (B, J, 3, 3) rotations of this model's joints."""
+        if self.model_type == "smpl":
+            return rot
+        B = rot.shape[0]
+        full = torch.eye(3, dtype=rot.dtype, device=rot.device).repeat(B, self.parents.shape[0], 1, 1)
+        full[:, :NUM_BODY_JOINTS] = rot[:, :NUM_BODY_JOINTS]
+        for start, smpl_hand in zip(HAND_START[self.model_type], (22, 23), strict=True):
+            for offset in FINGER_BASES:
+                full[:, start + offset] = rot[:, smpl_hand]
+        return full
