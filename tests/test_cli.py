@@ -58,3 +58,13 @@ def test_render_test_writes_contact_sheet(tmp_path):
 def test_bench_bad_flag_names_the_field():
     res = runner.invoke(app, ["bench", "--batch", "0"])
     assert res.exit_code != 0 and "batch" in res.output
+
+
+def test_assets_export_body_loads_in_plain_smplx(tmp_path):
+    import smplx
+
+    res = runner.invoke(app, ["assets", "export-body", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    model = smplx.create(str(tmp_path), model_type="smpl", gender="male")
+    out = model(betas=torch.zeros(1, 10))
+    assert out.vertices.shape == (1, 13718, 3)
