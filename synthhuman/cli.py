@@ -140,5 +140,17 @@ def export_body(
         typer.echo(f"wrote {path}")
 
 
+@assets_app.command("preview-body")
+def preview_body(
+    out: Path = typer.Option(Path("docs/default_body.png"), help="PNG contact sheet to write"),
+    seed: int = typer.Option(0),
+) -> None:
+    """Render the default body in several genders, ages and poses, textured, with its part labels."""
+    from synthhuman.body.preview import preview_default_body
+
+    preview_default_body(out, seed)
+    typer.echo(f"wrote {out}")
+
+
 if __name__ == "__main__":
     app()

@@ -68,3 +68,11 @@ def test_assets_export_body_loads_in_plain_smplx(tmp_path):
     model = smplx.create(str(tmp_path), model_type="smpl", gender="male")
     out = model(betas=torch.zeros(1, 10))
     assert out.vertices.shape == (1, 13718, 3)
+
+
+def test_default_body_preview(tmp_path):
+    from synthhuman.body.preview import PEOPLE, preview_default_body
+
+    out = tmp_path / "body.png"
+    preview_default_body(out, size=(90, 60))
+    assert iio.imread(out).shape == (2 * 90 + 2, len(PEOPLE) * 60 + (len(PEOPLE) - 1) * 2, 3)
