@@ -374,3 +374,43 @@ def test_bad_uv_template(tmp_path, smpl_npz, smpl_arrays):
         SmplFileError, match=r"other\.obj: field 'f': model face 10 .* is not in the UV template"
     ):
         BodyModel(smpl_npz, uv_template=other)
+
+
+def test_tiny_model_end_to_end_render(tmp_path):
+    """A tiny generated SMPL-format .pkl: loaded, posed, textured without UVs (per-part colours) and
+    rendered with every ground-truth layer."""
+    import warnings
+
+    from synthhuman.appearance.textures import part_colours
+    from synthhuman.render.cameras import Cameras, intrinsics, look_at
+    from synthhuman.render.renderer import FrameBatch, Topology, render_frames
+    from synthhuman.render.texture import build_mipmaps
+
+    path = write_pkl(tmp_path / "SMPL_MALE.pkl", make_tiny_model("smpl"))
+    body = BodyModel(path)
+    pose = torch.zeros(2, 72)
+    pose[1, 18 * 3 + 1] = 1.2  # bend the left elbow in the second frame
+    out = body(None, pose)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        colours = part_colours(body.face_labels, torch.Generator().manual_seed(0), "tiny")
+    texture, uv, uv_faces = colours.texture, colours.uv, colours.uv_faces
+    centre = out.joints[0, 0]
+    R, t = look_at((centre + torch.tensor([0.0, 0.0, 3.0]))[None], centre[None])
+    cams = Cameras(intrinsics(120.0, (31.5, 47.5), 2), R.expand(2, 3, 3), t.expand(2, 3), (96, 64))
+    topo = Topology(body.faces, uv, uv_faces, body.face_labels, torch.ones_like(body.face_labels))
+    batch = FrameBatch(
+        out.vertices,
+        cams,
+        build_mipmaps(texture[None]),
+        torch.zeros(2, 1, dtype=torch.int64),
+        torch.tensor([[[1.0] + [0.0] * 8]]).expand(2, 1, 9),
+        torch.zeros(2, 96, 64, 3),
+        out.joints[:, None],
+        torch.tensor([1, -1]),
+    )
+    with torch.no_grad():
+        res = render_frames(batch, topo)
+    assert torch.equal(res.segm > 0, res.depth > 0) and int((res.segm > 0).sum()) > 200
+    assert set(res.segm.unique().tolist()) > {0, 1, 16}
+    assert bool(res.flow.valid[0].any()) and not bool(res.flow.valid[1].any())
