@@ -8,10 +8,10 @@ import math
 import torch
 
 from synthhuman.appearance.backgrounds import procedural_background
+from synthhuman.appearance.lighting import LightConfig, sample_light
 from synthhuman.body.mannequin import demo_motion, make_mannequin, mannequin_texture, pose_mannequin
 from synthhuman.render.cameras import Cameras, intrinsics, look_at
 from synthhuman.render.renderer import FrameBatch, Topology
-from synthhuman.render.shading import sample_sh_coefficients
 from synthhuman.render.texture import build_mipmaps
 
 
@@ -46,7 +46,7 @@ def demo_clip(
     )
     texture = mannequin_texture(256, gen=gen)[None]
     background = procedural_background(h, w, gen).expand(num_frames, h, w, 3)
-    sh = sample_sh_coefficients(1, gen).expand(num_frames, 1, 9)
+    sh = sample_light(LightConfig(), 1, gen).expand(num_frames, 1, 9)
     next_index = torch.arange(1, num_frames + 1)
     next_index[-1] = -1
     batch = FrameBatch(

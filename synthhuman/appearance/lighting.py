@@ -2,8 +2,7 @@
 
 SURREAL: ``c_i = 0.7 (2U - 1)`` for the 9 coefficients, then ``c_0 = 0.5 + 0.9U`` (ambient) and
 ``c_1 = -0.7U`` (light from above in SURREAL's -Y-up world; ``synthhuman.render.shading`` evaluates the
-coefficients in those axes). The defaults draw exactly as
-``synthhuman.render.shading.sample_sh_coefficients`` (same generator calls, same numbers).
+coefficients in those axes).
 """
 
 from __future__ import annotations

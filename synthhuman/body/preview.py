@@ -11,13 +11,13 @@ import torch
 
 from synthhuman import viz
 from synthhuman.appearance.backgrounds import procedural_background
+from synthhuman.appearance.lighting import LightConfig, sample_light
 from synthhuman.appearance.textures import TextureConfig, bake_uv_layout, paint_texture
 from synthhuman.body.default_body import load_default_body
 from synthhuman.body.mannequin import demo_motion
 from synthhuman.body.shapes import DefaultBodyShapes
 from synthhuman.render.cameras import Cameras, intrinsics, look_at
 from synthhuman.render.renderer import FrameBatch, Topology, render_frames
-from synthhuman.render.shading import sample_sh_coefficients
 from synthhuman.render.texture import build_mipmaps
 
 PEOPLE = (  # (gender, age range in years, frame of the demo walk, heading)
@@ -63,7 +63,7 @@ def preview_default_body(out: Path, seed: int = 0, size: tuple[int, int] = (360,
             cameras=cams,
             textures=build_mipmaps(texture[None]),
             texture_index=torch.zeros(1, 1, dtype=torch.int64),
-            sh=sample_sh_coefficients(1, gen)[None],
+            sh=sample_light(LightConfig(), 1, gen)[None],
             background=procedural_background(h, w, gen)[None],
             joints=posed.joints[:, None],
             next_index=torch.full((1,), -1),

@@ -8,7 +8,6 @@ coefficients sampled as SURREAL samples them light the body from above, as in SU
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 _C1, _C2, _C3, _C4, _C5 = 0.429043, 0.511664, 0.743125, 0.886227, 0.247708
@@ -31,14 +30,6 @@ def sh_irradiance(normals: Tensor, coeffs: Tensor) -> Tensor:
         + 2 * _C1 * (L[4] * x * y + L[7] * x * z + L[5] * y * z)
         + 2 * _C2 * (L[3] * x + L[1] * y + L[2] * z)
     )
-
-
-def sample_sh_coefficients(n: int, gen: torch.Generator, spread: float = 0.7) -> Tensor:
-    """(n, 9) coefficients as SURREAL: ``c_i = spread (2U - 1)``, ``c_0 = 0.5 + 0.9U``, ``c_1 = -0.7U``."""
-    coeffs = spread * (2 * torch.rand(n, 9, generator=gen) - 1)
-    coeffs[:, 0] = 0.5 + 0.9 * torch.rand(n, generator=gen)
-    coeffs[:, 1] = -0.7 * torch.rand(n, generator=gen)
-    return coeffs
 
 
 def shade(albedo: Tensor, world_normals: Tensor, coeffs: Tensor) -> Tensor:
