@@ -25,12 +25,18 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q tests
 
+# Benchmarks (docs/benchmarks.md): ours against Blender Cycles (its own venv, benchmarks/.venv-bpy, made on
+# first use) and pytorch3d where importable, scaling curves and plots (matplotlib, installed here).
 bench: $(STAMP)
 	$(VENV)/bin/synthhuman bench --device cpu --batch 32 --height 240 --width 320
+	$(PY) -m pip install -q matplotlib
+	$(PY) benchmarks/blender_compare.py --frames 17 --batch 32 --iterations 5
+	$(PY) benchmarks/scaling.py
+	$(PY) benchmarks/make_doc.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check synthhuman tests
-	$(VENV)/bin/ruff format --check synthhuman tests
+	$(VENV)/bin/ruff check synthhuman tests benchmarks
+	$(VENV)/bin/ruff format --check synthhuman tests benchmarks
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,328 @@
+"""Our renderer against Blender Cycles (CPU) and pytorch3d's rasterizer on the same scene.
+
+    .venv/bin/python benchmarks/blender_compare.py [--frames 9] [--batch 32] [--out benchmarks/out]
+
+Scene: the default body (neutral, zero betas, one fixed pose: arms lowered, knees and elbows a little
+bent) with one fixed procedural UV texture (saved as PNG; both renderers read that PNG), SH irradiance
+lighting with fixed coefficients, a constant grey background, OpenCV cameras orbiting the body (focal
+600 px at 320x240, scaled with the width; principal point at the image centre), at 320x240 and 640x480.
+
+Ours: ``render_frames`` on batches of ``--batch`` consecutive orbit frames, RGB and every ground-truth
+layer, in memory; seconds per frame = median batch time / batch (after one warm-up batch).
+Cycles: ``benchmarks/blender_render.py`` in its own venv (``benchmarks/.venv-bpy``: bpy 5.0.1 and numpy<2,
+created here when missing), CPU, 16 samples, passes combined + Z + normal + object index + material
+index + vector, written per frame to a multilayer EXR; seconds per frame = median over frames 2..N (frame 1,
+which builds the BVH and compiles shaders, is excluded, as is the scene set-up).
+Writes ``OUT/compare.json`` and ``OUT/ours_*.png``; ``benchmarks/make_doc.py`` turns it into the doc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from synthhuman._memory import retain_freed_memory
+from synthhuman.appearance.textures import TextureConfig, procedural_texture
+from synthhuman.body.default_body import load_default_body
+from synthhuman.config import RenderConfig
+from synthhuman.render.cameras import Cameras, look_at
+from synthhuman.render.pytorch3d_backend import is_pytorch3d_available
+from synthhuman.render.renderer import FrameBatch, Topology, render_frames
+from synthhuman.render.texture import build_mipmaps
+
+HERE = Path(__file__).resolve().parent
+BPY_VENV = HERE / ".venv-bpy"
+BPY_REQUIREMENTS = ["bpy==5.0.1", "numpy<2"]
+SIZES = ((240, 320), (480, 640))
+SAMPLES = 16
+LIGHTINGS = ("emission", "diffuse_env")  # see blender_render.py
+# Fixed SH coefficients (SURREAL's order): mostly ambient, light from above and a little from the front.
+SH = np.array([0.9, -0.35, -0.15, 0.1, 0.05, 0.0, -0.1, 0.05, 0.05], dtype=np.float32)
+BACKGROUND = (0.45, 0.5, 0.55)
+DISTANCE = 5.5
+FOCAL_320 = 600.0
+
+
+def fixed_pose() -> torch.Tensor:
+    """(1, 72) axis-angle: arms lowered from the T-pose, elbows, knees and hips a little bent."""
+    pose = torch.zeros(24, 3)
+    pose[16, 2], pose[17, 2] = -1.1, 1.1  # shoulders (SMPL joints 16, 17) down
+    pose[18, 1], pose[19, 1] = -0.5, 0.5  # elbows
+    pose[1, 0], pose[2, 0] = -0.15, 0.1  # hips
+    pose[4, 0], pose[5, 0] = 0.25, 0.1  # knees
+    return pose.reshape(1, 72)
+
+
+def orbit_cameras(centre: torch.Tensor, n: int, h: int, w: int) -> Cameras:
+    """n OpenCV cameras circling the body at DISTANCE, 3 degrees apart, at the body's centre height."""
+    heading = torch.deg2rad(torch.arange(n, dtype=torch.float32) * 3.0 + 20.0)
+    eye = centre + DISTANCE * torch.stack([torch.sin(heading), torch.zeros(n), torch.cos(heading)], -1)
+    R, t = look_at(eye, centre.expand(n, 3))
+    f = FOCAL_320 * w / 320.0
+    K = torch.tensor([[f, 0.0, (w - 1) / 2], [0.0, f, (h - 1) / 2], [0.0, 0.0, 1.0]]).expand(n, 3, 3)
+    return Cameras(K.contiguous(), R, t, (h, w))
+
+
+def build_scene(out: Path) -> dict:
+    body = load_default_body("neutral")
+    with torch.no_grad():
+        posed = body(None, fixed_pose())
+    verts, joints = posed.vertices[0], posed.joints[0]
+    texture = procedural_texture(
+        body.v_template, body.faces, body.uv, body.uv_faces, body.face_labels,
+        torch.Generator().manual_seed(7), TextureConfig(size=512),
+    )  # fmt: skip
+    tex_path = out / "texture.png"
+    Image.fromarray((texture.clamp(0, 1) * 255).round().to(torch.uint8).numpy()).save(tex_path)
+    texture = torch.from_numpy(np.asarray(Image.open(tex_path), dtype=np.float32) / 255.0)
+    lo, hi = verts.min(0).values, verts.max(0).values
+    return {
+        "body": body,
+        "verts": verts,
+        "joints": joints,
+        "centre": (lo + hi) / 2,
+        "texture": texture,
+        "texture_path": tex_path,
+        "triangles": int(body.faces.shape[0]),
+        "vertices": int(verts.shape[0]),
+    }
+
+
+def frame_batch(scene: dict, cams: Cameras) -> tuple[FrameBatch, Topology]:
+    n = cams.batch_size
+    h, w = cams.image_size
+    body = scene["body"]
+    next_index = torch.arange(1, n + 1)
+    next_index[-1] = -1
+    batch = FrameBatch(
+        verts=scene["verts"].expand(n, -1, -1),
+        cameras=cams,
+        textures=build_mipmaps(scene["texture"][None]),
+        texture_index=torch.zeros(n, 1, dtype=torch.int64),
+        sh=torch.from_numpy(SH).expand(n, 1, 9),
+        background=torch.tensor(BACKGROUND).expand(n, h, w, 3),
+        joints=scene["joints"].expand(n, 1, -1, -1),
+        next_index=next_index,
+    )
+    topo = Topology(
+        faces=body.faces,
+        uv=body.uv,
+        uv_faces=body.uv_faces,
+        face_labels=body.face_labels,
+        face_instance=torch.ones(body.faces.shape[0], dtype=torch.int64),
+    )
+    return batch, topo
+
+
+def time_ours(scene: dict, h: int, w: int, batch_size: int, iters: int, cfg: RenderConfig) -> dict:
+    batch, topo = frame_batch(scene, orbit_cameras(scene["centre"], batch_size, h, w))
+    with torch.no_grad():
+        out = render_frames(batch, topo, cfg)  # warm-up
+        times = []
+        for _ in range(iters):
+            t0 = time.perf_counter()
+            out = render_frames(batch, topo, cfg)
+            times.append(time.perf_counter() - t0)
+    median = float(np.median(times))
+    produced = {
+        "rgb": tuple(out.rgb.shape),
+        "depth": tuple(out.depth.shape),
+        "normals": tuple(out.normals.shape),
+        "segm": tuple(out.segm.shape),
+        "instance": tuple(out.instance.shape),
+        "flow": tuple(out.flow.flow.shape),
+        "flow_valid": tuple(out.flow.valid.shape),
+        "joints2d": tuple(out.joints.joints2d.shape),
+        "joints3d": tuple(out.joints.joints3d.shape),
+        "joints_visible": tuple(out.joints.visible.shape),
+    }
+    return {
+        "seconds_per_frame": median / batch_size,
+        "seconds_per_batch": median,
+        "seconds_per_batch_all": times,
+        "batch": batch_size,
+        "iterations": iters,
+        "produced": {k: list(v) for k, v in produced.items()},
+        "first_rgb": out.rgb[0].numpy(),
+    }
+
+
+def ensure_bpy_venv(log: list[str]) -> Path | None:
+    """The bpy venv's python, creating it (Python 3.11) when missing; None (reason in log) on failure."""
+    py = BPY_VENV / "bin" / "python"
+    if py.exists() and subprocess.run([py, "-c", "import bpy"], capture_output=True).returncode == 0:
+        return py
+    base = None
+    for cand in ("python3.11", sys.executable if sys.version_info[:2] == (3, 11) else None):
+        if cand and subprocess.run([cand, "--version"], capture_output=True).returncode == 0:
+            base = cand
+            break
+    if base is None:
+        log.append("bpy 5.0.1 needs Python 3.11; none found")
+        return None
+    try:
+        subprocess.run([base, "-m", "venv", str(BPY_VENV)], check=True)
+        subprocess.run([py, "-m", "pip", "install", "-q", *BPY_REQUIREMENTS], check=True, timeout=1200)
+        subprocess.run([py, "-c", "import bpy"], check=True, capture_output=True)
+    except (subprocess.SubprocessError, OSError) as e:
+        log.append(f"could not install {' '.join(BPY_REQUIREMENTS)} into {BPY_VENV}: {e}")
+        return None
+    return py
+
+
+def run_blender(scene: dict, cams: Cameras, frames: int, out: Path, log: list[str]) -> dict | None:
+    py = ensure_bpy_venv(log)
+    if py is None:
+        return None
+    npz = out / "scene.npz"
+    np.savez(
+        npz,
+        verts=scene["verts"].numpy().astype(np.float64),
+        faces=scene["body"].faces.numpy(),
+        uv=scene["body"].uv.numpy(),
+        uv_faces=scene["body"].uv_faces.numpy(),
+        K=cams.K.numpy().astype(np.float64),
+        R=cams.R.numpy().astype(np.float64),
+        t=cams.t.numpy().astype(np.float64),
+        sh=SH.astype(np.float64),
+        background=np.array(BACKGROUND),
+        texture_path=str(scene["texture_path"].resolve()),
+        sizes=np.array(SIZES),
+        lightings=np.array(LIGHTINGS),
+        width0=cams.image_size[1],
+        samples=SAMPLES,
+        frames=frames,
+    )
+    blender_out = out / "cycles"
+    cmd = [str(py), str(HERE / "blender_render.py"), str(npz), str(blender_out)]
+    if os.environ.get("BENCH_NO_OSL"):
+        cmd.append("--no-osl")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0:
+        log.append(f"Blender render failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
+        return None
+    return json.loads((blender_out / "blender_result.json").read_text())
+
+
+def save_png(rgb: np.ndarray, path: Path) -> None:
+    Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8)).save(path)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--frames", type=int, default=9, help="Cycles frames per size (the first is excluded)")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--iterations", type=int, default=3, help="timed batches of ours per size")
+    ap.add_argument("--out", type=Path, default=HERE / "out")
+    ap.add_argument("--skip-blender", action="store_true")
+    args = ap.parse_args()
+    retain_freed_memory()  # as the CLI does
+    args.out.mkdir(parents=True, exist_ok=True)
+    log: list[str] = []
+    load_before = os.getloadavg()
+    scene = build_scene(args.out)
+    h0, w0 = SIZES[0]
+    result: dict = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": {
+            "cpu": _cpu_name(),
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "torch_threads": torch.get_num_threads(),
+        },
+        "scene": {
+            "body": "default body, neutral, zero betas, fixed pose",
+            "vertices": scene["vertices"],
+            "triangles": scene["triangles"],
+            "texture": "procedural_texture (seed 7), 512x512 PNG",
+            "sh": [round(float(v), 4) for v in SH],
+            "background": BACKGROUND,
+            "camera": f"orbit at {DISTANCE} m, 3 degrees per frame, focal {FOCAL_320:g} px at 320 wide",
+        },
+        "ours": {},
+        "pytorch3d": {},
+        "log": log,
+    }
+    for h, w in SIZES:
+        r = time_ours(scene, h, w, args.batch, args.iterations, RenderConfig())
+        save_png(r.pop("first_rgb"), args.out / f"ours_{w}x{h}.png")
+        result["ours"][f"{w}x{h}"] = r
+        print(f"ours {w}x{h}: {r['seconds_per_frame'] * 1e3:.2f} ms/frame (batch {args.batch})", flush=True)
+    if is_pytorch3d_available():
+        for h, w in SIZES:
+            r = time_ours(scene, h, w, args.batch, args.iterations, RenderConfig(rasterizer="pytorch3d"))
+            r.pop("first_rgb")
+            result["pytorch3d"][f"{w}x{h}"] = r
+            print(f"pytorch3d rasterizer {w}x{h}: {r['seconds_per_frame'] * 1e3:.2f} ms/frame", flush=True)
+    else:
+        msg = "pytorch3d is not importable here, so the comparison with its rasterizer was skipped"
+        result["pytorch3d"] = {"skipped": msg}
+        print(msg, flush=True)
+    if args.skip_blender:
+        log.append("Blender skipped (--skip-blender)")
+        result["cycles"] = None
+    else:
+        cams = orbit_cameras(scene["centre"], args.frames, h0, w0)
+        result["cycles"] = run_blender(scene, cams, args.frames, args.out, log)
+    # Ours again after Cycles, so that both sides see the same stretch of this shared machine's load:
+    # the figure used is the median over the batches of both passes.
+    for h, w in SIZES:
+        key = f"{w}x{h}"
+        again = time_ours(scene, h, w, args.batch, args.iterations, RenderConfig())
+        r = result["ours"][key]
+        r["seconds_per_batch_all"] += again["seconds_per_batch_all"]
+        r["seconds_per_batch"] = float(np.median(r["seconds_per_batch_all"]))
+        r["seconds_per_frame"] = r["seconds_per_batch"] / args.batch
+        r["iterations"] = len(r["seconds_per_batch_all"])
+        print(f"ours {key} (both passes): {r['seconds_per_frame'] * 1e3:.2f} ms/frame", flush=True)
+    if result["cycles"]:
+        bg = np.array(BACKGROUND, dtype=np.float32)
+        for entry in result["cycles"]["runs"]:
+            key = f"{entry['width']}x{entry['height']}"
+            ours = np.asarray(Image.open(args.out / f"ours_{key}.png"), dtype=np.float32) / 255
+            theirs = np.asarray(Image.open(entry["png"]).convert("RGB"), dtype=np.float32) / 255
+            m_ours = np.abs(ours - bg).max(-1) > 0.02
+            m_theirs = np.abs(theirs - bg).max(-1) > 0.02
+            both = m_ours & m_theirs
+            entry["mean_abs_diff_rgb_body"] = float(np.abs(ours - theirs)[both].mean())
+            entry["silhouette_iou"] = float(both.sum() / max((m_ours | m_theirs).sum(), 1))
+            entry["speedup"] = entry["seconds_per_frame"] / result["ours"][key]["seconds_per_frame"]
+            print(
+                f"cycles {entry['lighting']} {key}: {entry['seconds_per_frame']:.3f} s/frame; ours is "
+                f"{entry['speedup']:.0f}x faster; mean |RGB diff| on the body "
+                f"{entry['mean_abs_diff_rgb_body']:.3f}, "
+                f"silhouette IoU {entry['silhouette_iou']:.3f}",
+                flush=True,
+            )
+            if key == f"{w0}x{h0}":
+                side = np.concatenate([ours, theirs, np.clip(np.abs(ours - theirs) * 4, 0, 1)], 1)
+                save_png(side, args.out / f"compare_{entry['lighting']}_{key}.png")
+    result["load_average"] = {"before": load_before, "after": os.getloadavg()}
+    for line in log:
+        print(line, file=sys.stderr)
+    (args.out / "compare.json").write_text(json.dumps(result, indent=1))
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+if __name__ == "__main__":
+    main()
