@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from pathlib import Path
 
 import typer
@@ -77,7 +76,6 @@ def render_test(
     seed: int = typer.Option(0),
 ) -> None:
     """Render the built-in test scene and write a contact sheet: RGB, depth, normals, parts, flow, joints."""
-    import imageio.v3 as iio
     import torch
 
     from synthhuman import viz
@@ -103,10 +101,7 @@ def render_test(
                 viz.joints_image(rgb, res.joints.joints2d[i], res.joints.visible[i]),
             ]
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.png")
-    iio.imwrite(tmp, viz.contact_sheet(rows))
-    os.replace(tmp, out)
+    viz.write_png(out, viz.contact_sheet(rows))
     typer.echo(f"wrote {out}: {frames} frames x (rgb, depth, normals, segmentation, flow, joints)")
 
 

@@ -14,7 +14,8 @@ from synthhuman.gt.joints import DEFAULT_JOINT_TOLERANCE
 RASTERIZERS = ("synthhuman", "pytorch3d")
 
 
-def _require(ok: bool, name: str, expected: str, value: object) -> None:
+def require(ok: bool, name: str, expected: str, value: object) -> None:
+    """Raise ValueError naming the field ``name``, what was expected and what was seen, unless ``ok``."""
     if not ok:
         raise ValueError(f"{name}: expected {expected}, got {value!r}")
 
@@ -37,12 +38,10 @@ class RenderConfig:
     joint_tolerance: float = DEFAULT_JOINT_TOLERANCE
 
     def __post_init__(self) -> None:
-        _require(self.rasterizer in RASTERIZERS, "rasterizer", f"one of {RASTERIZERS}", self.rasterizer)
-        _require(self.znear > 0, "znear", "> 0 metres", self.znear)
-        _require(
-            self.occlusion_tolerance >= 0, "occlusion_tolerance", ">= 0 metres", self.occlusion_tolerance
-        )
-        _require(self.joint_tolerance >= 0, "joint_tolerance", ">= 0 metres", self.joint_tolerance)
+        require(self.rasterizer in RASTERIZERS, "rasterizer", f"one of {RASTERIZERS}", self.rasterizer)
+        require(self.znear > 0, "znear", "> 0 metres", self.znear)
+        require(self.occlusion_tolerance >= 0, "occlusion_tolerance", ">= 0 metres", self.occlusion_tolerance)
+        require(self.joint_tolerance >= 0, "joint_tolerance", ">= 0 metres", self.joint_tolerance)
 
 
 @dataclass(frozen=True)
@@ -59,8 +58,8 @@ class BenchConfig:
     render: RenderConfig = field(default_factory=RenderConfig)
 
     def __post_init__(self) -> None:
-        _require(self.device.split(":")[0] in ("cpu", "cuda"), "device", "cpu, cuda or cuda:N", self.device)
+        require(self.device.split(":")[0] in ("cpu", "cuda"), "device", "cpu, cuda or cuda:N", self.device)
         for name in ("batch", "height", "width", "iterations"):
-            _require(getattr(self, name) >= 1, name, ">= 1", getattr(self, name))
-        _require(self.warmup >= 0, "warmup", ">= 0", self.warmup)
-        _require(self.threads is None or self.threads >= 1, "threads", ">= 1 or None", self.threads)
+            require(getattr(self, name) >= 1, name, ">= 1", getattr(self, name))
+        require(self.warmup >= 0, "warmup", ">= 0", self.warmup)
+        require(self.threads is None or self.threads >= 1, "threads", ">= 1 or None", self.threads)

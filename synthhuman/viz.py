@@ -5,11 +5,15 @@ Every function takes one frame's layer (no batch) and returns (H, W, 3) uint8.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import imageio.v3 as iio
 import numpy as np
 import torch
 from torch import Tensor
 
 from synthhuman.conventions import SMPL_PARENTS
+from synthhuman.io.atomic import atomic_write
 
 
 def _to_uint8(img: Tensor) -> Tensor:
@@ -44,7 +48,7 @@ def label_palette(n: int = 256) -> Tensor:
     hue = (torch.arange(n, dtype=torch.float64) * 0.618033988749895) % 1.0
     sat = torch.where(torch.arange(n) % 2 == 0, 0.65, 0.95).double()
     val = torch.where(torch.arange(n) % 3 == 0, 0.75, 0.95).double()
-    rgb = _hsv_to_rgb(hue, sat, val)
+    rgb = hsv_to_rgb(hue, sat, val)
     rgb[0] = 0
     return _to_uint8(rgb.float())
 
@@ -64,7 +68,7 @@ def flow_image(flow: Tensor, valid: Tensor | None = None, max_magnitude: float |
     top = max_magnitude or (float(mag[valid].max()) if bool(valid.any()) else 1.0)
     hue = (torch.atan2(-f[..., 1], -f[..., 0]) / (2 * torch.pi) + 0.5) % 1.0
     sat = (mag / max(top, 1e-6)).clamp(0, 1)
-    rgb = _hsv_to_rgb(hue, sat, torch.ones_like(hue))
+    rgb = hsv_to_rgb(hue, sat, torch.ones_like(hue))
     return _to_uint8(torch.where(valid[..., None], rgb, torch.zeros_like(rgb)))
 
 
@@ -84,6 +88,13 @@ def joints_image(rgb: Tensor, joints2d: Tensor, visible: Tensor, parents=SMPL_PA
     return torch.from_numpy(img)
 
 
+def write_png(path: str | Path, image: np.ndarray) -> Path:
+    """Write an (H, W, 3) uint8 image as PNG, atomically."""
+    with atomic_write(path) as f:
+        iio.imwrite(f, image, extension=".png")
+    return Path(path)
+
+
 def contact_sheet(rows: list[list[Tensor]], gap: int = 2) -> np.ndarray:
     """Tile a grid of equally sized (H, W, 3) uint8 images with ``gap`` white pixels between them."""
     h, w = rows[0][0].shape[:2]
@@ -95,7 +106,8 @@ def contact_sheet(rows: list[list[Tensor]], gap: int = 2) -> np.ndarray:
     return sheet
 
 
-def _hsv_to_rgb(h: Tensor, s: Tensor, v: Tensor) -> Tensor:
+def hsv_to_rgb(h: Tensor, s: Tensor, v: Tensor) -> Tensor:
+    """HSV in [0, 1] (same shapes) -> (..., 3) RGB in [0, 1]."""
     k = torch.stack([(5 + h * 6) % 6, (3 + h * 6) % 6, (1 + h * 6) % 6], -1)
     return v[..., None] - v[..., None] * s[..., None] * torch.clamp(torch.minimum(k, 4 - k), 0, 1)
 

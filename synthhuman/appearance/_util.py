@@ -11,16 +11,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from synthhuman.config import require
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 """File suffixes (lower case) scanned as images."""
 
 SPLITS = ("train", "test")
-
-
-def require(ok: bool, name: str, expected: str, value: object) -> None:
-    """Raise ValueError naming the field ``name`` when ``ok`` is false."""
-    if not ok:
-        raise ValueError(f"{name}: expected {expected}, got {value!r}")
 
 
 def check_probabilities(name: str, probs: tuple[float, ...], size: int) -> None:

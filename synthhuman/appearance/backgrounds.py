@@ -21,9 +21,9 @@ from synthhuman.appearance._util import (
     hash_split,
     load_image,
     random_crop,
-    require,
     scan_images,
 )
+from synthhuman.config import require
 
 
 def procedural_background(height: int, width: int, gen: torch.Generator) -> Tensor:

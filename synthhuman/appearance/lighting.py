@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from synthhuman.appearance._util import check_range, require
+from synthhuman.appearance._util import check_range
+from synthhuman.config import require
 
 
 @dataclass(frozen=True)

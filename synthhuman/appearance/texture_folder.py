@@ -13,7 +13,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from synthhuman.appearance._util import hash_split, load_image, require, scan_images
+from synthhuman.appearance._util import hash_split, load_image, scan_images
+from synthhuman.config import require
 
 GENDERS = ("female", "male", "neutral")
 """``neutral`` draws from both genders' textures."""

@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from synthhuman.appearance._util import check_probabilities, check_range, require
+from synthhuman.appearance._util import check_probabilities, check_range
+from synthhuman.config import require
 from synthhuman.conventions import NUM_JOINTS
 from synthhuman.render._checks import check_tensor
 from synthhuman.render.mesh import vertex_normals

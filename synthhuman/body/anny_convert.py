@@ -49,6 +49,7 @@ import numpy as np
 import torch
 
 from synthhuman.conventions import NUM_JOINTS, SMPL_PARENTS
+from synthhuman.io.atomic import atomic_write
 
 GENDERS = ("neutral", "male", "female")
 """Variants written, in this order."""
@@ -457,9 +458,8 @@ def build_default_body(
             info=np.array(json.dumps(info)),
         )
         path = out / f"default_body_{gender}.npz"
-        tmp = out / f".default_body_{gender}.tmp.npz"
-        np.savez_compressed(tmp, **{k: arrays[k] for k in NPZ_KEYS})
-        os.replace(tmp, path)
+        with atomic_write(path) as f:
+            np.savez_compressed(f, **{k: arrays[k] for k in NPZ_KEYS})
         log(f"[{gender}] wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     report["root_height_m"] = root_height
     (out / "conversion_report.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -34,6 +34,7 @@ from smplx.lbs import batch_rigid_transform, batch_rodrigues, lbs
 from torch import Tensor
 
 from synthhuman.conventions import NUM_JOINTS, SMPL_PARENTS
+from synthhuman.viz import hsv_to_rgb
 
 NUM_BETAS = 10
 """Shape coefficients taken by ``pose_mannequin``; only the first two do something."""
@@ -341,12 +342,6 @@ _SKIN_TONES = ((0.95, 0.80, 0.69), (0.87, 0.68, 0.55), (0.76, 0.57, 0.42), (0.55
                (0.36, 0.24, 0.16))  # fmt: skip
 
 
-def _hsv_to_rgb(h: Tensor, s: Tensor, v: Tensor) -> Tensor:
-    """(...,) hue in [0, 1), saturation, value -> (..., 3) RGB."""
-    k = (torch.tensor([5.0, 3.0, 1.0]) + h[..., None] * 6.0) % 6.0
-    return v[..., None] - v[..., None] * s[..., None] * (torch.minimum(k, 4.0 - k).clamp(0.0, 1.0))
-
-
 def mannequin_texture(size: int = 256, *, gen: torch.Generator) -> Tensor:
     """A procedural atlas for the mannequin's UVs: (size, size, 3) float32 in [0, 1], row 0 at v = 1.
 
@@ -363,11 +358,11 @@ def mannequin_texture(size: int = 256, *, gen: torch.Generator) -> Tensor:
     skin = torch.tensor(_SKIN_TONES)[torch.randint(len(_SKIN_TONES), (1,), generator=gen)][0]
     skin = (skin * (0.92 + 0.16 * rand(3))).clamp(0, 1)
     h = rand(4)
-    shirt = _hsv_to_rgb(h[0], 0.35 + 0.5 * rand(), 0.55 + 0.4 * rand())
-    shirt2 = _hsv_to_rgb((h[0] + 0.25 + 0.5 * h[1]) % 1.0, 0.2 + 0.5 * rand(), 0.7 + 0.3 * rand())
-    trousers = _hsv_to_rgb(h[2], 0.2 + 0.5 * rand(), 0.25 + 0.3 * rand())
-    shoes = _hsv_to_rgb(h[3], 0.1 + 0.3 * rand(), 0.12 + 0.25 * rand())
-    hair = _hsv_to_rgb(0.05 + 0.06 * rand(), 0.4 + 0.4 * rand(), 0.08 + 0.35 * rand())
+    shirt = hsv_to_rgb(h[0], 0.35 + 0.5 * rand(), 0.55 + 0.4 * rand())
+    shirt2 = hsv_to_rgb((h[0] + 0.25 + 0.5 * h[1]) % 1.0, 0.2 + 0.5 * rand(), 0.7 + 0.3 * rand())
+    trousers = hsv_to_rgb(h[2], 0.2 + 0.5 * rand(), 0.25 + 0.3 * rand())
+    shoes = hsv_to_rgb(h[3], 0.1 + 0.3 * rand(), 0.12 + 0.25 * rand())
+    hair = hsv_to_rgb(0.05 + 0.06 * rand(), 0.4 + 0.4 * rand(), 0.08 + 0.35 * rand())
     shade = 0.85 + 0.3 * rand(NUM_JOINTS)  # per-part brightness
 
     i = torch.arange(size, dtype=torch.float32)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
-import imageio.v3 as iio
 import torch
 
 from synthhuman import viz
@@ -72,7 +70,4 @@ def preview_default_body(out: Path, seed: int = 0, size: tuple[int, int] = (360,
             res = render_frames(batch, topo)
         rgb_row.append(viz.rgb_image(res.rgb[0]))
         segm_row.append(viz.labels_image(res.segm[0]))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.png")
-    iio.imwrite(tmp, viz.contact_sheet([rgb_row, segm_row]))
-    os.replace(tmp, out)
+    viz.write_png(out, viz.contact_sheet([rgb_row, segm_row]))

@@ -23,6 +23,7 @@ import pickle
 import numpy as np
 
 from synthhuman.conventions import NUM_JOINTS
+from synthhuman.io.atomic import atomic_write
 
 GENDERS = ("neutral", "male", "female")
 DEFAULT_BODY_DIR = pathlib.Path(__file__).resolve().parents[2] / "assets" / "body"
@@ -101,9 +102,7 @@ def export_smpl_pickles(
             raise ValueError(f"unknown gender {gender!r}; expected one of {GENDERS}")
         data = smpl_dict(load_default_body_npz(assets_dir / f"default_body_{gender}.npz"))
         path = out / f"SMPL_{gender.upper()}.pkl"
-        tmp = out / f".SMPL_{gender.upper()}.pkl.tmp"
-        with open(tmp, "wb") as fh:
+        with atomic_write(path) as fh:
             pickle.dump(data, fh, protocol=2)  # protocol 2: readable by Python 2 SMPL code too
-        os.replace(tmp, path)
         written.append(path)
     return written

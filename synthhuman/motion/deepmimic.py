@@ -49,11 +49,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 
+from synthhuman.io.atomic import atomic_write
 from synthhuman.motion.sequence import (
     POSE_DIM,
     PoseSequence,
@@ -233,10 +233,8 @@ def write_library(seqs: list[PoseSequence], out: str | Path = LIBRARY_PATH) -> P
         arrays[f"poses_{s.name}"] = s.poses.astype(np.float32)
         arrays[f"trans_{s.name}"] = s.trans.astype(np.float32)
         arrays[f"fps_{s.name}"] = np.float32(s.fps)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, out)
+    with atomic_write(out) as f:
+        np.savez_compressed(f, **arrays)
     return out
 
 

@@ -9,10 +9,8 @@ instead of the texture (left and right limbs get different colours: for checking
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
-import imageio.v3 as iio
 import numpy as np
 import torch
 
@@ -100,7 +98,4 @@ def preview_motion(
         rows.append(
             [viz.labels_image(res.segm[i]) if labels else viz.rgb_image(res.rgb[i]) for i in range(n)]
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.png")
-    iio.imwrite(tmp, viz.contact_sheet(rows))
-    os.replace(tmp, out)
+    viz.write_png(out, viz.contact_sheet(rows))

@@ -20,7 +20,6 @@ ValueError (FileNotFoundError for a missing file) naming the file and the field.
 from __future__ import annotations
 
 import math
-import os
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synthhuman.io.atomic import atomic_write
 from synthhuman.motion.sequence import PoseSequence, axis_rotation_quat, rotate_world
 
 Z_UP_TO_Y_UP = axis_rotation_quat("x", -math.pi / 2)
@@ -244,17 +244,8 @@ def read_motion_file(path: str | Path, sequence: str | None = None) -> PoseSeque
 def write_motion_npz(seq: PoseSequence, path: str | Path) -> Path:
     """Write ``seq`` in our format (``poses`` (T, 72), ``trans`` (T, 3), ``fps``) through a temporary name."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            np.savez(
-                f,
-                poses=seq.poses.astype(np.float32),
-                trans=seq.trans.astype(np.float32),
-                fps=np.float32(seq.fps),
-            )
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(path) as f:
+        np.savez(
+            f, poses=seq.poses.astype(np.float32), trans=seq.trans.astype(np.float32), fps=np.float32(seq.fps)
+        )
     return path

@@ -1,0 +1,1 @@
+"""Writing and reading files: safe (atomic) writes now; dataset writers and readers later."""
