@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from synthhuman.generate import GenerateConfig as GenerateConfigT
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Synthetic humans without Blender.")
 
@@ -105,6 +110,131 @@ def render_test(
     typer.echo(f"wrote {out}: {frames} frames x (rgb, depth, normals, segmentation, flow, joints)")
 
 
+def _generate_config(out: Path, config: Path | None, flags: dict) -> GenerateConfigT:
+    """The run's config: the file's fields (if any), then every flag given on the command line."""
+    from synthhuman.config import from_mapping, read_config_file
+    from synthhuman.generate import GenerateConfig
+
+    data = read_config_file(config) if config is not None else {}
+    data["out"] = str(out)
+    sections = {"scene": ("frames", "height", "width", "people"),
+                "assets": ("body", "motion", "shapes", "textures", "backgrounds", "uv_template")}  # fmt: skip
+    for name, value in flags.items():
+        if value is None:
+            continue
+        section = next((s for s, names in sections.items() if name in names), None)
+        target = data.setdefault(section, {}) if section else data
+        target[name] = str(value) if isinstance(value, Path) else value
+    return from_mapping(GenerateConfig, data, str(config) if config else "flags")
+
+
+@app.command()
+def generate(
+    out: Path = typer.Option(..., "--out", help="output folder"),
+    config: Path = typer.Option(None, "--config", help="TOML or YAML file setting any config field"),
+    clips: int = typer.Option(None, help="clips in all (train + test) [4]"),
+    frames: int = typer.Option(None, help="frames per clip [100]"),
+    seed: int = typer.Option(None, help="run seed [0]"),
+    height: int = typer.Option(None, help="[240]"),
+    width: int = typer.Option(None, help="[320]"),
+    device: str = typer.Option(None, help="auto, cpu or cuda [auto]"),
+    people: int = typer.Option(None, help="people per scene [1]"),
+    fmt: str = typer.Option(None, "--format", help="canonical, surreal or webdataset [canonical]"),
+    body: Path = typer.Option(None, help="SMPL-family model file or smplx.create folder [default body]"),
+    motion: Path = typer.Option(None, help="motion file or folder (AMASS, SURREAL, BVH, ours) [bundled]"),
+    shapes: Path = typer.Option(None, help="SURREAL smpl_data.npz whose shapes to use (with --body)"),
+    textures: Path = typer.Option(None, help="texture folder (SURREAL layout or images) [procedural]"),
+    backgrounds: str = typer.Option(None, help="image folder, or 'skimage' [procedural]"),
+    uv_template: Path = typer.Option(None, help=".obj with the body's UVs"),
+    resume: bool = typer.Option(False, "--resume", help="continue a run: skip finished clips"),
+    shard: str = typer.Option(None, help="i/n: write clips i, i+n, ... of the run"),
+    ray: str = typer.Option(None, help="run on Ray: 'local', 'auto' or a cluster address"),
+    png: bool = typer.Option(False, "--png", help="also write lossless PNG frames (canonical)"),
+    batch_frames: int = typer.Option(None, help="frames rendered per batch [100]"),
+    writers: int = typer.Option(None, help="encoding/writing threads [2]"),
+    no_preview: bool = typer.Option(False, "--no-preview", help="skip OUT/preview.png"),
+) -> None:
+    """Generate a dataset of rendered clips with every ground-truth layer (see README)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from synthhuman.generate import generate as run
+
+    flags = dict(clips=clips, frames=frames, seed=seed, height=height, width=width, device=device,
+                 people=people, format=fmt, body=body, motion=motion, shapes=shapes, textures=textures,
+                 backgrounds=backgrounds, uv_template=uv_template, batch_frames=batch_frames,
+                 writers=writers, ray=ray)  # fmt: skip
+    if resume:
+        flags["resume"] = True
+    if png:
+        flags["png"] = True
+    if no_preview:
+        flags["preview"] = False
+    if shard is not None:
+        try:
+            i, n = (int(x) for x in shard.split("/"))
+        except ValueError:
+            raise typer.BadParameter(f"--shard: expected i/n such as 0/4, got {shard!r}") from None
+        flags["shard"] = (i, n)
+    try:
+        cfg = _generate_config(out, config, flags)
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} frames"),
+            TextColumn("{task.fields[fps]:.1f} frames/s"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns) as progress:
+            task = progress.add_task("rendering", total=None, fps=0.0)
+            start = time.perf_counter()
+
+            def on_progress(done: int, total: int) -> None:
+                rate = done / max(time.perf_counter() - start, 1e-9)
+                progress.update(task, completed=done, total=total, fps=rate)
+
+            res = run(cfg, on_progress)
+    except (OSError, ValueError) as err:
+        raise typer.BadParameter(str(err)) from None
+    typer.echo(
+        f"{res.written} clips written ({res.skipped} already done) to {cfg.out}: {res.frames} frames in "
+        f"{res.seconds:.1f} s = {res.fps:.1f} frames/s"
+    )
+    for name, sec in res.stages.items():
+        typer.echo(f"  {name:<16}{sec:8.2f} s")
+
+
+@app.command()
+def preview(
+    folder: Path = typer.Argument(..., help="a dataset folder written by `synthhuman generate`"),
+    out: Path = typer.Option(None, help="PNG to write [FOLDER/preview.png]"),
+    clips: int = typer.Option(2),
+    frames: int = typer.Option(4),
+) -> None:
+    """Contact sheet of a dataset read back from disk: RGB, depth, normals, parts, flow, joints."""
+    from synthhuman.inspect import preview_dataset
+
+    try:
+        path = preview_dataset(folder, out or folder / "preview.png", clips, frames)
+    except (OSError, ValueError) as err:
+        raise typer.BadParameter(str(err)) from None
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
+def info(
+    folder: Path = typer.Argument(..., help="a dataset folder written by `synthhuman generate`"),
+    sample: int = typer.Option(20, help="clips read for value ranges"),
+) -> None:
+    """Counts, sizes, value ranges and the distributions of the sampled parameters, as JSON."""
+    from synthhuman.inspect import dataset_info
+
+    try:
+        typer.echo(json.dumps(dataset_info(folder, sample), indent=1))
+    except (OSError, ValueError) as err:
+        raise typer.BadParameter(str(err)) from None
+
+
 assets_app = typer.Typer(no_args_is_help=True, help="Build and export the bundled assets.")
 app.add_typer(assets_app, name="assets")
 
@@ -178,17 +308,25 @@ def motion_list() -> None:
 
 @motion_app.command("import")
 def motion_import(
-    file: Path = typer.Argument(..., help="AMASS .npz, or SURREAL smpl_data.npz (with --sequence)"),
+    file: Path = typer.Argument(..., help="AMASS .npz, SURREAL smpl_data.npz (with --sequence), or .bvh"),
     out: Path = typer.Option(..., "--out", help="our format: .npz with poses (T, 72), trans (T, 3), fps"),
     sequence: str = typer.Option(None, help="SURREAL: the sequence to take (pose_<sequence>)"),
     fps: float = typer.Option(None, help="resample (quaternion slerp) to this frame rate"),
+    joint_map: Path = typer.Option(
+        None, help="BVH not in CMU's skeleton: JSON object, SMPL joint name -> BVH joint name"
+    ),
 ) -> None:
     """Convert a MoCap file to our motion format (poses, trans, fps in our Y-up world)."""
+    import json
+
     from synthhuman.motion.readers import read_motion_file, write_motion_npz
     from synthhuman.motion.sequence import resample
 
     try:
-        seq = read_motion_file(file, sequence)
+        jmap = None if joint_map is None else json.loads(joint_map.read_text())
+        if jmap is not None and not isinstance(jmap, dict):
+            raise ValueError(f"{joint_map}: expected a JSON object (SMPL joint -> BVH joint)")
+        seq = read_motion_file(file, sequence, jmap)
         if fps is not None:
             seq = resample(seq, fps)
     except (OSError, ValueError) as err:

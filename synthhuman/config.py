@@ -63,3 +63,54 @@ class BenchConfig:
             require(getattr(self, name) >= 1, name, ">= 1", getattr(self, name))
         require(self.warmup >= 0, "warmup", ">= 0", self.warmup)
         require(self.threads is None or self.threads >= 1, "threads", ">= 1 or None", self.threads)
+
+
+def from_mapping(cls, data: dict, where: str = "config"):
+    """Build the frozen dataclass ``cls`` from a (nested) mapping, e.g. a parsed TOML/YAML file: nested
+    dataclass fields take nested mappings, tuples take lists; unknown keys are errors naming them."""
+    import dataclasses
+    import typing
+
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: expected a table of fields, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - fields)
+    if unknown:
+        raise ValueError(f"{where}: unknown field(s) {unknown}; known: {sorted(fields)}")
+    kwargs = {}
+    for name, value in data.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            kwargs[name] = from_mapping(hint, value, f"{where}.{name}")
+        elif typing.get_origin(hint) is tuple and isinstance(value, list):
+            kwargs[name] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        else:
+            kwargs[name] = value
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
+def read_config_file(path) -> dict:
+    """The mapping in a ``.toml``, ``.yaml`` or ``.yml`` file (errors name the file)."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: config file not found")
+    text = path.read_text()
+    try:
+        if path.suffix == ".toml":
+            import tomllib
+
+            return tomllib.loads(text)
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+            return data if data is not None else {}
+    except Exception as exc:  # the parsers' own error types differ
+        raise ValueError(f"{path}: not a valid {path.suffix[1:].upper()} file ({exc})") from None
+    raise ValueError(f"{path}: config file must end in .toml, .yaml or .yml")

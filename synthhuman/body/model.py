@@ -1,10 +1,12 @@
 """``BodyModel``: SMPL, SMPL-H and SMPL-X bodies posed by smplx's linear blend skinning, with the 24 SMPL
 joints, part labels and UVs for every model type.
 
-Files are read by ``smpl_files.read_smpl_file`` (no chumpy). The model's arrays go straight to
-``smplx.lbs.lbs``, the function smplx's own ``SMPL``/``SMPLH``/``SMPLX`` forwards call (``smplx.SMPLX`` cannot
-take arrays: it re-reads its file with plain pickle, which needs chumpy for official ``.pkl`` files). For SMPL
-the result equals ``smplx.SMPL(data_struct=...)`` (tested).
+Files are read by ``smpl_files.read_smpl_file`` (no chumpy). Skinning is smplx's linear blend skinning
+(``smplx.lbs``: its Rodrigues and kinematic chain), with the blend written as one matmul of the weights with
+the joints' 3x4 transforms (smplx's ``lbs`` builds per-vertex 4x4 matrices: about 3x slower on CPU) and pose
+correctives skipped when a model has none (the default body). ``smplx.SMPLX`` cannot take arrays: it
+re-reads its file with plain pickle, which needs chumpy for official ``.pkl`` files. For SMPL and SMPL-H the
+result equals smplx's ``SMPL``/``SMPLH`` to 1e-6 (tested).
 
 SMPL-H and SMPL-X are driven by SMPL's 72-d pose:
 - joints 0..21 (pelvis .. wrists) are shared, same order;
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from smplx.lbs import batch_rodrigues, lbs
+from smplx.lbs import batch_rigid_transform, batch_rodrigues
 from torch import Tensor
 
 from synthhuman.body.smpl_files import (
@@ -84,7 +86,7 @@ class BodyOutput:
 
     vertices: Tensor
     joints: Tensor
-    normals: Tensor
+    normals: Tensor | None
     faces: Tensor
 
 
@@ -152,6 +154,7 @@ class BodyModel(torch.nn.Module):
             buf("uv", vt)
             buf("uv_faces", ft, torch.int64)
         self._joint_index = smpl_joint_indices(data.model_type)
+        self._has_correctives = bool(np.any(data.posedirs))
 
     @property
     def dtype(self) -> torch.dtype:
@@ -167,11 +170,13 @@ class BodyModel(torch.nn.Module):
             f"{self.faces.shape[0]} faces, {self.num_betas} betas, file {self.data.path}"
         )
 
-    def forward(self, betas: Tensor | None, pose: Tensor, trans: Tensor | None = None) -> BodyOutput:
+    def forward(
+        self, betas: Tensor | None, pose: Tensor, trans: Tensor | None = None, *, normals: bool = True
+    ) -> BodyOutput:
         """Pose a batch. pose: (B, 72) axis-angle or (B, 24, 3, 3) rotation matrices, SMPL's joints
         (global orientation about the pelvis first); betas: (B, num_betas) or None (zeros); trans: (B, 3)
         or None, added to vertices and joints. Inputs must be on the model's device; they are cast to its
-        dtype. Differentiable in all three."""
+        dtype. Differentiable in all three. ``normals=False`` skips the vertex normals (None)."""
         check_tensor("pose", pose)
         check_float("pose", pose)
         if pose.ndim == 2:
@@ -193,22 +198,25 @@ class BodyModel(torch.nn.Module):
                 raise ValueError(f"{name}: expected batch size {B} (from pose), got {shape_str(t)}")
             if t.device != self.device:
                 raise ValueError(f"{name}: expected device {self.device} (the model's), got {shape_str(t)}")
-        verts, joints = lbs(
-            betas.to(self.dtype),
-            self._full_pose(rot),
-            self.v_template,
-            self.shapedirs,
-            self.posedirs,
-            self.J_regressor,
-            self.parents,
-            self.lbs_weights,
-            pose2rot=False,
-        )
+        verts, joints = self._skin(betas.to(self.dtype), self._full_pose(rot))
         joints = joints[:, self._joint_index]
         if trans is not None:
             verts = verts + trans.to(self.dtype)[:, None]
             joints = joints + trans.to(self.dtype)[:, None]
-        return BodyOutput(verts, joints, vertex_normals(verts, self.faces), self.faces)
+        return BodyOutput(verts, joints, vertex_normals(verts, self.faces) if normals else None, self.faces)
+
+    def _skin(self, betas: Tensor, rot: Tensor) -> tuple[Tensor, Tensor]:
+        """Linear blend skinning: (B, V, 3) vertices and (B, J, 3) posed joints of all model joints."""
+        B, J = rot.shape[:2]
+        v_shaped = self.v_template + (betas @ self.shapedirs.reshape(-1, self.num_betas).T).view(B, -1, 3)
+        rest_joints = torch.einsum("jv,bvc->bjc", self.J_regressor, v_shaped)
+        if self._has_correctives:
+            eye = torch.eye(3, dtype=rot.dtype, device=rot.device)
+            v_shaped = v_shaped + ((rot[:, 1:] - eye).reshape(B, -1) @ self.posedirs).view(B, -1, 3)
+        posed_joints, rel = batch_rigid_transform(rot, rest_joints, self.parents, dtype=rot.dtype)
+        blend = torch.matmul(self.lbs_weights, rel[:, :, :3].reshape(B, J, 12)).view(B, -1, 3, 4)
+        verts = (blend[..., :3] * v_shaped[:, :, None]).sum(-1) + blend[..., 3]
+        return verts, posed_joints
 
     def _full_pose(self, rot: Tensor) -> Tensor:
         """(B, 24, 3, 3) SMPL rotations -> (B, J, 3, 3) rotations of this model's joints."""

@@ -40,13 +40,17 @@ def _draw_rows(count: int, n: int, gen: torch.Generator) -> Tensor:
 
 
 class DefaultBodyShapes:
-    """The default body's training shapes for one gender, optionally restricted to ``age_range`` (years)."""
+    """The default body's training shapes for one gender, optionally restricted to ``age_range`` (years).
+
+    split: None (every row), or 'train' / 'test': the table's first 80 % / last 20 % of rows, as SURREAL
+    splits its shapes (the rows are independent draws from anny's phenotype distribution)."""
 
     def __init__(
         self,
         gender: str,
         age_range: tuple[float, float] = (5.0, 90.0),
         body_dir: str | Path = DEFAULT_BODY_DIR,
+        split: str | None = None,
     ) -> None:
         path = default_body_path(gender, body_dir)
         arrays = load_default_body_npz(path)
@@ -56,11 +60,18 @@ class DefaultBodyShapes:
         lo, hi = age_range
         if not lo <= hi:
             raise ValueError(f"age_range: expected (low, high) with low <= high, got {age_range}")
+        if split is not None and split not in SPLITS:
+            raise ValueError(f"split: expected None or one of {SPLITS}, got {split!r}")
         ages = arrays["age_years"]
-        rows = np.flatnonzero((ages >= lo) & (ages <= hi))
+        in_split = np.ones(len(ages), dtype=bool)
+        if split is not None:
+            cut = int(len(ages) * SURREAL_TRAIN_FRACTION)
+            in_split[cut:] = split == "test"
+            in_split[:cut] = split == "train"
+        rows = np.flatnonzero((ages >= lo) & (ages <= hi) & in_split)
         if rows.size == 0:
             raise ValueError(
-                f"{path}: no training shape has 'age_years' in {age_range} (range present: "
+                f"{path}: no shape of split {split} has 'age_years' in {age_range} (range present: "
                 f"{ages.min():.1f}-{ages.max():.1f})"
             )
         self.rows = torch.from_numpy(rows)

@@ -40,12 +40,16 @@ def optical_flow(
     depth_next: Tensor,
     has_next: Tensor,
     occlusion_tolerance: float = DEFAULT_OCCLUSION_TOLERANCE,
+    *,
+    zero_invalid: bool = True,
 ) -> Flow:
     """Forward flow from frame t (``fragments``) to frame t+1.
 
     faces: (F, 3). verts_next: (B, V, 3) frame t+1 vertices in frame t+1's camera space. K_next: (B, 3, 3).
     pix_to_face_next, depth_next: (B, H, W) layers of frame t+1's Fragments (for the occlusion test).
     has_next: (B,) bool, false on the last frame of a clip.
+    zero_invalid: set the flow to 0 where it is not valid (our convention); False keeps the motion of every
+    covered pixel whose frame has a next frame (as Blender's vector pass, for SURREAL's files).
     """
     h, w = fragments.image_size
     bidx = fragments.batch_index
@@ -62,5 +66,6 @@ def optical_flow(
     depth_there = depth_next.detach().flatten()[target]
     unoccluded = (face_there == fragments.face) | (face_there < 0) | (z <= depth_there + occlusion_tolerance)
     valid_fg = inside & unoccluded & has_next[bidx]
-    flow_fg = torch.where(valid_fg[:, None], flow_fg, torch.zeros_like(flow_fg))
+    keep = valid_fg if zero_invalid else has_next[bidx]
+    flow_fg = torch.where(keep[:, None], flow_fg, torch.zeros_like(flow_fg))
     return Flow(fragments.to_dense(flow_fg), fragments.to_dense(valid_fg, fill=False))

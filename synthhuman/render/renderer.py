@@ -72,7 +72,8 @@ class FrameBatch:
     verts: (B, V, 3) world space. cameras: B cameras. textures: T textures; texture_index: (B, P) int64,
     the texture of person p in frame b. sh: (B, P, 9) light per person. background: (B, H, W, 3) in
     [0, 1]. joints: (B, P, J, 3) world space. next_index: (B,) int64, the batch index of each frame's next
-    frame in its clip, -1 for the last frame (no flow).
+    frame in its clip, -1 for the last frame (no flow). prev_index: (B,) int64 or None, the same for the
+    previous frame (-1 for the first); when given, the backward flow SURREAL stores is computed too.
     """
 
     verts: Tensor
@@ -83,6 +84,7 @@ class FrameBatch:
     background: Tensor
     joints: Tensor
     next_index: Tensor
+    prev_index: Tensor | None = None
 
     def __post_init__(self) -> None:
         b = check_tensor("verts", self.verts, 3, (3,)).shape[0]
@@ -93,14 +95,20 @@ class FrameBatch:
         check_tensor("texture_index", self.texture_index, 2)
         check_tensor("joints", self.joints, 4, (3,))
         check_tensor("next_index", self.next_index, 1)
-        for name in ("background", "sh", "texture_index", "joints", "next_index"):
+        names = ["background", "sh", "texture_index", "joints", "next_index"]
+        if self.prev_index is not None:
+            check_tensor("prev_index", self.prev_index, 1)
+            names.append("prev_index")
+        for name in names:
             check_batch(name, getattr(self, name), b)
 
 
 @dataclass(frozen=True)
 class RenderOutput:
     """rgb (B, H, W, 3) in [0, 1]; depth (B, H, W) metres, 0 background; normals (B, H, W, 3) camera axes;
-    segm, instance (B, H, W) uint8; flow; joints (per person flattened: J = P * joints per person)."""
+    segm, instance (B, H, W) uint8; flow; joints (per person flattened: J = P * joints per person);
+    flow_backward: with ``FrameBatch.prev_index``, for the point seen at each pixel of frame t, its position
+    in frame t-1 minus the pixel (every covered pixel of a frame that has a previous one; else 0)."""
 
     rgb: Tensor
     depth: Tensor
@@ -110,6 +118,7 @@ class RenderOutput:
     flow: Flow
     joints: Joints
     fragments: Fragments
+    flow_backward: Flow | None = None
 
 
 class StageTimer:
@@ -177,19 +186,31 @@ def render_frames(
         joints_cam = cams.to_camera(batch.joints.reshape(b, -1, 3))
         joints = project_joints(joints_cam, cams.K, frags.depth, cfg.joint_tolerance)
     with stage("flow"):
-        has_next = batch.next_index >= 0
-        nxt = batch.next_index.clamp_min(0)
-        flow = optical_flow(
-            frags,
-            topo.faces,
-            _to_next_camera(batch.verts[nxt], cams, nxt),
-            cams.K[nxt],
-            frags.pix_to_face[nxt],
-            frags.depth[nxt],
-            has_next,
-            cfg.occlusion_tolerance,
-        )
-    return RenderOutput(rgb.clamp(0, 1), frags.depth, normals, segm, inst, flow, joints, frags)
+        flow = _flow_to(batch.next_index, batch, frags, topo, cfg, zero_invalid=True)
+        back = None
+        if batch.prev_index is not None:
+            back = _flow_to(batch.prev_index, batch, frags, topo, cfg, zero_invalid=False)
+    return RenderOutput(rgb.clamp(0, 1), frags.depth, normals, segm, inst, flow, joints, frags, back)
+
+
+def _flow_to(
+    other_index: Tensor, batch: FrameBatch, frags: Fragments, topo: Topology, cfg: RenderConfig, zero_invalid: bool
+) -> Flow:
+    """Where each pixel's surface point lies in frame ``other_index`` (B,) (-1: none), minus the pixel."""
+    has = other_index >= 0
+    other = other_index.clamp_min(0)
+    cams = batch.cameras
+    return optical_flow(
+        frags,
+        topo.faces,
+        _to_next_camera(batch.verts[other], cams, other),
+        cams.K[other],
+        frags.pix_to_face[other],
+        frags.depth[other],
+        has,
+        cfg.occlusion_tolerance,
+        zero_invalid=zero_invalid,
+    )
 
 
 def _pytorch3d_rasterize():
