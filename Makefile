@@ -19,8 +19,12 @@ $(STAMP): $(PY) pyproject.toml
 
 install: $(STAMP)
 
+# The main job: 4 clips x 100 frames at 320x240 with the bundled defaults into demo-output/ (replaced each
+# time), and its contact sheet (read back from disk) as docs/preview.png.
 demo: $(STAMP)
-	$(VENV)/bin/synthhuman render-test --out docs/preview.png
+	rm -rf demo-output
+	$(VENV)/bin/synthhuman generate --out demo-output --clips 4 --device cpu
+	cp demo-output/preview.png docs/preview.png
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests

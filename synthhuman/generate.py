@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -135,10 +136,13 @@ def shard_of(refs: list[ClipRef], shard: tuple[int, int]) -> list[ClipRef]:
 
 
 class Writer:
-    """Writes finished clips in one format and says which are done (for resume)."""
+    """Writes finished clips in one format and says which are done (for resume). ``seconds`` adds up
+    the time of each writing step (encoding, compression), spent on the writer threads."""
 
     def __init__(self, cfg: GenerateConfig) -> None:
         self.cfg, self.root = cfg, Path(cfg.out)
+        self.seconds: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     def done(self, ref: ClipRef) -> bool:
         raise NotImplementedError
@@ -146,11 +150,17 @@ class Writer:
     def write(self, record: ClipRecord) -> None:
         raise NotImplementedError
 
+    def _add_seconds(self, seconds: dict[str, float]) -> None:
+        with self._lock:
+            for name, sec in seconds.items():
+                self.seconds[name] = self.seconds.get(name, 0.0) + sec
+
     def close(self) -> None:
         """Finish what is buffered (WebDataset shards)."""
 
     def clean_temporaries(self) -> None:
-        """Remove what a killed run left under temporary names."""
+        """Remove what a killed run left under temporary names. Only safe when no other process writes
+        into the folder (the caller skips it for sharded and Ray runs)."""
         for p in self.root.rglob(".*.tmp*"):
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
 
@@ -164,20 +174,78 @@ class CanonicalWriter(Writer):
     def write(self, record: ClipRecord) -> None:
         from synthhuman.io.canonical import write_canonical_clip
 
+        cfg = self.cfg
         write_canonical_clip(
-            record, self.root, png=self.cfg.png, crf=self.cfg.crf, compress_level=self.cfg.compress_level
+            record,
+            self.root,
+            png=cfg.png,
+            crf=cfg.crf,
+            compress_level=cfg.compress_level,
+            seconds=self.seconds,
         )
+
+
+class SurrealWriter(Writer):
+    """SURREAL's layout: clip ``<clip_id>_c0001`` of sequence ``<clip_id>`` under
+    ``<out>/cmu/<split>/run0/`` (see :mod:`synthhuman.io.surreal`)."""
+
+    def done(self, ref: ClipRef) -> bool:
+        from synthhuman.io.surreal import surreal_clip_paths
+
+        return surreal_clip_paths(self.root, ref.clip_id, 1, ref.split).complete
+
+    def write(self, record: ClipRecord) -> None:
+        from synthhuman.io.surreal import write_surreal_clip
+
+        start = time.perf_counter()
+        write_surreal_clip(record, self.root, record.info.clip_id, 1, record.info.split)
+        with self._lock:
+            self.seconds["surreal files"] = (
+                self.seconds.get("surreal files", 0.0) + time.perf_counter() - start
+            )
+
+
+class WebDatasetWriter(Writer):
+    """Tar shards under ``<out>/<split>/``, one sample per frame (:mod:`synthhuman.io.webdataset`). Each
+    writer's shards are named after the first clip it writes (``<split>-c<index>-%06d.tar``), so shards,
+    Ray tasks and resumed runs never share a name; a clip is done when a finished shard holds it."""
+
+    def __init__(self, cfg: GenerateConfig) -> None:
+        from synthhuman.io.webdataset import completed_clips
+
+        super().__init__(cfg)
+        self._writers: dict = {}
+        self._done = {
+            (split, clip)
+            for split in ("train", "test")
+            for prefix in {p.name.rsplit("-", 1)[0] for p in (self.root / split).glob("*.tar")}
+            for clip in completed_clips(self.root / split, prefix)
+        }
+
+    def done(self, ref: ClipRef) -> bool:
+        return (ref.split, ref.clip_id) in self._done
+
+    def write(self, record: ClipRecord) -> None:
+        from synthhuman.io.webdataset import ShardWriter
+
+        split = record.info.split
+        start = time.perf_counter()
+        with self._lock:
+            if split not in self._writers:
+                self._writers[split] = ShardWriter(self.root / split, f"{split}-c{record.info.index:06d}")
+        self._writers[split].write_clip(record)
+        self._add_seconds({"shards": time.perf_counter() - start})
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
 
 
 def make_writer(cfg: GenerateConfig) -> Writer:
     if cfg.format == "canonical":
         return CanonicalWriter(cfg)
     if cfg.format == "surreal":
-        from synthhuman.io.surreal import SurrealWriter
-
         return SurrealWriter(cfg)
-    from synthhuman.io.webdataset import WebDatasetWriter
-
     return WebDatasetWriter(cfg)
 
 
@@ -381,7 +449,8 @@ def generate(cfg: GenerateConfig, on_progress: Callable[[int, int], None] | None
     refs = plan(cfg)
     writer = make_writer(cfg)
     _write_manifest(out, manifest(cfg, assets, refs), cfg.resume, cfg.shard[1] > 1)
-    writer.clean_temporaries()
+    if cfg.shard[1] == 1 and cfg.ray is None:
+        writer.clean_temporaries()
     mine = shard_of(refs, cfg.shard)
     todo = [r for r in mine if not writer.done(r)]
     start = time.perf_counter()
@@ -438,5 +507,6 @@ def render_and_write(
             finished(in_flight.popleft())
     writer.close()
     stages = dict(timer.seconds)
-    stages["write (threads)"] = write_seconds[0]
+    stages.update({f"{k} (writer threads)": v for k, v in writer.seconds.items()})
+    stages["writing in all (writer threads)"] = write_seconds[0]
     return stages

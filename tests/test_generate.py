@@ -50,7 +50,11 @@ def test_layout_manifest_and_preview(dataset):
     assert manifest["config"]["scene"]["frames"] == T
     assert {c["split"] for c in manifest["clips"]} == {"train", "test"} and len(manifest["clips"]) == 3
     assert all("sha256:" in v for v in manifest["assets"].values())
-    assert sorted(p.name for p in (dataset / "train" / "000000").iterdir()) == ["info.json", "labels.npz", "rgb.mp4"]
+    assert sorted(p.name for p in (dataset / "train" / "000000").iterdir()) == [
+        "info.json",
+        "labels.npz",
+        "rgb.mp4",
+    ]
     assert (dataset / "preview.png").stat().st_size > 10_000
     assert not list(dataset.rglob(".*tmp*"))
 
@@ -133,7 +137,9 @@ def test_shards_make_up_the_whole_run(dataset, tmp_path):
         assert res.written == len(plan(small(out))[i::2])
     a, b = clip_arrays(dataset), clip_arrays(out)
     assert a.keys() == b.keys()
-    assert all(np.array_equal(a[k]["segm"], b[k]["segm"]) and np.array_equal(a[k]["rgb"], b[k]["rgb"]) for k in a)
+    assert all(
+        np.array_equal(a[k]["segm"], b[k]["segm"]) and np.array_equal(a[k]["rgb"], b[k]["rgb"]) for k in a
+    )
 
 
 def test_resume_after_a_kill_mid_clip(dataset, tmp_path, monkeypatch):
@@ -190,7 +196,9 @@ def test_user_body_file(tmp_path):
     assert len(np.unique(c["segm"])) > 5
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray is not installed (extra 'distributed')")
+@pytest.mark.skipif(
+    importlib.util.find_spec("ray") is None, reason="Ray is not installed (extra 'distributed')"
+)
 def test_ray_local_gives_the_same_clips(dataset, tmp_path):
     import ray
 
@@ -201,4 +209,40 @@ def test_ray_local_gives_the_same_clips(dataset, tmp_path):
         ray.shutdown()
     a, b = clip_arrays(dataset), clip_arrays(out)
     assert a.keys() == b.keys()
-    assert all(np.array_equal(a[k]["segm"], b[k]["segm"]) and np.array_equal(a[k]["rgb"], b[k]["rgb"]) for k in a)
+    assert all(
+        np.array_equal(a[k]["segm"], b[k]["segm"]) and np.array_equal(a[k]["rgb"], b[k]["rgb"]) for k in a
+    )
+
+
+def test_surreal_format_through_generate(tmp_path):
+    from synthhuman.io.surreal import read_surreal_clip, surreal_clip_paths
+
+    scene = SceneConfig(frames=5, height=H, width=W)
+    cfg = small(tmp_path / "s", clips=2, format="surreal", scene=scene)
+    assert generate(cfg).written == 2
+    paths = surreal_clip_paths(tmp_path / "s", "000000", 1, "train")
+    assert paths.complete
+    c = read_surreal_clip(paths.info)
+    assert (
+        c["joints2D"].shape == (2, 24, 5) and c["segm"].shape == (5, H, W) and c["rgb"].shape == (5, H, W, 3)
+    )
+    assert generate(replace(cfg, resume=True)).written == 0
+    with pytest.raises(ValueError, match="people"):
+        replace(cfg, scene=SceneConfig(frames=5, height=H, width=W, people=2))
+
+
+def test_webdataset_format_through_generate(tmp_path):
+    import webdataset as wds
+
+    from synthhuman.io.webdataset import label_png_decoder
+
+    cfg = small(tmp_path / "w", clips=3, format="webdataset")
+    assert generate(cfg).written == 3
+    shards = sorted(str(p) for p in (tmp_path / "w").glob("*/*.tar"))
+    samples = list(wds.WebDataset(shards, shardshuffle=False).decode(label_png_decoder, "rgb8"))
+    assert len(samples) == 3 * T
+    keys = {s["__key__"] for s in samples}
+    assert "000000_0000" in keys and len(keys) == 2 * T  # train and test shards reuse clip ids 000000
+    s0 = samples[0]
+    assert s0["segm.png"].shape == (H, W) and s0["depth.npy.gz"].shape == (H, W)
+    assert generate(replace(cfg, resume=True)).written == 0

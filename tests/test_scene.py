@@ -61,7 +61,9 @@ def test_built_clip_on_ground_apart_and_in_frame(assets, index):
 
 
 def test_camera_distance_is_the_sampled_one_when_everything_fits():
-    cfg = SceneConfig(frames=4, height=240, width=320, camera=CameraConfig(distance_mean=30.0, distance_std=0.0))
+    cfg = SceneConfig(
+        frames=4, height=240, width=320, camera=CameraConfig(distance_mean=30.0, distance_std=0.0)
+    )
     assets = SceneAssets(cfg)
     clip = build_clip(assets, sample_clip(assets, 0, "train", 0))
     assert clip.distance == pytest.approx(30.0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import zipfile
 from dataclasses import asdict
 from pathlib import Path
@@ -75,8 +76,15 @@ def write_canonical_clip(
     png: bool = False,
     crf: int = DEFAULT_CRF,
     compress_level: int = 1,
+    seconds: dict[str, float] | None = None,
 ) -> Path:
-    """Write one clip; returns its folder. Replaces nothing: an existing clip folder is an error."""
+    """Write one clip; returns its folder. Replaces nothing: an existing clip folder is an error.
+    ``seconds``: if given, time spent per step is added to it ('encode video', 'write labels')."""
+    seconds = {} if seconds is None else seconds
+
+    def timed(name: str, start: float) -> None:
+        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
+
     info = record.info
     final = clip_dir(root, info.split, info.clip_id)
     if final.exists():
@@ -85,8 +93,12 @@ def write_canonical_clip(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
+        start = time.perf_counter()
         write_mp4(tmp / "rgb.mp4", record.rgb, fps=info.fps, crf=crf)
+        timed("encode video", start)
+        start = time.perf_counter()
         write_npz(tmp / "labels.npz", labels_arrays(record), compress_level)
+        timed("write labels", start)
         if png:
             from synthhuman.viz import write_png
 

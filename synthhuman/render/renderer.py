@@ -194,7 +194,12 @@ def render_frames(
 
 
 def _flow_to(
-    other_index: Tensor, batch: FrameBatch, frags: Fragments, topo: Topology, cfg: RenderConfig, zero_invalid: bool
+    other_index: Tensor,
+    batch: FrameBatch,
+    frags: Fragments,
+    topo: Topology,
+    cfg: RenderConfig,
+    zero_invalid: bool,
 ) -> Flow:
     """Where each pixel's surface point lies in frame ``other_index`` (B,) (-1: none), minus the pixel."""
     has = other_index >= 0

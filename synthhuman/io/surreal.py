@@ -1,0 +1,348 @@
+"""SURREAL-compatible clips: the files SURREAL's Blender pipeline wrote, so that its own clients
+(``smpl_relations.py``, the Torch7 loaders) read ours unchanged. Every convention is in SURREAL_FORMAT.md.
+
+Geometry. A :class:`ClipRecord` lives in our world (+Y up) seen by a proper OpenCV camera ``R`` with no
+tilt or roll (its y axis is world -Y). SURREAL's camera ``R_s`` is a mirror (det -1); ``R_p = diag(-1, 1, 1)
+@ R_s`` is a proper rotation. SURREAL's world is ours rotated by ``Q = R_p^T R`` (no translation): then
+``R_p (Q X - camLoc) = R X + t``, i.e. our camera *is* SURREAL's camera without the mirror, it looks along
+SURREAL's -X, and our +Y (up) becomes SURREAL's -Y (up). Consequences, all applied here:
+
+- points (joints3D, camLoc) and world vectors (normals) are multiplied by ``Q``;
+- the global orientation ``G`` (``pose[0:3]``) becomes ``Q G`` in SURREAL's world, stored as
+  ``pose[0:3] = rotvec(Rz(zrot)^T R90^T Q G)``; ``zrot`` is the clip's heading (``info.headings[0]``);
+- SURREAL's image is our image flipped left-right: every image layer is flipped, and a horizontal motion
+  ``du`` becomes ``-du``. SURREAL stores ``(-du_surreal, dv)``, which is ``(du, dv)`` of our image:
+  ``gtflow`` channel 0 = our ``du``, channel 1 = our ``dv`` of the backward motion (t-1 -> t), flipped;
+- pixel centres: ours at integers, SURREAL's at ``j + 0.5``; our column ``c`` is SURREAL's column
+  ``W - 1 - c``, so SURREAL's ``K`` for joints2D is ``[[fx, 0, W - 0.5 - cx], [0, fy, cy + 0.5], [0, 0, 1]]``
+  from ours: our (f, cx, cy) = (600, 159.5, 119.5) at 320x240 gives SURREAL's (600, 160, 120). SURREAL's
+  clients hard-code that K, so they are exact only for records rendered with it (the generator's default);
+- depth is the Euclidean distance to the camera centre (planar z times the length of ``K^-1 [u, v, 1]``);
+- the SH light is re-expressed in SURREAL's world (our renderer evaluates it at ``Rx(pi)`` of our world
+  normal, Blender at SURREAL's world normal ``Q n``; see :func:`light_in_surreal_world`).
+
+Other fields: ``shape`` holds the first 10 betas (zero-padded); ``camDist`` is the record's sampled
+``camera_distance`` (SURREAL's is about 1 m more than the camera-pelvis distance, see SURREAL_FORMAT.md);
+``bg`` and ``cloth`` are the record's background and texture names. Gender: SURREAL knows 0 (female) and
+1 (male); a neutral body is written as 2 (SURREAL's clients then take the male model). Single person
+only: SURREAL's files describe one body, so a record with P > 1 is refused.
+
+Atomicity: a clip's files are written into a temporary folder under ``root`` and then renamed into the
+sequence folder (which holds every clip of that sequence), the mp4 last: a clip is complete when its mp4
+exists (:attr:`SurrealClipPaths.complete`), which is also what SURREAL's loader lists. A failure removes the
+temporary folder and leaves no file of the clip; a kill between the renames can leave some ``.mat`` files
+without the mp4, which a rewrite replaces.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+import torch
+from scipy.spatial.transform import Rotation
+
+from synthhuman.io.atomic import atomic_write
+from synthhuman.io.record import ClipRecord
+from synthhuman.io.video import DEFAULT_CRF, read_mp4, write_mp4
+from synthhuman.render.shading import sh_irradiance
+
+SURREAL_R = np.array([[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])
+"""SURREAL's world-to-camera rotation (det -1)."""
+SURREAL_R_PROPER = np.diag([-1.0, 1.0, 1.0]) @ SURREAL_R
+"""The proper rotation whose image is SURREAL's image mirrored left-right."""
+R90 = Rotation.from_euler("x", 90, degrees=True).as_matrix()
+"""SURREAL's ``R90 = Rx(+90 deg)`` in ``R_world = R90 Rz(zrot) rot(pose[0:3])``."""
+DEPTH_BACKGROUND = 1e10
+NUM_BETAS = 10
+SPLITS = {"train": "train", "val": "val", "validation": "val", "test": "test"}
+GENDER_CODES = {"female": 0, "male": 1, "neutral": 2}
+TILT_TOLERANCE = 1e-4
+"""Largest deviation of the camera's second row from (0, -1, 0) accepted as 'no tilt or roll'."""
+
+
+def rot_z(angle: float) -> np.ndarray:
+    """(3, 3) ``Rz = [[c, -s, 0], [s, c, 0], [0, 0, 1]]``."""
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+@dataclass(frozen=True)
+class SurrealClipPaths:
+    """Where the files of clip ``name`` (``<sequence>_c%04d``) go: ``folder/<name><suffix>``."""
+
+    folder: Path
+    name: str
+
+    def file(self, suffix: str) -> Path:
+        return self.folder / f"{self.name}{suffix}"
+
+    @property
+    def mp4(self) -> Path:
+        return self.file(".mp4")
+
+    @property
+    def info(self) -> Path:
+        return self.file("_info.mat")
+
+    @property
+    def complete(self) -> bool:
+        """The mp4 is renamed into place last: a clip with its mp4 has all its files."""
+        return self.mp4.is_file()
+
+
+def surreal_clip_paths(
+    root: str | os.PathLike, sequence: str, clip_no: int, split: str, run: int = 0
+) -> SurrealClipPaths:
+    """Paths of a clip under ``<root>/cmu/<split>/run<run>/<sequence>/`` (split 'train', 'val' or 'test')."""
+    if split not in SPLITS:
+        raise ValueError(f"split: expected one of {sorted(SPLITS)}, got {split!r}")
+    if not sequence or sequence.startswith(".") or any(c in sequence for c in "/\\"):
+        raise ValueError(f"sequence: expected a plain folder name such as '01_01', got {sequence!r}")
+    if run < 0:
+        raise ValueError(f"run: expected >= 0, got {run}")
+    if not 0 <= clip_no <= 255:
+        raise ValueError(f"clip_no: expected 0..255 (stored as uint8 'clipNo'), got {clip_no}")
+    folder = Path(root) / "cmu" / SPLITS[split] / f"run{run}" / sequence
+    return SurrealClipPaths(folder, f"{sequence}_c{clip_no:04d}")
+
+
+@dataclass(frozen=True)
+class SurrealGeometry:
+    """How one clip maps into SURREAL's world and camera (float64).
+
+    Q (3, 3): our world -> SURREAL's world. cam_loc (3,): SURREAL's ``camLoc``. K (3, 3): SURREAL's
+    intrinsics for joints2D (pixel centres at j + 0.5, mirrored principal point). zrot: radians.
+    """
+
+    Q: np.ndarray
+    cam_loc: np.ndarray
+    K: np.ndarray
+    zrot: float
+
+
+def surreal_geometry(record: ClipRecord) -> SurrealGeometry:
+    """The clip's :class:`SurrealGeometry`; ValueError for a camera with tilt or roll or a skewed K."""
+    R = record.R.astype(np.float64)
+    if not np.allclose(R[1], (0.0, -1.0, 0.0), atol=TILT_TOLERANCE):
+        raise ValueError(
+            f"{record.info.clip_id}: R: SURREAL's camera has no tilt or roll, so R[1] must be (0, -1, 0) "
+            f"within {TILT_TOLERANCE}, got {R[1].tolist()}"
+        )
+    K = record.K.astype(np.float64)
+    if K[0, 1] != 0:
+        raise ValueError(f"{record.info.clip_id}: K: expected no skew (K[0, 1] = 0), got {K[0, 1]}")
+    Q = SURREAL_R_PROPER.T @ R
+    centre = -R.T @ record.t.astype(np.float64)
+    w = record.image_size[1]
+    K_s = np.array([[K[0, 0], 0.0, w - 0.5 - K[0, 2]], [0.0, K[1, 1], K[1, 2] + 0.5], [0.0, 0.0, 1.0]])
+    zrot = float(np.mod(record.info.headings[0], 2 * np.pi))
+    return SurrealGeometry(Q, Q @ centre, K_s, zrot)
+
+
+def surreal_project(points: np.ndarray, cam_loc: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """(..., 3) SURREAL world points -> (..., 2) SURREAL pixels ``K R_s (X - camLoc)`` (not rounded)."""
+    cam = (points - cam_loc) @ SURREAL_R.T
+    return cam[..., :2] / cam[..., 2:] * np.diag(K)[:2] + K[:2, 2]
+
+
+def surreal_pose(pose: np.ndarray, Q: np.ndarray, zrot: float) -> np.ndarray:
+    """(T, 72) SMPL pose in our world -> SURREAL's: ``pose[0:3] = rotvec(Rz(zrot)^T R90^T Q G)``, the
+    body pose unchanged (joint rotations are relative to their parents)."""
+    G = Rotation.from_rotvec(pose[:, :3].astype(np.float64)).as_matrix()
+    out = pose.astype(np.float64)
+    out[:, :3] = Rotation.from_matrix(rot_z(zrot).T @ R90.T @ Q @ G).as_rotvec()
+    return out
+
+
+def light_in_surreal_world(coeffs: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """(9,) SH coefficients as our renderer uses them -> the coefficients giving the same irradiance in
+    SURREAL's world. Our shading evaluates ``E(Rx(pi) n)`` at our world normal n; Blender evaluates
+    ``E'(Q n)``. Solved by least squares on sphere samples (the 9 basis functions are independent),
+    through :func:`sh_irradiance` itself, so it follows its convention whatever it is."""
+    n = torch.as_tensor(_sphere_points(64))
+    rx_pi = torch.diag(torch.tensor([1.0, -1.0, -1.0], dtype=torch.float64))
+    m = n @ torch.as_tensor(Q).T @ rx_pi  # Rx(pi) Q n, what sh_irradiance must see for E'(Q n)
+    basis = sh_irradiance(m[:, None, :], torch.eye(9, dtype=torch.float64)[None])  # (N, 9)
+    target = sh_irradiance(n, torch.as_tensor(coeffs, dtype=torch.float64).expand(n.shape[0], 9))
+    return torch.linalg.lstsq(basis, target[:, None]).solution[:, 0].numpy()
+
+
+def _sphere_points(n: int) -> np.ndarray:
+    """(n, 3) float64 unit vectors spread over the sphere (Fibonacci lattice)."""
+    k = np.arange(n) + 0.5
+    z = 1 - 2 * k / n
+    phi = np.pi * (1 + 5**0.5) * k
+    r = np.sqrt(1 - z * z)
+    return np.stack([r * np.cos(phi), r * np.sin(phi), z], -1)
+
+
+def euclidean_depth(depth: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """(T, H, W) planar depth -> float32 distance from the camera centre: ``z |K^-1 [u, v, 1]|`` at our
+    pixel centres (u, v integers)."""
+    h, w = depth.shape[1:]
+    v, u = np.mgrid[0:h, 0:w].astype(np.float64)
+    rays = np.stack([u, v, np.ones_like(u)], -1) @ np.linalg.inv(K.astype(np.float64)).T
+    return depth.astype(np.float32) * np.linalg.norm(rays, axis=-1).astype(np.float32)
+
+
+def surreal_info(
+    record: ClipRecord, geom: SurrealGeometry, name: str, clip_no: int, stride: int
+) -> dict[str, object]:
+    """The fields of ``_info.mat`` (shapes and dtypes of SURREAL_FORMAT.md's table, in the order of the
+    released files)."""
+    info, T = record.info, record.num_frames
+    joints3d = (record.joints3d_world[:, 0].astype(np.float64) @ geom.Q.T).astype(np.float32)  # (T, 24, 3)
+    cam_loc = geom.cam_loc.astype(np.float32)
+    # joints2D from the values as stored, so a client recomputing them from the file gets the same.
+    joints2d = np.round(surreal_project(joints3d.astype(np.float64), cam_loc.astype(np.float64), geom.K))
+    betas = np.zeros(NUM_BETAS, np.float32)
+    n = min(NUM_BETAS, record.betas.shape[1])
+    betas[:n] = record.betas[0, :n]
+    gender = str(record.gender[0])
+    if gender not in GENDER_CODES:
+        raise ValueError(f"{info.clip_id}: gender: expected one of {sorted(GENDER_CODES)}, got {gender!r}")
+    light = light_in_surreal_world(record.light[0], geom.Q).astype(np.float32)
+    return {
+        "sequence": name,
+        "clipNo": np.array([[clip_no]], np.uint8),
+        "source": "cmu",
+        "bg": _cell([info.background] * T),
+        "gender": np.full((T, 1), GENDER_CODES[gender], np.uint8),
+        "light": np.repeat(light[:, None], T, 1),
+        "stride": np.array([[stride]], np.uint8),
+        "camDist": np.array([[info.camera_distance]], np.float32),
+        "camLoc": cam_loc[:, None],
+        "joints2D": joints2d.astype(np.float32).transpose(2, 1, 0),
+        "joints3D": joints3d.transpose(2, 1, 0),
+        "pose": surreal_pose(record.pose[:, 0], geom.Q, geom.zrot).astype(np.float32).T,
+        "zrot": np.full((T, 1), geom.zrot, np.float32),
+        "cloth": _cell([info.textures[0]] * T),
+        "shape": np.repeat(betas[:, None], T, 1),
+    }
+
+
+def _cell(strings: list[str]) -> np.ndarray:
+    """(1, N) MATLAB cell of char arrays."""
+    out = np.empty((1, len(strings)), dtype=object)
+    out[0, :] = strings
+    return out
+
+
+def surreal_layers(record: ClipRecord, normals: bool) -> dict[str, np.ndarray]:
+    """The per-frame layers in SURREAL's mirrored image, (T, H, W, ...) float32 / uint8: 'depth' (Euclidean,
+    1e10 background), 'segm', 'gtflow' ((our du, dv) of the backward motion; 0 on frame 1 and background),
+    and 'normal' (SURREAL world axes, 0 background) when ``normals``."""
+    if record.flow_backward is None:
+        raise ValueError(
+            f"{record.info.clip_id}: flow_backward: SURREAL's gtflow needs the backward flow; the record "
+            "has none (render it with flow_backward for the surreal writer)"
+        )
+    body = record.segm > 0
+    depth = np.where(body, euclidean_depth(record.depth, record.K), np.float32(DEPTH_BACKGROUND))
+    flow = np.where(body[..., None], record.flow_backward, np.float32(0))
+    flow[0] = 0.0
+    out = {"depth": depth, "segm": record.segm, "gtflow": flow}
+    if normals:
+        # camera axes -> SURREAL's world: Q R^T = R_p^T (as one (N, 3) @ (3, 3) product)
+        world = record.normals.reshape(-1, 3).astype(np.float32) @ SURREAL_R_PROPER.astype(np.float32)
+        out["normal"] = np.where(body[..., None], world.reshape(record.normals.shape), np.float32(0))
+    return {key: np.ascontiguousarray(a[:, :, ::-1]) for key, a in out.items()}
+
+
+def write_surreal_clip(
+    record: ClipRecord,
+    root: str | os.PathLike,
+    sequence: str,
+    clip_no: int,
+    split: str,
+    run: int = 0,
+    stride: int = 50,
+    normals: bool = False,
+) -> list[Path]:
+    """Write ``record`` as SURREAL clip ``<sequence>_c%04d`` under
+    ``<root>/cmu/<split>/run<run>/<sequence>/``: the mp4 and ``_info``, ``_depth``, ``_segm``, ``_gtflow``
+    (and ``_normal`` when ``normals``) ``.mat`` files. Returns their paths, the mp4 last. Needs
+    ``record.flow_backward`` and one person."""
+    paths = surreal_clip_paths(root, sequence, clip_no, split, run)
+    if record.num_people != 1:
+        raise ValueError(
+            f"{record.info.clip_id}: SURREAL's files describe one person per clip, the record has "
+            f"{record.num_people}"
+        )
+    if not 0 <= stride <= 255:
+        raise ValueError(f"stride: expected 0..255 (stored as uint8 'stride'), got {stride}")
+    geom = surreal_geometry(record)
+    info = surreal_info(record, geom, paths.name, clip_no, stride)
+    layers = surreal_layers(record, normals)
+
+    Path(root).mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{paths.name}.", suffix=".tmp", dir=root))
+    try:
+        written = [_savemat(tmp / paths.info.name, info)]
+        for key, frames in layers.items():
+            mdict = {f"{key}_{k + 1}": frame for k, frame in enumerate(frames)}
+            written.append(_savemat(tmp / paths.file(f"_{key}.mat").name, mdict))
+        rgb = np.ascontiguousarray(record.rgb[:, :, ::-1])
+        written.append(write_mp4(tmp / paths.mp4.name, rgb, fps=record.info.fps, crf=DEFAULT_CRF))
+        paths.folder.mkdir(parents=True, exist_ok=True)
+        for f in written:  # the mp4 last: it marks the clip complete
+            os.replace(f, paths.folder / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [paths.folder / f.name for f in written]
+
+
+def _savemat(path: Path, mdict: dict[str, object]) -> Path:
+    with atomic_write(path) as f:
+        scipy.io.savemat(f, mdict, do_compression=True, format="5", oned_as="column")
+    return path
+
+
+def read_surreal_clip(path: str | os.PathLike) -> dict[str, object]:
+    """Read a SURREAL clip back (ours or SURREAL's own): ``path`` is its ``_info.mat``, its mp4, or a folder
+    holding exactly one clip.
+
+    Returns the ``_info.mat`` fields as stored (e.g. joints2D (2, 24, T) float32), with 'sequence' and
+    'source' as str and 'bg', 'cloth' as (T,) str arrays, and the stacked layers: 'rgb' (T, H, W, 3) uint8,
+    'depth' (T, H, W) float32, 'segm' (T, H, W) uint8, 'gtflow' (T, H, W, 2) float32 and, when the file
+    exists, 'normal' (T, H, W, 3) float32. T is ``numel(zrot)``, as SURREAL's loader takes it.
+    """
+    paths = _clip_of(Path(path))
+    info = scipy.io.loadmat(paths.info)
+    out: dict[str, object] = {k: v for k, v in info.items() if not k.startswith("__")}
+    for key in ("sequence", "source"):
+        out[key] = str(info[key][0])
+    for key in ("bg", "cloth"):
+        out[key] = np.array([str(c[0]) if c.size else "" for c in info[key][0]])
+    T = info["zrot"].size
+    for key in ("depth", "segm", "gtflow", "normal"):
+        file = paths.file(f"_{key}.mat")
+        if key == "normal" and not file.exists():
+            continue
+        mat = scipy.io.loadmat(file)
+        missing = [f"{key}_{k}" for k in range(1, T + 1) if f"{key}_{k}" not in mat]
+        if missing:
+            raise ValueError(
+                f"{file}: keys {missing[:3]}... missing (expected {key}_1..{key}_{T}, T from zrot)"
+            )
+        out[key] = np.stack([mat[f"{key}_{k}"] for k in range(1, T + 1)])
+    out["rgb"] = read_mp4(paths.mp4)
+    return out
+
+
+def _clip_of(path: Path) -> SurrealClipPaths:
+    if path.is_dir():
+        infos = sorted(path.glob("*_info.mat"))
+        if len(infos) != 1:
+            raise ValueError(f"{path}: expected exactly one *_info.mat, found {[p.name for p in infos]}")
+        path = infos[0]
+    for suffix in ("_info.mat", ".mp4"):
+        if path.name.endswith(suffix):
+            return SurrealClipPaths(path.parent, path.name[: -len(suffix)])
+    raise ValueError(f"{path}: expected a clip's _info.mat, its .mp4 or a folder holding one clip")
