@@ -1,4 +1,5 @@
-"""MoCap readers: AMASS ``.npz`` and SURREAL's ``smpl_data.npz``, into :class:`PoseSequence` (our Y-up world).
+"""MoCap readers: AMASS ``.npz`` and SURREAL's ``smpl_data.npz``, into :class:`PoseSequence` (our Y-up world);
+``read_motion_file`` also dispatches ``.bvh`` files to ``bvh.read_bvh``.
 
 Both sources store SMPL global orientations in a Z-up world: a standing body's own up axis (SMPL +Y) is
 the world's +Z. Our world is Y-up (DESIGN.md section 3), so both readers turn the whole motion by
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from synthhuman.io.atomic import atomic_write
+from synthhuman.motion.bvh import read_bvh
 from synthhuman.motion.sequence import PoseSequence, axis_rotation_quat, rotate_world
 
 Z_UP_TO_Y_UP = axis_rotation_quat("x", -math.pi / 2)
@@ -217,10 +219,19 @@ def read_surreal_smpl_data(
     return out
 
 
-def read_motion_file(path: str | Path, sequence: str | None = None) -> PoseSequence:
-    """One sequence from an AMASS ``.npz`` or (with ``sequence`` when it holds several) a SURREAL
-    ``smpl_data.npz``, told apart by their fields."""
+def read_motion_file(
+    path: str | Path, sequence: str | None = None, joint_map: Mapping[str, str] | None = None
+) -> PoseSequence:
+    """One sequence from an AMASS ``.npz``, (with ``sequence`` when it holds several) a SURREAL
+    ``smpl_data.npz``, told apart by their fields, or a ``.bvh`` file (``bvh.read_bvh``; ``joint_map``
+    for skeletons other than CMU's)."""
     path = Path(path)
+    if path.suffix.lower() == ".bvh":
+        if sequence is not None:
+            raise ValueError(f"{path}: a sequence name applies to SURREAL smpl_data.npz files only")
+        return read_bvh(path, joint_map)
+    if joint_map is not None:
+        raise ValueError(f"{path}: a joint map applies to .bvh files only")
     with _open_npz(path) as data:
         keys = list(data.files)
     if any(k.startswith("pose_") for k in keys):
@@ -231,13 +242,30 @@ def read_motion_file(path: str | Path, sequence: str | None = None) -> PoseSeque
         if sequence is not None and sequence not in names:
             raise ValueError(f"{path}: no sequence {sequence!r} (sequences: {names[:20]})")
         return seqs[names.index(sequence) if sequence is not None else 0]
+    if "poses" in keys and sequence is not None:
+        raise ValueError(f"{path}: a sequence name applies to SURREAL smpl_data.npz files only")
+    if "poses" in keys and "fps" in keys:
+        return read_motion_npz(path)
     if "poses" in keys:
-        if sequence is not None:
-            raise ValueError(f"{path}: a sequence name applies to SURREAL smpl_data.npz files only")
         return read_amass_npz(path)
     raise ValueError(
-        f"{path}: neither AMASS ('poses', 'trans', 'mocap_framerate', ...) nor SURREAL "
-        f"('pose_<seq>', 'trans_<seq>'); fields: {keys[:20]}"
+        f"{path}: neither ours ('poses', 'trans', 'fps'), AMASS ('poses', 'trans', 'mocap_framerate', ...) "
+        f"nor SURREAL ('pose_<seq>', 'trans_<seq>'); fields: {keys[:20]}"
+    )
+
+
+def read_motion_npz(path: str | Path) -> PoseSequence:
+    """A sequence in our format (what :func:`write_motion_npz` and ``synthhuman motion import`` write):
+    ``poses`` (T, 72), ``trans`` (T, 3) in our Y-up world, ``fps``; the name is the file's stem."""
+    path = Path(path)
+    with _open_npz(path) as data:
+        poses = _numeric(path, "poses", _field(path, data, "poses"), 2, (72,))
+        trans = _numeric(path, "trans", _field(path, data, "trans"), 2, (3,))
+        fps = _numeric(path, "fps", _field(path, data, "fps").reshape(-1), 1)
+    if fps.size != 1:
+        raise ValueError(f"{path}: field 'fps': expected one frame rate, got {fps.tolist()}")
+    return _make_sequence(
+        path, "poses", poses=poses, trans=trans, fps=float(fps[0]), name=path.stem, source="npz"
     )
 
 

@@ -1,4 +1,5 @@
-"""``PoseSequence``, the one motion type, and its operations: slerp resampling, mirroring, speed, heading.
+"""``PoseSequence``, the one motion type, and its operations: slerp resampling, mirroring, speed, heading,
+looping of cyclic clips.
 
 A sequence is SMPL's 24 joints as 72-d axis-angle per frame (global orientation about the pelvis joint
 first) plus a translation per frame, in our world frame (DESIGN.md section 3: +Y up, the body in zero
@@ -260,3 +261,143 @@ def mirror(seq: PoseSequence, root: np.ndarray | None = None) -> PoseSequence:
     r = np.zeros(3) if root is None else np.asarray(root, dtype=np.float64).reshape(3)
     trans = (seq.trans.astype(np.float64) + r) * m - r
     return replace(seq, poses=aa.reshape(T, POSE_DIM), trans=trans)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Looping cyclic clips.
+
+CYCLIC_MAX_DISTANCE = 15.0
+"""Largest :func:`cyclic_distance` (degrees, RMS over the 24 joints) of a clip that :func:`loop` accepts.
+
+On the bundled DeepMimic library the clips fall in two groups: backflip 3.3, spin 3.3, dance_a 5.5,
+roll 5.7, dance_b 6.6, walk 7.3, jump 7.6, cartwheel 10.5, run 11.2, crawl 11.4 (cyclic: each ends in
+about the pose it starts in) and spinkick 21.6, punch 24.6, kick 27.3, getup_faceup 31.7,
+getup_facedown 41.2 (not). Ten of the 24 joints carry no data there (identity), which lowers the RMS;
+clips that move every joint (AMASS) score higher for the same per-joint mismatch.
+"""
+
+
+class NotCyclicError(ValueError):
+    """A sequence's last frame is too far from its first for it to be repeated."""
+
+
+def _conj(q: np.ndarray) -> np.ndarray:
+    return q * np.array([1.0, -1.0, -1.0, -1.0])
+
+
+def _quat_angle(q: np.ndarray) -> np.ndarray:
+    """(..., 4) unit quaternions -> (...,) rotation angles in radians, in [0, pi]."""
+    return 2.0 * np.arccos(np.clip(np.abs(q[..., 0]), 0.0, 1.0))
+
+
+def _cycle_step(seq: PoseSequence, heading: bool = True) -> tuple[float, np.ndarray]:
+    """The heading change of one cycle and the per-joint residual between the first and last frames.
+
+    Returns ``psi`` (radians about +Y: the twist about Y of ``R_last R_first^T``, the root's turn over the
+    clip; 0 when ``heading`` is False) and ``residual`` (24, 4): quaternions ``D_j`` with
+    ``q_last = q_first D_j`` (joint j's local rotation; for the root, ``q_first`` is first turned by
+    ``psi``), i.e. what is left between the end of one repetition and the start of the next, in each
+    joint's own frame.
+    """
+    q = aa_to_quat(seq.poses.astype(np.float64).reshape(-1, NUM_JOINTS, 3))
+    first, last = q[0].copy(), q[-1]
+    psi = 0.0
+    if heading:
+        d = quat_mul(last[0], _conj(first[0]))
+        if abs(d[0]) + abs(d[2]) > 1e-9:
+            psi = 2.0 * math.atan2(d[2], d[0])
+            psi = math.remainder(psi, 2.0 * math.pi)
+    first[0] = quat_mul(axis_rotation_quat("y", psi), first[0])
+    return psi, quat_mul(_conj(first), last)
+
+
+def cyclic_distance(seq: PoseSequence) -> float:
+    """How far the last frame is from the first, as a pose: RMS over the 24 joints of the angle between
+    their local rotations, in degrees. The root counts only by its tilt (its turn about the vertical is
+    what a repetition accumulates); translation does not count."""
+    _, residual = _cycle_step(seq)
+    return float(np.degrees(np.sqrt(np.mean(_quat_angle(residual) ** 2))))
+
+
+def is_cyclic(seq: PoseSequence, max_distance: float = CYCLIC_MAX_DISTANCE) -> bool:
+    """Whether ``seq`` can be repeated (:func:`loop`): at least 3 frames and :func:`cyclic_distance` at
+    most ``max_distance`` degrees (default :data:`CYCLIC_MAX_DISTANCE`, which lists the bundled clips)."""
+    return seq.num_frames >= 3 and cyclic_distance(seq) <= max_distance
+
+
+def loop(
+    seq: PoseSequence,
+    num_frames: int,
+    blend: int | None = None,
+    heading: bool = True,
+    max_distance: float = CYCLIC_MAX_DISTANCE,
+) -> PoseSequence:
+    """Repeat a cyclic clip to ``num_frames`` frames, continuing its root motion.
+
+    The clip's last frame is taken as the same phase as its first (DeepMimic's and most MoCap cycles are
+    stored so), so the period is ``T - 1`` frames: output frame 0 is frame 0 and repetition k >= 1 plays
+    frames 1 .. T-1 again. Each repetition is the previous one moved rigidly by the clip's own root
+    motion ``M``: a turn by ``psi`` about +Y (the root's heading change over the clip; a curving walk
+    keeps curving; ``heading=False`` makes it 0) and the horizontal shift that takes the first frame's
+    root onto the last frame's (``trans' = Ry(psi) (trans - trans_0) + trans_last`` for x and z). Height
+    is not accumulated.
+
+    Seams: what remains between the last and first frames (per joint, ``residual`` of
+    :func:`_cycle_step`, and the height difference) is spread over ``blend`` frames on each side of each
+    seam with quaternion slerp from identity: the frame before the seam gets half of it taken off, the
+    frame after half of it added, fading linearly to nothing ``blend`` frames away, so the step across
+    the seam is the clip's own step from frame 0 to 1. ``blend=None``: 4 frames, or half the period when
+    that is shorter; ``blend=0`` leaves the seam unblended.
+
+    Raises :class:`NotCyclicError` for a clip that :func:`is_cyclic` rejects (with ``max_distance``),
+    even when ``num_frames`` fits in it: looping it would jump at every seam. name gets ``_loop``.
+    """
+    if isinstance(num_frames, bool) or not isinstance(num_frames, (int, np.integer)) or num_frames < 1:
+        raise ValueError(f"loop: num_frames must be an integer >= 1, got {num_frames!r}")
+    T = seq.num_frames
+    if T < 3:
+        raise NotCyclicError(f"loop: sequence {seq.name!r} has {T} frames; a cycle needs at least 3")
+    dist = cyclic_distance(seq)
+    if dist > max_distance:
+        raise NotCyclicError(
+            f"loop: sequence {seq.name!r} is not cyclic: its last frame differs from its first by "
+            f"{dist:.1f} deg (RMS over the joints; limit {max_distance:g}), so every seam would jump"
+        )
+    period = T - 1
+    if blend is None:
+        blend = min(4, period // 2)
+    if isinstance(blend, bool) or not isinstance(blend, (int, np.integer)) or not 0 <= blend <= period // 2:
+        raise ValueError(f"loop: blend must be an integer in [0, {period // 2}] ({T} frames), got {blend!r}")
+    psi, residual = _cycle_step(seq, heading)
+
+    n = np.arange(int(num_frames))
+    k = np.where(n == 0, 0, (n - 1) // period)  # repetition of each output frame
+    i = np.where(n == 0, 0, 1 + (n - 1) % period)  # its frame in the clip
+    q = aa_to_quat(seq.poses.astype(np.float64).reshape(T, NUM_JOINTS, 3))[i]
+    turn = np.stack([axis_rotation_quat("y", psi * float(kk)) for kk in range(int(k[-1]) + 1)])
+    q[:, 0] = quat_mul(turn[k], q[:, 0])
+
+    tr = seq.trans.astype(np.float64)
+    origin = [tr[0]]  # M^k applied to trans_0: where repetition k puts the first frame's root
+    for _ in range(int(k[-1])):
+        origin.append(quat_rotate(turn[1], origin[-1] - tr[0]) + tr[-1])
+    trans = quat_rotate(turn[k], tr[i] - tr[0]) + np.asarray(origin)[k]
+    trans[:, 1] = tr[i, 1]
+
+    if blend > 0:
+        # signed share of the residual per frame: -1/2 .. 0 before a seam, 1/2 .. 0 after it
+        share = np.zeros(len(n))
+        for seam in range(period + 1, len(n), period):  # first frame of each repetition k >= 1
+            for m in range(blend):
+                w = 0.5 * (1.0 - m / blend)
+                if seam - 1 - m >= 0:
+                    share[seam - 1 - m] -= w
+                if seam + m < len(n):
+                    share[seam + m] += w
+        t = np.abs(share)[:, None, None]
+        part = quat_slerp(np.broadcast_to([1.0, 0.0, 0.0, 0.0], residual.shape), residual[None], t)
+        part = np.where(share[:, None, None] < 0, _conj(part), part)
+        q = quat_mul(q, part)
+        trans[:, 1] += share * (tr[-1, 1] - tr[0, 1])
+    poses = quat_to_aa(q).reshape(len(n), POSE_DIM)
+    return replace(seq, poses=poses, trans=trans, name=f"{seq.name}_loop")
