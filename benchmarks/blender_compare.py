@@ -114,13 +114,7 @@ def frame_batch(scene: dict, cams: Cameras) -> tuple[FrameBatch, Topology]:
         joints=scene["joints"].expand(n, 1, -1, -1),
         next_index=next_index,
     )
-    topo = Topology(
-        faces=body.faces,
-        uv=body.uv,
-        uv_faces=body.uv_faces,
-        face_labels=body.face_labels,
-        face_instance=torch.ones(body.faces.shape[0], dtype=torch.int64),
-    )
+    topo = Topology(body.faces, body.uv, body.uv_faces, body.face_labels)
     return batch, topo
 
 

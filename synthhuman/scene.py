@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from synthhuman.appearance._util import load_image
 from synthhuman.appearance.backgrounds import (
     BackgroundConfig,
     ImageFolderBackgrounds,
@@ -39,7 +40,15 @@ from synthhuman.body.default_body import load_default_body
 from synthhuman.body.model import BodyModel
 from synthhuman.body.shapes import DefaultBodyShapes, SurrealShapes, sample_normal_betas
 from synthhuman.config import require
-from synthhuman.motion.sequence import PoseSequence, change_speed, mirror, resample, rotate_heading
+from synthhuman.motion.sequence import (
+    PoseSequence,
+    change_speed,
+    is_cyclic,
+    loop,
+    mirror,
+    resample,
+    rotate_heading,
+)
 from synthhuman.render.cameras import Cameras, intrinsics
 from synthhuman.render.renderer import FrameBatch, Topology
 from synthhuman.render.texture import build_mipmaps
@@ -302,7 +311,7 @@ class SceneAssets:
         shortest = math.ceil(self.cfg.frames * self.cfg.motion.speed_range[1] * self.cfg.motion.min_fraction)
         for seq in seqs:
             seq = resample(seq, self.cfg.fps) if seq.fps != self.cfg.fps else seq
-            if seq.num_frames < shortest and not _cyclic(seq):
+            if seq.num_frames < shortest and not is_cyclic(seq):
                 self.skipped.append(
                     (seq.name, f"{seq.num_frames} frames, fewer than {shortest} and not cyclic")
                 )
@@ -339,15 +348,7 @@ class SceneAssets:
     def topology_on(self, device: torch.device) -> Topology:
         """:attr:`topology` on ``device`` (moved once)."""
         if device not in self._topologies:
-            topo = self.topology
-            self._topologies[device] = Topology(
-                *(
-                    getattr(topo, n).to(device)
-                    for n in ("faces", "uv", "uv_faces", "face_labels", "face_instance")
-                ),
-                closed=topo.closed,
-                adjacency=topo.adjacency.to(device),
-            )
+            self._topologies[device] = self.topology.to(device)
         return self._topologies[device]
 
     def bake(self, gender: str) -> UVBake:
@@ -380,12 +381,6 @@ class SceneAssets:
         return out
 
 
-def _cyclic(seq: PoseSequence) -> bool:
-    from synthhuman.motion.sequence import is_cyclic
-
-    return is_cyclic(seq)
-
-
 def _uniform(gen: torch.Generator, lo: float, hi: float) -> float:
     return lo + (hi - lo) * float(torch.rand((), generator=gen, dtype=torch.float64))
 
@@ -398,9 +393,7 @@ def _motion_window(seq: PoseSequence, frames: int, cfg: MotionConfig, gen: torch
         return replace(
             seq, poses=seq.poses[start : start + frames], trans=seq.trans[start : start + frames]
         ), start
-    if _cyclic(seq):
-        from synthhuman.motion.sequence import loop
-
+    if is_cyclic(seq):
         return loop(seq, frames), 0
     before = int(torch.randint(frames - seq.num_frames + 1, (), generator=gen))
     after = frames - seq.num_frames - before
@@ -431,7 +424,10 @@ def sample_person(assets: SceneAssets, split: str, gen: torch.Generator) -> Pers
         seq = change_speed(seq, speed)
     seq, start = _motion_window(seq, cfg.frames, mc, gen)
     root = (
-        body(shape.betas.to(body.dtype), torch.zeros(1, 72, dtype=body.dtype)).joints[0, 0].double().numpy()
+        body(shape.betas.to(body.dtype), torch.zeros(1, 72, dtype=body.dtype), normals=False)
+        .joints[0, 0]
+        .double()
+        .numpy()
     )
     if mirrored:
         seq = mirror(seq, root)
@@ -439,8 +435,6 @@ def sample_person(assets: SceneAssets, split: str, gen: torch.Generator) -> Pers
     if assets.texture_folder is not None:
         paths = assets.texture_folder.paths(gender, split)
         pick = int(torch.randint(len(paths), (), generator=gen))
-        from synthhuman.appearance._util import load_image
-
         texture = _resize_texture(load_image(paths[pick]), cfg.texture.size)
         texture_name = str(paths[pick])
     elif assets.has_uv:
@@ -629,7 +623,9 @@ def frame_batch(segs: list[Segment], assets: SceneAssets, backward: bool) -> Fra
         sl = slice(s.start, s.stop)
         verts.append(c.verts[sl])
         joints.append(c.joints[sl])
-        K.append(c.cameras.K[sl]), R.append(c.cameras.R[sl]), t.append(c.cameras.t[sl])
+        K.append(c.cameras.K[sl])
+        R.append(c.cameras.R[sl])
+        t.append(c.cameras.t[sl])
         device, dtype = c.verts.device, c.verts.dtype
         bg.append(c.params.background.to(device, dtype)[None].expand(n, -1, -1, -1))
         sh.append(torch.stack([p.light for p in c.params.people]).to(device, dtype)[None].expand(n, -1, -1))

@@ -53,9 +53,7 @@ def preview_default_body(out: Path, seed: int = 0, size: tuple[int, int] = (360,
         R, t = look_at(eye[None], target[None])
         focal = _FILL * h * _DISTANCE / 2.0  # a 2 m tall person fills _FILL of the image height
         cams = Cameras(intrinsics(focal, ((w - 1) / 2, (h - 1) / 2)), R, t, (h, w))
-        topo = Topology(
-            body.faces, body.uv, body.uv_faces, body.face_labels, torch.ones_like(body.face_labels)
-        )
+        topo = Topology(body.faces, body.uv, body.uv_faces, body.face_labels)
         batch = FrameBatch(
             verts=posed.vertices,
             cameras=cams,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 from synthhuman.motion.readers import _open_npz, read_motion_file, read_surreal_smpl_data
@@ -41,8 +42,5 @@ def read_motion_folder(path: str | Path) -> list[PoseSequence]:
         raise ValueError(f"{path}: no readable motion (looked for {', '.join(MOTION_SUFFIXES)} files)")
     names = [s.name for s in seqs]
     if len(set(names)) != len(names):
-        seqs = [
-            s.__class__(s.poses, s.trans, s.fps, f"{i:05d}_{s.name}", s.source, s.subject)
-            for i, s in enumerate(seqs)
-        ]
+        seqs = [replace(s, name=f"{i:05d}_{s.name}") for i, s in enumerate(seqs)]
     return seqs

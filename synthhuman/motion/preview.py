@@ -62,7 +62,7 @@ def preview_motion(
     rest = body(betas, torch.zeros(1, 72))
     bake = bake_uv_layout(rest.vertices[0], body.faces, body.uv, body.uv_faces, body.face_labels, 512, 8)
     texture = build_mipmaps(paint_texture(bake, gen, TextureConfig(size=512))[None])
-    topo = Topology(body.faces, body.uv, body.uv_faces, body.face_labels, torch.ones_like(body.face_labels))
+    topo = Topology(body.faces, body.uv, body.uv_faces, body.face_labels)
     sh = sample_light(LightConfig(ambient=(1.1, 1.3), vertical=(-0.2, 0.0), spread=0.2), 1, gen)[
         None
     ]  # a bright, even light

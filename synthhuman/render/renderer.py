@@ -35,7 +35,8 @@ class Topology:
     """What the frames of a batch share: faces and their corner UVs and labels.
 
     faces: (F, 3) int64. uv: (Nuv, 2) in [0, 1]; uv_faces: (F, 3) int64 into uv. face_labels: (F,) part
-    labels 1..24. face_instance: (F,) person 1..P. adjacency: (F, 3) (computed when not given).
+    labels 1..24. face_instance: (F,) person 1..P (default: all 1, one person). adjacency: (F, 3)
+    (computed when not given).
     closed: every mesh is a closed, outward-oriented surface (bodies are), so back faces are never visible
     and the rasterizer culls them.
     """
@@ -44,12 +45,14 @@ class Topology:
     uv: Tensor
     uv_faces: Tensor
     face_labels: Tensor
-    face_instance: Tensor
+    face_instance: Tensor = field(default=None)  # type: ignore[assignment]
     closed: bool = True
     adjacency: Tensor = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         f = check_tensor("faces", self.faces, 2, (3,)).shape[0]
+        if self.face_instance is None:
+            object.__setattr__(self, "face_instance", torch.ones_like(self.faces[:, 0]))
         check_tensor("uv", self.uv, 2, (2,))
         check_tensor("uv_faces", self.uv_faces, 2, (3,))
         for name in ("uv_faces", "face_labels", "face_instance"):
@@ -63,6 +66,11 @@ class Topology:
     @property
     def num_people(self) -> int:
         return int(self.face_instance.max())
+
+    def to(self, device: torch.device | str) -> Topology:
+        """The same topology on ``device`` (adjacency moved, not recomputed)."""
+        names = ("faces", "uv", "uv_faces", "face_labels", "face_instance", "adjacency")
+        return Topology(**{n: getattr(self, n).to(device) for n in names}, closed=self.closed)
 
 
 @dataclass(frozen=True)

@@ -398,7 +398,7 @@ def test_tiny_model_end_to_end_render(tmp_path):
     centre = out.joints[0, 0]
     R, t = look_at((centre + torch.tensor([0.0, 0.0, 3.0]))[None], centre[None])
     cams = Cameras(intrinsics(120.0, (31.5, 47.5), 2), R.expand(2, 3, 3), t.expand(2, 3), (96, 64))
-    topo = Topology(body.faces, uv, uv_faces, body.face_labels, torch.ones_like(body.face_labels))
+    topo = Topology(body.faces, uv, uv_faces, body.face_labels)
     batch = FrameBatch(
         out.vertices,
         cams,

@@ -18,7 +18,6 @@ from synthhuman.appearance.backgrounds import procedural_background
 from synthhuman.appearance.lighting import LightConfig, sample_light
 from synthhuman.appearance.textures import TextureConfig, procedural_texture
 from synthhuman.body.default_body import load_default_body
-from synthhuman.gt.flow import optical_flow
 from synthhuman.io.record import ClipInfo, ClipRecord
 from synthhuman.render.cameras import Cameras, intrinsics, look_at
 from synthhuman.render.renderer import FrameBatch, Topology, render_frames
@@ -69,6 +68,7 @@ def render_record(
     sh = sample_light(LightConfig(), 1, gen)
     next_index = torch.arange(1, T + 1)
     next_index[-1] = -1
+    prev_index = torch.arange(-1, T - 1)
     batch = FrameBatch(
         verts=posed.vertices,
         cameras=cams,
@@ -78,29 +78,9 @@ def render_record(
         background=procedural_background(h, w, gen).expand(T, h, w, 3),
         joints=posed.joints[:, None],
         next_index=next_index,
+        prev_index=prev_index,
     )
-    topo = Topology(
-        faces=body.faces,
-        uv=body.uv,
-        uv_faces=body.uv_faces,
-        face_labels=body.face_labels,
-        face_instance=torch.ones(body.faces.shape[0], dtype=torch.int64),
-    )
-    out = render_frames(batch, topo)
-    # Backward motion (t-1 -> t) of the point seen at frame t: minus its forward flow to frame t-1,
-    # without the occlusion test (SURREAL's vector pass has none).
-    prev = (torch.arange(T) - 1).clamp_min(0)
-    frags = out.fragments
-    back = optical_flow(
-        frags,
-        body.faces,
-        cams.to_camera(posed.vertices[prev]),
-        K[prev],
-        frags.pix_to_face[prev],
-        frags.depth[prev],
-        torch.arange(T) > 0,
-        occlusion_tolerance=math.inf,
-    )
+    out = render_frames(batch, Topology(body.faces, body.uv, body.uv_faces, body.face_labels))
 
     def np32(x: torch.Tensor) -> np.ndarray:
         return x.detach().numpy().astype(np.float32)
@@ -140,7 +120,7 @@ def render_record(
         R=np32(R[0]),
         t=np32(t[0]),
         light=np32(sh),
-        flow_backward=np32(-back.flow),
+        flow_backward=np32(-out.flow_backward.flow),
     )
 
 

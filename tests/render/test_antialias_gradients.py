@@ -130,7 +130,7 @@ def test_recover_translation_and_rotation_by_gradient_descent():
     m = make_mannequin(segments=12, rings=7)
     tex = build_mipmaps(torch.ones(1, 4, 4, 3))
     h, w = 128, 96
-    topo = Topology(m.faces, m.uv, m.uv_faces, m.face_labels, torch.ones_like(m.face_labels))
+    topo = Topology(m.faces, m.uv, m.uv_faces, m.face_labels)
     pose, _ = demo_motion(9)
     rest, joints = pose_mannequin(m, pose[8:9])
     rest = rest - joints[:, :1]

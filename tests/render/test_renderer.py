@@ -161,9 +161,7 @@ def test_cpu_and_cuda_agree(clip):
         joints=to(batch.joints),
         next_index=to(batch.next_index),
     )
-    gpu_topo = Topology(
-        to(topo.faces), to(topo.uv), to(topo.uv_faces), to(topo.face_labels), to(topo.face_instance)
-    )
+    gpu_topo = topo.to("cuda")
     with torch.no_grad():
         gpu = render_frames(gpu_batch, gpu_topo)
     same = (gpu.segm.cpu() == out.segm).float().mean()
