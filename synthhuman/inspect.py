@@ -68,7 +68,7 @@ def dataset_info(root: str | Path, sample: int = 20) -> dict:
     size = sum(p.stat().st_size for f in folders for p in f.rglob("*") if p.is_file())
     planned = len(manifest["clips"]) if manifest else len(folders)
     frames = 0
-    ranges: dict[str, dict] = {}
+    values_of: dict[str, list[np.ndarray]] = {}
     for folder in folders[:sample]:
         c = read_canonical_clip(folder, video=False)
         frames += c["depth"].shape[0]
@@ -80,13 +80,8 @@ def dataset_info(root: str | Path, sample: int = 20) -> dict:
             ("joints_visible_fraction", c["joints_visible"]),
             ("segm_labels", c["segm"][fg]),
         ):
-            if values.size:
-                s = _stats(values)
-                old = ranges.get(name)
-                ranges[name] = s if old is None else {
-                    "min": min(old["min"], s["min"]), "max": max(old["max"], s["max"]),
-                    "mean": (old["mean"] + s["mean"]) / 2,
-                }  # fmt: skip
+            values_of.setdefault(name, []).append(values.reshape(-1))
+    ranges = {name: _stats(np.concatenate(v)) for name, v in values_of.items() if sum(a.size for a in v)}
     per_person = [(i, p) for i in infos for p in range(len(i["genders"]))]
     distances = np.array([i["camera_distance"] for i in infos]) if infos else np.zeros(0)
     return {

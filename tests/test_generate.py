@@ -246,3 +246,14 @@ def test_webdataset_format_through_generate(tmp_path):
     s0 = samples[0]
     assert s0["segm.png"].shape == (H, W) and s0["depth.npy.gz"].shape == (H, W)
     assert generate(replace(cfg, resume=True)).written == 0
+
+
+def test_info_summarises_every_sampled_clip(dataset):
+    from synthhuman.inspect import dataset_info
+
+    info = dataset_info(dataset)
+    assert info["clips_finished"] == 3 and info["splits"] == {"train": 2, "test": 1}
+    depths = [read_canonical_clip(f, video=False) for f in sorted(dataset.glob("*/0*"))]
+    body = np.concatenate([c["depth"][c["segm"] > 0] for c in depths]).astype(np.float64)
+    stats = info["value_ranges (sampled clips)"]["depth_m (body)"]
+    assert stats["mean"] == pytest.approx(body.mean()) and stats["max"] == pytest.approx(body.max())
