@@ -235,6 +235,170 @@ def info(
         raise typer.BadParameter(str(err)) from None
 
 
+def _run_config(out: Path, config: Path | None, flags: dict):
+    """The training run's config: the file's fields (if any), then every flag given on the command line."""
+    from synthhuman.config import read_config_file
+    from synthhuman.train.run import run_config
+
+    data = read_config_file(config) if config is not None else {}
+    data["out"] = str(out)
+    sections = {"train": ("task", "steps", "batch", "stacks", "features", "input_size", "lr")}
+    for name, value in flags.items():
+        if value is None:
+            continue
+        section = next((s for s, names in sections.items() if name in names), None)
+        target = data.setdefault(section, {}) if section else data
+        target[name] = str(value) if isinstance(value, Path) else value
+    return run_config(data, str(config) if config else "flags")
+
+
+@app.command()
+def train(
+    out: Path = typer.Option(
+        ..., "--out", help="run folder (checkpoint.pt, log.jsonl, run.json, metrics.json)"
+    ),
+    task: str = typer.Option(None, help="segm or depth [segm]"),
+    config: Path = typer.Option(None, "--config", help="TOML or YAML file setting any run config field"),
+    steps: int = typer.Option(None, help="optimisation steps [60000 = SURREAL's 30 x 2000]"),
+    batch: int = typer.Option(None, help="frames per step [6]"),
+    stacks: int = typer.Option(None, help="hourglass stacks [8]"),
+    features: int = typer.Option(None, help="channels inside the hourglasses [256]"),
+    input_size: int = typer.Option(None, help="network input side, a multiple of 64 [256]"),
+    lr: float = typer.Option(None, help="RMSprop learning rate [1e-3]"),
+    device: str = typer.Option(None, help="auto, cpu or cuda [auto]"),
+    data: Path = typer.Option(None, help="train from a dataset written by `generate` [render on the fly]"),
+    seed: int = typer.Option(None, help="training stream, augmentation and initialisation seed [0]"),
+    eval_clips: int = typer.Option(None, help="test clips evaluated at the end [100]"),
+    eval_every: int = typer.Option(None, help="steps between evaluations (0: at the end only) [0]"),
+    checkpoint_every: int = typer.Option(None, help="steps between checkpoints [1000]"),
+    log_every: int = typer.Option(None, help="steps between log lines [20]"),
+    workers: int = typer.Option(None, help="DataLoader processes reading --data [0]"),
+    tensorboard: bool = typer.Option(False, "--tensorboard", help="also write TensorBoard events"),
+    resume: bool = typer.Option(False, "--resume", help="continue OUT/checkpoint.pt"),
+) -> None:
+    """Train SURREAL's stacked hourglass for part segmentation or quantized depth."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from synthhuman.train.run import train as run
+
+    flags = dict(task=task, steps=steps, batch=batch, stacks=stacks, features=features, input_size=input_size,
+                 lr=lr, device=device, data=data, seed=seed, eval_clips=eval_clips, eval_every=eval_every,
+                 checkpoint_every=checkpoint_every, log_every=log_every, workers=workers)  # fmt: skip
+    if tensorboard:
+        flags["tensorboard"] = True
+    if resume:
+        flags["resume"] = True
+    try:
+        cfg = _run_config(out, config, flags)
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("step {task.completed}/{task.total}"),
+            TextColumn("loss {task.fields[loss]:.3f}"),
+            TextColumn("data {task.fields[share]:.0%} of step"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns) as progress:
+            bar = progress.add_task(
+                f"train {cfg.train.task}", total=cfg.train.steps, loss=float("nan"), share=0.0
+            )
+
+            def on_log(entry: dict) -> None:
+                if "loss" in entry:
+                    progress.update(
+                        bar, completed=entry["step"], loss=entry["loss"], share=entry["data_share"]
+                    )
+                else:
+                    progress.console.print(f"step {entry['step']}: test {json.dumps(entry['eval'])}")
+
+            res = run(cfg, on_log)
+    except (OSError, ValueError) as err:
+        raise typer.BadParameter(str(err)) from None
+    typer.echo(
+        f"trained steps {res.start}..{res.step} in {res.seconds:.1f} s, {res.data_share:.1%} of it producing "
+        f"data; last loss {res.loss:.4f}; wrote {cfg.out}/checkpoint.pt"
+    )
+    typer.echo(f"test ({cfg.eval_clips} clips): {json.dumps(res.metrics)}")
+
+
+@app.command()
+def evaluate(
+    checkpoint: Path = typer.Option(..., help="checkpoint.pt written by `synthhuman train`"),
+    clips: int = typer.Option(None, help="test clips (one middle frame each) [the run's eval_clips]"),
+    data: Path = typer.Option(None, help="evaluate on this dataset's test split [on the fly]"),
+    seed: int = typer.Option(None, help="seed of the on-the-fly test set [the run's test_seed]"),
+    device: str = typer.Option("auto", help="auto, cpu or cuda"),
+    as_json: bool = typer.Option(
+        False, "--json", help="print JSON: iou, accuracy, rmse_mm, st_rmse_mm, pose_rmse_mm"
+    ),
+) -> None:
+    """SURREAL's test metrics of a trained model: IoU and accuracy (segm) or depth RMSEs in mm (depth)."""
+    import dataclasses
+
+    from synthhuman.config import check_device, resolve_device
+    from synthhuman.train.run import evaluate_model, load_trained, metrics_dict, test_batches
+
+    try:
+        check_device(device)
+        state, cfg = load_trained(checkpoint, resolve_device(device))
+        changes = {"device": device}
+        if data is not None:
+            changes["data"] = str(data)
+        if seed is not None:
+            changes["test_seed"] = seed
+        cfg = dataclasses.replace(cfg, **changes)
+        count = clips if clips is not None else cfg.eval_clips
+        if count < 1:
+            raise ValueError(f"clips: expected >= 1, got {count}")
+        result = metrics_dict(
+            evaluate_model(state.model, cfg.train.task, test_batches(cfg, count), cfg.augment)
+        )
+    except (OSError, ValueError) as err:
+        raise typer.BadParameter(str(err)) from None
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    source = cfg.data or f"on the fly, seed {cfg.test_seed}"
+    typer.echo(f"{checkpoint} ({cfg.train.task}, step {state.step}) on {count} test clips ({source}):")
+    if cfg.train.task == "segm":
+        typer.echo(f"  IoU {100 * result['iou']:.2f} %   pixel accuracy {100 * result['accuracy']:.2f} %")
+    else:
+        typer.echo(
+            f"  RMSE {result['rmse_mm']:.1f} mm   st-RMSE {result['st_rmse_mm']:.1f} mm   "
+            f"RMSE at the joints {result['pose_rmse_mm']:.1f} mm"
+        )
+
+
+@app.command("predict")
+def predict_cmd(
+    images: list[Path] = typer.Argument(..., help="image files (PNG, JPEG, ...), real photos included"),
+    checkpoint: list[Path] = typer.Option(..., help="checkpoint.pt of a segm or depth run (repeatable)"),
+    out: Path = typer.Option(Path("predictions"), help="folder for <image>_<task>.png"),
+    box: str = typer.Option(None, help="x0,y0,x1,y1: the person's box in pixels [the whole image]"),
+    device: str = typer.Option("auto", help="auto, cpu or cuda"),
+) -> None:
+    """Segmentation and depth pictures for any image: input, prediction, and the two overlaid."""
+    from synthhuman.config import check_device, resolve_device
+    from synthhuman.train.predict import predict_files
+
+    try:
+        check_device(device)
+        corners = None
+        if box is not None:
+            try:
+                corners = tuple(float(v) for v in box.split(","))
+            except ValueError:
+                raise ValueError(f"box: expected x0,y0,x1,y1 numbers, got {box!r}") from None
+            if len(corners) != 4:
+                raise ValueError(f"box: expected 4 numbers x0,y0,x1,y1, got {box!r}")
+        written = predict_files(images, checkpoint, out, corners, resolve_device(device))
+    except (OSError, ValueError) as err:
+        raise typer.BadParameter(str(err)) from None
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
 assets_app = typer.Typer(no_args_is_help=True, help="Build and export the bundled assets.")
 app.add_typer(assets_app, name="assets")
 

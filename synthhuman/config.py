@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import torch
+
 from synthhuman.conventions import DEFAULT_ZNEAR
 from synthhuman.gt.flow import DEFAULT_OCCLUSION_TOLERANCE
 from synthhuman.gt.joints import DEFAULT_JOINT_TOLERANCE
@@ -18,6 +20,23 @@ def require(ok: bool, name: str, expected: str, value: object) -> None:
     """Raise ValueError naming the field ``name``, what was expected and what was seen, unless ``ok``."""
     if not ok:
         raise ValueError(f"{name}: expected {expected}, got {value!r}")
+
+
+DEVICE_CHOICES = "auto, cpu, cuda or cuda:N"
+
+
+def check_device(name: str, field_name: str = "device") -> None:
+    """Raise ValueError unless ``name`` is 'auto', 'cpu', 'cuda' or 'cuda:N'."""
+    head, _, index = name.partition(":")
+    ok = name == "auto" or (head in ("cpu", "cuda") and (not index or (head == "cuda" and index.isdigit())))
+    require(ok, field_name, DEVICE_CHOICES, name)
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' -> CUDA when available, else the CPU; any other name as torch reads it."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from synthhuman.config import RenderConfig, require
+from synthhuman.config import RenderConfig, check_device, require, resolve_device
 from synthhuman.io.atomic import atomic_write
 from synthhuman.io.record import ClipInfo, ClipRecord
 from synthhuman.render.renderer import RenderOutput, StageTimer, render_frames
@@ -74,8 +74,7 @@ class GenerateConfig:
     def __post_init__(self) -> None:
         require(bool(self.out), "out", "an output folder", self.out)
         require(self.clips >= 1, "clips", ">= 1", self.clips)
-        require(self.device == "auto" or self.device.split(":")[0] in ("cpu", "cuda"), "device",
-                "auto, cpu, cuda or cuda:N", self.device)  # fmt: skip
+        check_device(self.device)
         require(self.format in FORMATS, "format", f"one of {FORMATS}", self.format)
         i, n = self.shard
         require(n >= 1 and 0 <= i < n, "shard", "i/n with 0 <= i < n", f"{i}/{n}")
@@ -89,9 +88,7 @@ class GenerateConfig:
 
     @property
     def torch_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+        return resolve_device(self.device)
 
 
 @dataclass(frozen=True)

@@ -615,27 +615,40 @@ def segments(clip: ClipGeometry, max_frames: int, backward: bool) -> list[Segmen
 def frame_batch(segs: list[Segment], assets: SceneAssets, backward: bool) -> FrameBatch:
     """The renderer's batch for ``segs`` (all on one device): frames of each segment in order, next (and
     with ``backward`` previous) frame indices chaining within a segment, one texture per person."""
+    picks = [(s.clip, torch.arange(s.start, s.stop, device=s.clip.verts.device)) for s in segs]
+    return _picked_batch(picks, assets, chained=True, backward=backward)
+
+
+def stills_batch(picks: list[tuple[ClipGeometry, Tensor]], assets: SceneAssets) -> FrameBatch:
+    """The renderer's batch for single frames: for each (clip, (N,) int64 frame indices) pair, those
+    frames in that order, with no neighbours (no flow); one texture per person of each clip."""
+    return _picked_batch(picks, assets, chained=False, backward=False)
+
+
+def _picked_batch(
+    picks: list[tuple[ClipGeometry, Tensor]], assets: SceneAssets, chained: bool, backward: bool
+) -> FrameBatch:
     verts, joints, K, R, t, bg, sh, tex, nxt, prv = [], [], [], [], [], [], [], [], [], []
     base = 0
     P = assets.cfg.people
-    for i, s in enumerate(segs):
-        c, n = s.clip, s.stop - s.start
-        sl = slice(s.start, s.stop)
-        verts.append(c.verts[sl])
-        joints.append(c.joints[sl])
-        K.append(c.cameras.K[sl])
-        R.append(c.cameras.R[sl])
-        t.append(c.cameras.t[sl])
+    for i, (c, frames) in enumerate(picks):
+        n = frames.shape[0]
+        verts.append(c.verts[frames])
+        joints.append(c.joints[frames])
+        K.append(c.cameras.K[frames])
+        R.append(c.cameras.R[frames])
+        t.append(c.cameras.t[frames])
         device, dtype = c.verts.device, c.verts.dtype
         bg.append(c.params.background.to(device, dtype)[None].expand(n, -1, -1, -1))
         sh.append(torch.stack([p.light for p in c.params.people]).to(device, dtype)[None].expand(n, -1, -1))
         tex.append(torch.arange(i * P, (i + 1) * P, device=device)[None].expand(n, -1))
         local = torch.arange(n, device=device)
-        nxt.append(torch.where(local + 1 < n, base + local + 1, -1))
-        prv.append(torch.where(local > 0, base + local - 1, -1))
+        none = torch.full_like(local, -1)
+        nxt.append(torch.where(local + 1 < n, base + local + 1, -1) if chained else none)
+        prv.append(torch.where(local > 0, base + local - 1, -1) if chained else none)
         base += n
-    textures = torch.stack([p.texture for s in segs for p in s.clip.params.people]).to(device, dtype)
-    cams = Cameras(torch.cat(K), torch.cat(R), torch.cat(t), segs[0].clip.cameras.image_size)
+    textures = torch.stack([p.texture for c, _ in picks for p in c.params.people]).to(device, dtype)
+    cams = Cameras(torch.cat(K), torch.cat(R), torch.cat(t), picks[0][0].cameras.image_size)
     return FrameBatch(
         verts=torch.cat(verts),
         cameras=cams,

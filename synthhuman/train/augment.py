@@ -135,7 +135,8 @@ def crop_thetas(centre: Tensor, side: Tensor, rotation: Tensor, image_size: tupl
     return torch.cat([linear, shift[..., None]], -1)
 
 
-def _sample(x: Tensor, theta: Tensor, size: int, mode: str) -> Tensor:
+def sample_crop(x: Tensor, theta: Tensor, size: int, mode: str) -> Tensor:
+    """(B, C, size, size) samples of (B, C, H, W) ``x`` through (B, 2, 3) ``crop_thetas`` maps; 0 outside."""
     grid = F.affine_grid(theta, [x.shape[0], x.shape[1], size, size], align_corners=False)
     return F.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=False)
 
@@ -185,12 +186,12 @@ def crop_batch(
         rotation, gain = aug.rotation.to(dev), aug.gain.to(dev)
     theta = crop_thetas(centre, side, rotation, (h, w))
 
-    out_image = _sample(image.permute(0, 3, 1, 2), theta.to(image.dtype), cfg.input_size, "bilinear")
+    out_image = sample_crop(image.permute(0, 3, 1, 2), theta.to(image.dtype), cfg.input_size, "bilinear")
     out_image = out_image.permute(0, 2, 3, 1)
     if gain is not None:
         out_image = (out_image * gain.to(image.dtype)[:, None, None, :]).clamp(0, 1)
     # integer labels below 2**24 are exact in float32; nearest sampling never mixes two of them
-    out_labels = _sample(labels[:, None].float(), theta.float(), cfg.output_size, "nearest")[:, 0]
+    out_labels = sample_crop(labels[:, None].float(), theta.float(), cfg.output_size, "nearest")[:, 0]
 
     # joints: invert the map, n = R^T (p - centre) / (side / 2), then n -> label-map pixels
     cos, sin = torch.cos(rotation)[:, None], torch.sin(rotation)[:, None]

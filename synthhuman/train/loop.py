@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from synthhuman.config import require
+from synthhuman.io.atomic import atomic_write
 from synthhuman.train.augment import CropBatch
 from synthhuman.train.hourglass import HourglassConfig, StackedHourglass
 from synthhuman.train.targets import NUM_DEPTH_CLASSES, NUM_SEGM_CLASSES
@@ -128,24 +127,18 @@ def train_step(
     return loss.item()
 
 
-def save_checkpoint(path: str | os.PathLike, state: TrainState) -> None:
-    """Write model, optimizer, step and config to ``path`` atomically (a temporary file in the same
-    folder, then ``os.replace``): a crash never leaves a half-written checkpoint under ``path``."""
-    path = Path(path)
+def save_checkpoint(path: str | os.PathLike, state: TrainState, run: dict | None = None) -> None:
+    """Write model, optimizer, step and config (and ``run``, the whole run's resolved config, when given)
+    to ``path`` atomically: a crash never leaves a half-written checkpoint under ``path``."""
     payload = {
         "model": state.model.state_dict(),
         "optimizer": state.optimizer.state_dict(),
         "step": state.step,
         "config": dataclasses.asdict(state.config),
+        "run": run,
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        torch.save(payload, f)
 
 
 def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> TrainState:
@@ -156,3 +149,8 @@ def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu")
     state.model.load_state_dict(payload["model"])
     state.optimizer.load_state_dict(payload["optimizer"])
     return dataclasses.replace(state, step=int(payload["step"]))
+
+
+def checkpoint_run(path: str | os.PathLike) -> dict | None:
+    """The run config stored with a checkpoint by :func:`save_checkpoint` (None if it has none)."""
+    return torch.load(path, map_location="cpu", weights_only=True).get("run")
