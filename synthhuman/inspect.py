@@ -20,7 +20,12 @@ def finished_clips(root: str | Path) -> list[Path]:
     root = Path(root)
     if not (root / "manifest.json").is_file():
         raise FileNotFoundError(f"{root}: no manifest.json (not a synthhuman dataset folder)")
-    return [p.parent for split in ("train", "test") for p in sorted((root / split).glob("*/info.json"))]
+    return [
+        p.parent
+        for split in ("train", "test")
+        for p in sorted((root / split).glob("*/info.json"))
+        if not p.parent.name.startswith(".")  # a killed run's temporary folder
+    ]
 
 
 def preview_dataset(root: str | Path, out: str | Path, clips: int = 2, frames: int = 4) -> Path:

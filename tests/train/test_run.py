@@ -179,3 +179,38 @@ def test_a_depth_run_reports_depth_errors_in_millimetres(tmp_path):
     m = res.metrics
     assert m["iou"] is None and m["accuracy"] is None
     assert 0 < m["rmse_mm"] < 1000 and 0 <= m["st_rmse_mm"] <= m["rmse_mm"] + 1e-9 and m["pose_rmse_mm"] >= 0
+
+
+def test_a_run_trains_and_evaluates_from_a_dataset_on_disk(tmp_path):
+    from synthhuman.generate import GenerateConfig, generate
+    from synthhuman.scene import SceneConfig
+
+    data = tmp_path / "data"
+    generate(GenerateConfig(out=str(data), clips=5, device="cpu", preview=False, scene=SceneConfig(**SCENE)))
+    res = train(tiny(tmp_path / "run", data=str(data), eval_clips=50))
+    assert res.step == 4 and 0 <= res.metrics["iou"] <= 1
+    log = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert "render_s_total" not in log[0]  # nothing rendered: read from disk
+
+
+def test_tensorboard_gets_every_logged_scalar(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    scalars: list[tuple[str, float, int]] = []
+
+    class Writer:
+        def __init__(self, folder: str) -> None:
+            assert folder == str(tmp_path / "tensorboard")
+
+        def add_scalar(self, name: str, value: float, step: int) -> None:
+            scalars.append((name, value, step))
+
+        def close(self) -> None:
+            scalars.append(("closed", 0.0, 0))
+
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", types.SimpleNamespace(SummaryWriter=Writer))
+    train(tiny(tmp_path, tensorboard=True, train={"steps": 2}))
+    names = {name for name, _, _ in scalars}
+    assert {"loss", "data_share", "eval/iou", "eval/accuracy", "closed"} <= names
+    assert ("loss", 2) in {(n, s) for n, _, s in scalars}
