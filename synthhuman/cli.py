@@ -110,21 +110,29 @@ def render_test(
     typer.echo(f"wrote {out}: {frames} frames x (rgb, depth, normals, segmentation, flow, joints)")
 
 
-def _generate_config(out: Path, config: Path | None, flags: dict) -> GenerateConfigT:
-    """The run's config: the file's fields (if any), then every flag given on the command line."""
-    from synthhuman.config import from_mapping, read_config_file
-    from synthhuman.generate import GenerateConfig
+def _config_data(out: Path, config: Path | None, flags: dict, sections: dict[str, tuple[str, ...]]) -> dict:
+    """A run's config as a mapping: the file's fields (if any), then every flag given on the command line
+    (flags named in ``sections`` go into that nested section)."""
+    from synthhuman.config import read_config_file
 
     data = read_config_file(config) if config is not None else {}
     data["out"] = str(out)
-    sections = {"scene": ("frames", "height", "width", "people"),
-                "assets": ("body", "motion", "shapes", "textures", "backgrounds", "uv_template")}  # fmt: skip
     for name, value in flags.items():
         if value is None:
             continue
         section = next((s for s, names in sections.items() if name in names), None)
         target = data.setdefault(section, {}) if section else data
         target[name] = str(value) if isinstance(value, Path) else value
+    return data
+
+
+def _generate_config(out: Path, config: Path | None, flags: dict) -> GenerateConfigT:
+    from synthhuman.config import from_mapping
+    from synthhuman.generate import GenerateConfig
+
+    sections = {"scene": ("frames", "height", "width", "people"),
+                "assets": ("body", "motion", "shapes", "textures", "backgrounds", "uv_template")}  # fmt: skip
+    data = _config_data(out, config, flags, sections)
     return from_mapping(GenerateConfig, data, str(config) if config else "flags")
 
 
@@ -236,20 +244,10 @@ def info(
 
 
 def _run_config(out: Path, config: Path | None, flags: dict):
-    """The training run's config: the file's fields (if any), then every flag given on the command line."""
-    from synthhuman.config import read_config_file
     from synthhuman.train.run import run_config
 
-    data = read_config_file(config) if config is not None else {}
-    data["out"] = str(out)
     sections = {"train": ("task", "steps", "batch", "stacks", "features", "input_size", "lr")}
-    for name, value in flags.items():
-        if value is None:
-            continue
-        section = next((s for s, names in sections.items() if name in names), None)
-        target = data.setdefault(section, {}) if section else data
-        target[name] = str(value) if isinstance(value, Path) else value
-    return run_config(data, str(config) if config else "flags")
+    return run_config(_config_data(out, config, flags, sections), str(config) if config else "flags")
 
 
 @app.command()
