@@ -105,6 +105,18 @@ def crop_boxes(
     return centre, side
 
 
+def crop_centre_inside(
+    joints2d: Tensor, image_size: tuple[int, int], cfg: AugmentConfig = AugmentConfig()
+) -> Tensor:
+    """(B,) bool: whether the centre of each frame's crop box (from (B, 24, 2) joints, pixels) lies inside
+    an image of (H, W) pixels. SURREAL's loader skips the frames where it does not (a person walking out
+    of the picture); ``generate`` keeps people in frame, but SURREAL's own clips do not."""
+    centre, _ = crop_boxes(joints2d.to(torch.float64), cfg)
+    h, w = image_size
+    x, y = centre[:, 0], centre[:, 1]
+    return (x >= -0.5) & (x < w - 0.5) & (y >= -0.5) & (y < h - 0.5)
+
+
 def sample_augmentation(n: int, gen: torch.Generator, cfg: AugmentConfig = AugmentConfig()) -> Augmentation:
     """Draw ``n`` samples' augmentation from ``gen`` (a CPU generator), in a fixed order."""
     if gen.device.type != "cpu":

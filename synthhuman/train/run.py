@@ -26,7 +26,7 @@ from synthhuman.data.frames import LabeledFrames, StreamConfig
 from synthhuman.io.atomic import atomic_write
 from synthhuman.rng import derived_generator, derived_seed
 from synthhuman.scene import AssetConfig, SceneAssets, SceneConfig
-from synthhuman.train.augment import AugmentConfig, CropBatch, crop_batch
+from synthhuman.train.augment import AugmentConfig, CropBatch, crop_batch, crop_centre_inside
 from synthhuman.train.hourglass import StackedHourglass
 from synthhuman.train.loop import (
     TrainConfig,
@@ -332,6 +332,7 @@ def train(cfg: RunConfig, on_log: Callable[[dict], None] | None = None) -> Train
     start, step = state.step, state.step
     losses: list[float] = []
     data_total = step_total = interval_data = interval_step = 0.0
+    out_of_view = 0  # frames skipped because their crop centre left the image (SURREAL's rule)
     loss = math.nan
     metrics: dict[str, float | None] = {}
 
@@ -351,23 +352,24 @@ def train(cfg: RunConfig, on_log: Callable[[dict], None] | None = None) -> Train
             t0 = time.perf_counter()
             frames = next(batches).to(device)
             t1 = time.perf_counter()
-            batch = task_batch(
-                frames,
-                cfg.train.task,
-                cfg.augment,
-                train=True,
-                gen=derived_generator(cfg.seed, "augment", step),
-            )
-            losses.append(train_step(state.model, state.optimizer, batch, cfg.train.amp))
+            in_view = crop_centre_inside(frames.joints2d, frames.segm.shape[1:], cfg.augment).cpu()
+            if not bool(in_view.all()):
+                out_of_view += int((~in_view).sum())
+                frames = frames.take(in_view.nonzero()[:, 0])
+            if len(frames):  # else a step without an update: the stream stays aligned with the steps
+                gen = derived_generator(cfg.seed, "augment", step)
+                batch = task_batch(frames, cfg.train.task, cfg.augment, train=True, gen=gen)
+                losses.append(train_step(state.model, state.optimizer, batch, cfg.train.amp))
             t2 = time.perf_counter()
             step += 1
             interval_data += t1 - t0
             interval_step += t2 - t0
             if step % cfg.log_every == 0 or step == cfg.train.steps:
-                loss = float(np.mean(losses))
+                loss = float(np.mean(losses)) if losses else math.nan
                 entry = {
                     "step": step, "loss": loss, "data_s": interval_data, "step_s": interval_step,
                     "data_share": interval_data / interval_step, "steps": len(losses),
+                    "frames_out_of_view": out_of_view,
                 }  # fmt: skip
                 if render_seconds is not None:
                     entry["render_s_total"] = render_seconds()

@@ -184,3 +184,14 @@ def test_bad_inputs_name_the_values():
         crop_batch(image, labels, joints[:, :16], train=False)
     with pytest.raises(ValueError, match="gen"):
         crop_batch(image, labels, joints, train=True)
+
+
+def test_crop_centre_inside_follows_the_padded_box_centre():
+    from synthhuman.train.augment import crop_centre_inside
+
+    joints = torch.zeros(3, 24, 2)
+    joints[0] = torch.tensor([50.0, 40.0])  # all joints at one pixel: box centre there, minus the top pad
+    joints[1] = torch.tensor([330.0, 40.0])  # beyond the right border of a 320-wide image
+    joints[2, :, 0], joints[2, 0, 0] = -10.0, 8.0  # box [-10.5, 8.5], padded evenly: centre x = -1, outside
+    joints[2, :, 1] = 100.0
+    assert crop_centre_inside(joints, (240, 320)).tolist() == [True, False, False]
