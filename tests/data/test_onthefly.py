@@ -131,3 +131,16 @@ def test_bad_configs_are_refused(assets):
         StreamConfig(batch=5, clips_per_chunk=3, frames_per_clip=4)
     with pytest.raises(ValueError, match="assets: loaded for another scene config"):
         SyntheticHumans(OnTheFlyConfig(device="cpu"), assets=assets)
+
+
+@pytest.mark.gpu
+def test_rendering_on_cuda_gives_the_cpu_frames(assets):
+    """The same clips rendered on the training GPU: the same labels but for rare ties at part borders."""
+    cpu = take(stream(assets), 1)[0]
+    cuda = take(stream(assets, device="cuda"), 1)[0]
+    assert cuda.image.is_cuda and cuda.clip_ids == cpu.clip_ids and torch.equal(cuda.frame, cpu.frame)
+    assert (cuda.segm.cpu() == cpu.segm).float().mean() > 0.999
+    both = (cuda.depth.cpu() > 0) & (cpu.depth > 0)
+    torch.testing.assert_close(cuda.depth.cpu()[both], cpu.depth[both], atol=1e-4, rtol=0)
+    assert (cuda.image.cpu() - cpu.image).abs().mean() < 2e-3
+    torch.testing.assert_close(cuda.joints2d.cpu(), cpu.joints2d, atol=1e-3, rtol=0)

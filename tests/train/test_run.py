@@ -214,3 +214,9 @@ def test_tensorboard_gets_every_logged_scalar(tmp_path, monkeypatch):
     names = {name for name, _, _ in scalars}
     assert {"loss", "data_share", "eval/iou", "eval/accuracy", "closed"} <= names
     assert ("loss", 2) in {(n, s) for n, _, s in scalars}
+
+
+@pytest.mark.gpu
+def test_a_run_trains_on_cuda_with_bfloat16(tmp_path):
+    res = train(tiny(tmp_path, device="cuda", train={"steps": 2, "amp": True}))
+    assert res.step == 2 and np.isfinite(res.loss) and 0 <= res.metrics["iou"] <= 1
