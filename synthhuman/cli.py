@@ -314,8 +314,8 @@ def train(
     except (OSError, ValueError) as err:
         raise typer.BadParameter(str(err)) from None
     typer.echo(
-        f"trained steps {res.start}..{res.step} in {res.seconds:.1f} s, {res.data_share:.1%} of it producing "
-        f"data; last loss {res.loss:.4f}; wrote {cfg.out}/checkpoint.pt"
+        f"trained steps {res.start}..{res.step} in {res.seconds:.1f} s, {res.data_share:.1%} of it "
+        f"waiting for data; last loss {res.loss:.4f}; wrote {cfg.out}/checkpoint.pt"
     )
     typer.echo(f"test ({cfg.eval_clips} clips): {json.dumps(res.metrics)}")
 

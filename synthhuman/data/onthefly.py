@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import torch
@@ -43,7 +44,10 @@ class OnTheFlyConfig:
     split: "train" (endless) or "test" (``test_clips`` middle frames). seed: the run seed (``generate``'s
     ``--seed``); the test split of a given seed is always the same set. device: where to render ('auto':
     CUDA when available). stream: batch size and chunking (train; test uses only ``stream.batch``).
-    render_batch: most frames rendered in one call (memory). scene, assets, render: as ``generate``.
+    render_batch: most frames rendered in one call (memory). prefetch: render the next train chunk on a
+    background thread while the batches of the current one are used (torch releases the GIL in its
+    kernels, so sampling and posing on the CPU overlap the training step). scene, assets, render: as
+    ``generate``.
     """
 
     split: str = "train"
@@ -52,6 +56,7 @@ class OnTheFlyConfig:
     stream: StreamConfig = field(default_factory=StreamConfig)
     test_clips: int = 100
     render_batch: int = 64
+    prefetch: bool = True
     scene: SceneConfig = field(default_factory=SceneConfig)
     assets: AssetConfig = field(default_factory=AssetConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
@@ -109,7 +114,8 @@ class SyntheticHumans(IterableDataset):
     """Batches of :class:`LabeledFrames` rendered on ``cfg.device`` (see the module's docstring).
 
     start: the first batch to yield (a resumed training run continues its stream). ``seconds`` adds up
-    the time spent sampling, posing and rendering (CUDA synchronised), for the share of a training step.
+    the time spent sampling, posing and rendering (CUDA synchronised; on the prefetching thread too), for
+    the share of a training step spent producing data.
     With DataLoader workers, worker w of n takes chunks (train) or batches (test) w, w + n, ...
     """
 
@@ -166,12 +172,20 @@ class SyntheticHumans(IterableDataset):
         s = self.cfg.stream
         k, skip = divmod(self.start, s.batches_per_chunk)
         k += (worker - k) % workers  # this worker's first chunk at or after the start
-        while True:
-            frames = self.chunk(k)
-            first = skip if k * s.batches_per_chunk < self.start else 0
-            for b in range(first, s.batches_per_chunk):
-                yield frames.take(torch.arange(b * s.batch, (b + 1) * s.batch))
-            k += workers
+        pool = ThreadPoolExecutor(1, thread_name_prefix="synthhuman-chunks") if self.cfg.prefetch else None
+        pending = pool.submit(self.chunk, k) if pool else None
+        try:
+            while True:
+                frames = pending.result() if pending else self.chunk(k)
+                if pool:
+                    pending = pool.submit(self.chunk, k + workers)
+                first = skip if k * s.batches_per_chunk < self.start else 0
+                for b in range(first, s.batches_per_chunk):
+                    yield frames.take(torch.arange(b * s.batch, (b + 1) * s.batch))
+                k += workers
+        finally:
+            if pool:
+                pool.shutdown(wait=False, cancel_futures=True)
 
     def _test(self, worker: int, workers: int) -> Iterator[LabeledFrames]:
         B, T = self.cfg.stream.batch, self.cfg.scene.frames

@@ -2,7 +2,8 @@
 
 A run trains one task (segmentation or quantized depth) from on-the-fly data (the default) or from a
 dataset written by ``synthhuman generate``, writes ``OUT/run.json`` (the resolved config), ``OUT/log.jsonl``
-(loss, the data and step seconds and the share of each step spent producing data, evaluations) and
+(loss; seconds spent waiting for data and in all, and their ratio ``data_share``; on the fly, seconds spent
+rendering, ``render_share``, which counts the background thread's prefetching too; evaluations) and
 ``OUT/checkpoint.pt`` (atomically, every ``checkpoint_every`` steps and at the end), and evaluates on the
 fixed test split at the end (``OUT/metrics.json``). A resumed run continues the same data stream and
 augmentation draws, so it ends where an uninterrupted run would.
@@ -242,7 +243,7 @@ def metrics_dict(result: MetricsResult) -> dict[str, float | None]:
 @dataclass(frozen=True)
 class TrainResult:
     """What a run did: steps taken now (after ``start``), the final step, the mean loss of the last log
-    interval, seconds producing data and in all, and the final test scores."""
+    interval, seconds waiting for data and in all, and the final test scores."""
 
     start: int
     step: int
@@ -332,6 +333,7 @@ def train(cfg: RunConfig, on_log: Callable[[dict], None] | None = None) -> Train
     start, step = state.step, state.step
     losses: list[float] = []
     data_total = step_total = interval_data = interval_step = 0.0
+    rendered_before = 0.0
     out_of_view = 0  # frames skipped because their crop centre left the image (SURREAL's rule)
     loss = math.nan
     metrics: dict[str, float | None] = {}
@@ -371,8 +373,11 @@ def train(cfg: RunConfig, on_log: Callable[[dict], None] | None = None) -> Train
                     "data_share": interval_data / interval_step, "steps": len(losses),
                     "frames_out_of_view": out_of_view,
                 }  # fmt: skip
-                if render_seconds is not None:
-                    entry["render_s_total"] = render_seconds()
+                if render_seconds is not None:  # on the fly: time spent rendering, prefetching included
+                    rendered = render_seconds()
+                    entry["render_s"] = rendered - rendered_before
+                    entry["render_share"] = entry["render_s"] / interval_step
+                    rendered_before = rendered
                 log.write(entry)
                 if on_log:
                     on_log(entry)

@@ -67,6 +67,8 @@ def test_stream_is_deterministic_and_resumes_at_any_batch(assets):
     full = take(stream(assets), 5)
     for a, b in zip(full, take(stream(assets), 5), strict=True):
         assert_same(a, b)
+    for a, b in zip(full, take(stream(assets, prefetch=False), 5), strict=True):  # no background thread
+        assert_same(a, b)
     for start in (2, 4):  # inside the first chunk, and inside the second
         for a, b in zip(full[start:], take(stream(assets, start), 5 - start), strict=True):
             assert_same(a, b)
