@@ -119,7 +119,7 @@ def comparison(runs: dict[str, Path], baseline: dict[str, float]) -> str:
     """What the table can and cannot say, from the runs themselves: network size and steps against the
     paper's, how the test scores moved between the first and the last evaluation, and whether they beat
     the silhouette baseline."""
-    state, cfg = load_trained(runs["segm"] / "checkpoint.pt")
+    state, _ = load_trained(runs["segm"] / "checkpoint.pt")
     params = sum(p.numel() for p in state.model.parameters())
     segm, depth = read_log(runs["segm"])[1], read_log(runs["depth"])[1]
     s0, s1, d0, d1 = segm[0]["eval"], segm[-1]["eval"], depth[0]["eval"], depth[-1]["eval"]
@@ -128,7 +128,8 @@ def comparison(runs: dict[str, Path], baseline: dict[str, float]) -> str:
     depth_verdict = "below" if ratio < 0.95 else "above" if ratio > 1.05 else "within 5 % of"
     return " ".join([
         f"Not comparable as scores: this network has {params / 1e6:.2f} M parameters (the paper's",
-        f"{PAPER_PARAMS / 1e6:.1f} M), trained {cfg.train.steps} steps (the paper's 60,000), and our test",
+        f"{PAPER_PARAMS / 1e6:.1f} M), trained {segm[-1]['step']} (segmentation) and {depth[-1]['step']}",
+        "(depth) steps (the paper's 60,000), and our test",
         f"set is not SURREAL's. Segmentation, from the first evaluation (step {segm[0]['step']}) to the",
         f"last (step {segm[-1]['step']}): test IoU {100 * s0['iou']:.2f} % -> {100 * s1['iou']:.2f} %,",
         f"accuracy {100 * s0['accuracy']:.2f} % -> {100 * s1['accuracy']:.2f} %, {segm_verdict} the",
@@ -195,7 +196,8 @@ def page(runs: dict[str, Path], command: str, out: Path) -> str:
         "",
         f"Network: stacked hourglass with {t['stacks']} stacks of {t['features']} features at input "
         f"{t['input_size']} (SURREAL: 8 x 256 at 256), batch {t['batch']}, RMSprop lr {t['lr']}, "
-        f"{t['steps']} steps (SURREAL: 60,000 steps of 6, 30 epochs on 55k clips). Crop and augmentation as "
+        f"{finals['segm']['step']} (segmentation) and {finals['depth']['step']} (depth) steps "
+        "(SURREAL: 60,000 steps of 6, 30 epochs on 55k clips). Crop and augmentation as "
         "SURREAL's; 320x240 renders.",
         "",
         "## Results",
@@ -223,17 +225,22 @@ def page(runs: dict[str, Path], command: str, out: Path) -> str:
             f"| {step} | {_cell(a.get('iou'), 100, '.2f')} | {_cell(a.get('accuracy'), 100, '.2f')} | "
             f"{_cell(b.get('rmse_mm'))} | {_cell(b.get('st_rmse_mm'))} | {_cell(b.get('pose_rmse_mm'))} |"
         )
-    lines += ["", "## Share of each step spent producing data", ""]
+    lines += [
+        "",
+        "## Share of each step spent producing data",
+        "",
+        "Medians over the runs' log intervals of 50 steps (robust to the intervals in which something else "
+        "ran on the machine):",
+        "",
+    ]
     for task, entries in steps.items():
-        wait = sum(x["data_s"] for x in entries)
-        total = sum(x["step_s"] for x in entries)
-        render = sum(x.get("render_s", 0.0) for x in entries)
-        n = sum(x["steps"] for x in entries)
+        ms = np.median([1000 * x["step_s"] / x["steps"] for x in entries])
+        wait = np.median([x["data_s"] / x["step_s"] for x in entries])
+        render = np.median([x["render_s"] / x["step_s"] for x in entries if "render_s" in x])
         lines.append(
-            f"- {task}: {n} steps in {total:.0f} s ({1000 * total / n:.0f} ms per step); the loop waited for "
-            f"data {wait:.0f} s = **{100 * wait / total:.1f} %** of it; rendering (sampling, posing and "
-            f"rasterizing, on the prefetching thread) took {render:.0f} s = **{100 * render / total:.0f} %** "
-            "of the wall time (goal on a GPU: < 10 %)."
+            f"- {task}: {ms:.0f} ms per step; the loop waited for data **{100 * wait:.1f} %** of the time; "
+            "rendering (sampling, posing and rasterizing, on the prefetching thread) took "
+            f"**{100 * render:.0f} %** of the wall time (goal on a GPU: < 10 %)."
         )
     lines += [
         "",
