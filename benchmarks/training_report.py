@@ -107,7 +107,7 @@ def examples(runs: dict[str, Path], count: int, out: Path) -> None:
         from skimage import data as skdata
     except ImportError:
         return
-    photo = torch.from_numpy(skdata.astronaut().astype(np.float32) / 255)
+    photo = torch.from_numpy(skdata.astronaut()[::2, ::2].astype(np.float32) / 255)  # 256 x 256
     pictures = [
         prediction_picture(photo, predict_image(state.model, photo), task)
         for task, (state, _) in models.items()
@@ -166,7 +166,7 @@ def silhouette_baselines(run: Path) -> dict[str, float]:
     return scores
 
 
-def page(runs: dict[str, Path], command: str, out: Path) -> str:
+def page(runs: dict[str, Path], command: str, remarks: list[str], out: Path) -> str:
     finals = {task: json.loads((run / "metrics.json").read_text()) for task, run in runs.items()}
     steps = {task: read_log(run)[0] for task, run in runs.items()}
     run_cfgs = {task: json.loads((run / "run.json").read_text()) for task, run in runs.items()}
@@ -194,6 +194,8 @@ def page(runs: dict[str, Path], command: str, out: Path) -> str:
         command,
         "```",
         "",
+        *(f"- {r}" for r in remarks),
+        *([""] if remarks else []),
         f"Network: stacked hourglass with {t['stacks']} stacks of {t['features']} features at input "
         f"{t['input_size']} (SURREAL: 8 x 256 at 256), batch {t['batch']}, RMSprop lr {t['lr']}, "
         f"{finals['segm']['step']} (segmentation) and {finals['depth']['step']} (depth) steps "
@@ -229,24 +231,26 @@ def page(runs: dict[str, Path], command: str, out: Path) -> str:
         "",
         "## Share of each step spent producing data",
         "",
-        "Medians over the runs' log intervals of 50 steps (robust to the intervals in which something else "
-        "ran on the machine):",
+        "Sums over each run's log (`log.jsonl`): the loop's wait for data, and the time the prefetching "
+        "thread spent sampling, posing and rasterizing, against the wall time of the steps.",
         "",
     ]
     for task, entries in steps.items():
-        ms = np.median([1000 * x["step_s"] / x["steps"] for x in entries])
-        wait = np.median([x["data_s"] / x["step_s"] for x in entries])
-        render = np.median([x["render_s"] / x["step_s"] for x in entries if "render_s" in x])
+        total = sum(x["step_s"] for x in entries)
+        n = sum(x["steps"] for x in entries)
+        wait = sum(x["data_s"] for x in entries) / total
+        render = sum(x.get("render_s", 0.0) for x in entries) / total
         lines.append(
-            f"- {task}: {ms:.0f} ms per step; the loop waited for data **{100 * wait:.1f} %** of the time; "
-            "rendering (sampling, posing and rasterizing, on the prefetching thread) took "
-            f"**{100 * render:.0f} %** of the wall time (goal on a GPU: < 10 %)."
+            f"- {task}: {n} steps, {1000 * total / n:.0f} ms per step; the loop waited for data "
+            f"**{100 * wait:.1f} %** of the time; rendering took **{100 * render:.0f} %** of the wall time "
+            "(goal on a GPU: < 10 %)."
         )
     lines += [
         "",
-        "On this 2-core CPU the rendering thread and the training share the same two cores, so prefetching "
-        "hides the wait but hardly shortens a step: here rendering costs about as much CPU time as the "
-        "(small) network's step. The figure the goal is about is the GPU one, not measured here (no GPU).",
+        "On a CPU the rendering thread and the training share the same cores: the thread's share is its "
+        "wall time under that contention, and prefetching hides the wait but shortens a step only as far "
+        "as idle cores allow. The goal is about a GPU, where rendering runs on the GPU and sampling on "
+        "the CPU beside it; not measured here (no GPU).",
         "",
         "![loss and test scores against steps](training_curves.png)",
         "",
@@ -276,13 +280,14 @@ def main() -> None:
     parser.add_argument("--segm", type=Path, required=True)
     parser.add_argument("--depth", type=Path, required=True)
     parser.add_argument("--command", required=True, help="the commands that trained the runs, for the page")
+    parser.add_argument("--remark", action="append", default=[], help="a line on how the runs were made")
     parser.add_argument("--examples", type=int, default=6)
     parser.add_argument("--out", type=Path, default=Path("docs"))
     args = parser.parse_args()
     runs = {"segm": args.segm, "depth": args.depth}
     curves(runs, args.out / "training_curves.png")
     examples(runs, args.examples, args.out)
-    (args.out / "training.md").write_text(page(runs, args.command, args.out))
+    (args.out / "training.md").write_text(page(runs, args.command, args.remark, args.out))
     print(f"wrote {args.out / 'training.md'}")
 
 
