@@ -220,3 +220,22 @@ def test_tensorboard_gets_every_logged_scalar(tmp_path, monkeypatch):
 def test_a_run_trains_on_cuda_with_bfloat16(tmp_path):
     res = train(tiny(tmp_path, device="cuda", train={"steps": 2, "amp": True}))
     assert res.step == 2 and np.isfinite(res.loss) and 0 <= res.metrics["iou"] <= 1
+
+
+def test_the_cli_reads_a_config_file_and_flags_override_it(tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text(
+        'device = "cpu"\neval_clips = 2\nlog_every = 1\nclips_per_chunk = 2\nframes_per_clip = 2\n'
+        "[train]\nstacks = 1\nfeatures = 16\ninput_size = 64\nbatch = 4\nsteps = 5\n"
+        "[scene]\nframes = 8\nheight = 64\nwidth = 80\n"
+    )
+    res = CliRunner().invoke(
+        app, ["train", "--out", str(tmp_path / "run"), "--config", str(config), "--steps", "1"]
+    )
+    assert res.exit_code == 0, res.output
+    saved = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert saved["train"]["steps"] == 1 and saved["train"]["stacks"] == 1 and saved["scene"]["width"] == 80
+    assert saved["augment"]["input_size"] == 64 and saved["augment"]["output_size"] == 16
+    config.write_text("[train]\nstackz = 1\n")
+    res = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "bad"), "--config", str(config)])
+    assert res.exit_code != 0 and "stackz" in res.output
