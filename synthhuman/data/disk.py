@@ -37,6 +37,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 from synthhuman.config import require
 from synthhuman.conventions import NUM_JOINTS
 from synthhuman.data.frames import LabeledFrames, StreamConfig, chunk_order, clip_frames, middle_frame
+from synthhuman.io.surreal import ray_lengths
 from synthhuman.io.video import read_mp4
 from synthhuman.rng import SPLITS, derived_generator
 
@@ -326,9 +327,7 @@ def _surreal_labels(
             _check_shape(path, key, mat[key], size)
         layers[layer] = np.stack([mat[key] for key in keys])[inverse]
 
-    K = surreal_intrinsics(*size)
-    v, u = np.mgrid[0 : size[0], 0 : size[1]].astype(np.float64)
-    ray = np.sqrt(1 + ((u - K[0, 2]) / K[0, 0]) ** 2 + ((v - K[1, 2]) / K[1, 1]) ** 2)
+    ray = ray_lengths(*size, surreal_intrinsics(*size))
     euclidean = layers["depth"].astype(np.float64)
     depth = np.where(euclidean <= SURREAL_BODY_DEPTH, euclidean / ray, 0.0)
     return depth, layers["segm"], joints2d, joints3d

@@ -182,13 +182,17 @@ def _sphere_points(n: int) -> np.ndarray:
     return np.stack([r * np.cos(phi), r * np.sin(phi), z], -1)
 
 
-def euclidean_depth(depth: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """(T, H, W) planar depth -> float32 distance from the camera centre: ``z |K^-1 [u, v, 1]|`` at our
-    pixel centres (u, v integers)."""
-    h, w = depth.shape[1:]
-    v, u = np.mgrid[0:h, 0:w].astype(np.float64)
+def ray_lengths(height: int, width: int, K: np.ndarray) -> np.ndarray:
+    """(H, W) float64 ``|K^-1 [u, v, 1]|`` at our pixel centres (u, v integers): Euclidean distance over
+    planar depth at each pixel."""
+    v, u = np.mgrid[0:height, 0:width].astype(np.float64)
     rays = np.stack([u, v, np.ones_like(u)], -1) @ np.linalg.inv(K.astype(np.float64)).T
-    return depth.astype(np.float32) * np.linalg.norm(rays, axis=-1).astype(np.float32)
+    return np.linalg.norm(rays, axis=-1)
+
+
+def euclidean_depth(depth: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """(T, H, W) planar depth -> float32 distance from the camera centre: ``z |K^-1 [u, v, 1]|``."""
+    return depth.astype(np.float32) * ray_lengths(*depth.shape[1:], K).astype(np.float32)
 
 
 def surreal_info(

@@ -122,19 +122,6 @@ def run_config(data: dict, where: str = "config") -> RunConfig:
     return from_mapping(RunConfig, data, where)
 
 
-def _plain(value: object) -> object:
-    """JSON-ready: tuples as lists, recursively (asdict keeps tuples)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def config_dict(cfg: RunConfig) -> dict:
-    return _plain(dataclasses.asdict(cfg))
-
-
 # --- data -----------------------------------------------------------------------------------------------
 
 
@@ -266,11 +253,10 @@ def _start_state(cfg: RunConfig, device: torch.device) -> TrainState:
             raise ValueError(
                 f"{path}: a run is already there; pass --resume to continue it or pick another --out"
             )
-        saved = checkpoint_run(path) or {}
-        mine = config_dict(cfg)
+        saved, mine = _flat(checkpoint_run(path) or {}), _flat(dataclasses.asdict(cfg))
         free = {"train.steps", "resume", "eval_clips", "eval_every", "checkpoint_every", "log_every",
                 "tensorboard", "workers", "device"}  # fmt: skip
-        differ = [k for k in _flat(mine) if k not in free and _flat(saved).get(k) != _flat(mine)[k]]
+        differ = [k for k, v in mine.items() if k not in free and saved.get(k) != v]
         if differ:
             raise ValueError(
                 f"{path}: saved by a run with other settings ({', '.join(differ)}); cannot resume"
@@ -326,7 +312,7 @@ def train(cfg: RunConfig, on_log: Callable[[dict], None] | None = None) -> Train
     device = resolve_device(cfg.device)
     state = _start_state(cfg, device)
     with atomic_write(out / "run.json") as f:
-        f.write(json.dumps(config_dict(cfg), indent=1).encode())
+        f.write(json.dumps(dataclasses.asdict(cfg), indent=1).encode())
     assets = SceneAssets(cfg.scene, cfg.assets) if cfg.data is None else None
     batches, render_seconds = train_batches(cfg, state.step, assets)
     log = _Log(out, cfg.tensorboard)
@@ -385,7 +371,7 @@ def train(cfg: RunConfig, on_log: Callable[[dict], None] | None = None) -> Train
                 losses, interval_data, interval_step = [], 0.0, 0.0
             if step % cfg.checkpoint_every == 0 or step == cfg.train.steps:
                 state = dataclasses.replace(state, step=step)
-                save_checkpoint(out / CHECKPOINT, state, config_dict(cfg))
+                save_checkpoint(out / CHECKPOINT, state, dataclasses.asdict(cfg))
             if cfg.eval_every and step % cfg.eval_every == 0 and step < cfg.train.steps:
                 evaluate_now()
         evaluate_now()
