@@ -42,11 +42,14 @@ def optical_flow(
     occlusion_tolerance: float = DEFAULT_OCCLUSION_TOLERANCE,
     *,
     zero_invalid: bool = True,
+    next_frame: Tensor | None = None,
 ) -> Flow:
     """Forward flow from frame t (``fragments``) to frame t+1.
 
     faces: (F, 3). verts_next: (B, V, 3) frame t+1 vertices in frame t+1's camera space. K_next: (B, 3, 3).
-    pix_to_face_next, depth_next: (B, H, W) layers of frame t+1's Fragments (for the occlusion test).
+    pix_to_face_next, depth_next: (B', H, W) layers of the frames t+1 (for the occlusion test): element b is
+      frame b's next frame, or, with ``next_frame`` (B,) int64, element ``next_frame[b]`` is (so a batch of
+      consecutive frames passes its own layers without copying them).
     has_next: (B,) bool, false on the last frame of a clip.
     zero_invalid: set the flow to 0 where it is not valid (our convention); False keeps the motion of every
     covered pixel whose frame has a next frame (as Blender's vector pass, for SURREAL's files).
@@ -61,9 +64,10 @@ def optical_flow(
 
     col, row = torch.round(uv[:, 0]), torch.round(uv[:, 1])
     inside = (z > 0) & (col >= 0) & (col <= w - 1) & (row >= 0) & (row <= h - 1)
-    target = bidx * (h * w) + row.clamp(0, h - 1).long() * w + col.clamp(0, w - 1).long()
-    face_there = pix_to_face_next.flatten()[target]
-    depth_there = depth_next.detach().flatten()[target]
+    there = bidx if next_frame is None else next_frame.index_select(0, bidx)
+    target = there * (h * w) + row.clamp(0, h - 1).long() * w + col.clamp(0, w - 1).long()
+    face_there = pix_to_face_next.flatten().index_select(0, target)
+    depth_there = depth_next.detach().flatten().index_select(0, target)
     unoccluded = (face_there == fragments.face) | (face_there < 0) | (z <= depth_there + occlusion_tolerance)
     valid_fg = inside & unoccluded & has_next[bidx]
     keep = valid_fg if zero_invalid else has_next[bidx]

@@ -13,8 +13,7 @@ def face_label_map(fragments: Fragments, face_labels: Tensor, dtype: torch.dtype
     """(B, H, W) label of the visible face (face_labels (F,) int), BACKGROUND where none."""
     if face_labels.ndim != 1:
         raise ValueError(f"face_labels: expected shape (F,), got {tuple(face_labels.shape)}")
-    table = torch.cat([face_labels.new_full((1,), BACKGROUND), face_labels]).to(dtype)
-    return table[fragments.pix_to_face + 1]
+    return fragments.to_dense(face_labels.to(dtype).index_select(0, fragments.face), fill=BACKGROUND)
 
 
 def segmentation(fragments: Fragments, face_labels: Tensor) -> Tensor:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from synthhuman.render._gather import take_batched, take_rows
 from synthhuman.render.cameras import project
 from synthhuman.render.rasterize import Fragments
 
@@ -44,19 +43,17 @@ def antialias(
         raise ValueError(
             f"color: expected (B, H, W) = {tuple(fragments.pix_to_face.shape)}, got {tuple(color.shape)}"
         )
-    screen = project(verts, K)  # (B, V, 2)
-    flat = color.reshape(b * h * w, c)
-    targets, changes = [], []
-    for step, horizontal in ((1, True), (w, False)):  # neighbours to the right, then below
-        pa = _candidate_pairs(fragments, K, step, horizontal)
-        if pa.shape[0] == 0:
-            continue
-        target, change = _blend_pairs(flat, fragments, screen, faces, adjacency, pa, pa + step, horizontal)
-        targets.append(target)
-        changes.append(change)
-    if not targets:
+    # Pairs with the neighbour to the right, then below, searched for their silhouettes in one walk.
+    right, below = _candidate_pairs(fragments, K, 1, True), _candidate_pairs(fragments, K, w, False)
+    first = torch.cat([right, below])
+    if first.shape[0] == 0:
         return color
-    return flat.index_add(0, torch.cat(targets), torch.cat(changes)).view(b, h, w, c)
+    horizontal = torch.arange(first.shape[0], device=first.device) < right.shape[0]
+    second = first + torch.where(horizontal, 1, w)
+    flat = color.reshape(b * h * w, c)
+    screen = project(verts, K)
+    target, change = _blend_pairs(flat, fragments, screen, faces, adjacency, first, second, horizontal)
+    return flat.index_add(0, target, change).view(b, h, w, c)
 
 
 def _candidate_pairs(fragments: Fragments, K: Tensor, step: int, horizontal: bool) -> Tensor:
@@ -71,7 +68,7 @@ def _candidate_pairs(fragments: Fragments, K: Tensor, step: int, horizontal: boo
     last = (w if horizontal else h) - 1
     after = fg[coord < last]  # covered first pixel, any second pixel
     before = fg[coord > 0] - step
-    before = before[p2f[before] < 0]  # empty first pixel, covered second (covered pairs come from `after`)
+    before = before[p2f.index_select(0, before) < 0]  # empty first, covered second (both covered: `after`)
     first = torch.cat([after, before])
     second = first + step
     f1, f2 = p2f.index_select(0, first), p2f.index_select(0, second)
@@ -92,24 +89,28 @@ def _blend_pairs(
     adjacency: Tensor,
     pa: Tensor,
     pb: Tensor,
-    horizontal: bool,
+    horizontal: Tensor,
 ) -> tuple[Tensor, Tensor]:
-    """Pixels (M,) and their colour changes (M, C) from neighbouring pixel pairs (pa, pb), flat indices."""
+    """Pixels (M,) and their colour changes (M, C) from neighbouring pixel pairs (pa, pb), flat indices,
+    ``horizontal`` (M,) bool where pb is pa's right neighbour (else the one below)."""
     p2f = fragments.pix_to_face.flatten()
-    depth = torch.where(p2f >= 0, fragments.depth.detach().flatten(), torch.inf)
-    a_front = depth[pa] <= depth[pb]
+    depth = fragments.depth.detach().flatten()
+    fa, fb = p2f.index_select(0, pa), p2f.index_select(0, pb)
+    za = torch.where(fa >= 0, depth.index_select(0, pa), torch.inf)
+    zb = torch.where(fb >= 0, depth.index_select(0, pb), torch.inf)
+    a_front = za <= zb
     front = torch.where(a_front, pa, pb)
     back = torch.where(a_front, pb, pa)
     pair, alpha = _silhouette_crossings(
         screen,
         faces,
         adjacency,
-        p2f.index_select(0, front),
-        p2f.index_select(0, back),
+        torch.where(a_front, fa, fb),
+        torch.where(a_front, fb, fa),
         front,
-        back,
-        fragments.image_size,
+        torch.where(a_front, 1.0, -1.0).to(screen.dtype),
         horizontal,
+        fragments.image_size,
     )
     front, back = front.index_select(0, pair), back.index_select(0, pair)
     c_front, c_back = flat.index_select(0, front), flat.index_select(0, back)
@@ -126,14 +127,16 @@ def _silhouette_crossings(
     face: Tensor,
     back_face: Tensor,
     front: Tensor,
-    back: Tensor,
+    toward_back: Tensor,
+    horizontal: Tensor,
     image_size: tuple[int, int],
-    horizontal: bool,
 ) -> tuple[Tensor, Tensor]:
     """Where the segment from each front pixel centre to its back neighbour crosses a silhouette edge.
 
-    Each edge is handled by one pass only, so no pixel's coverage is counted twice: horizontal pairs take
-    edges steeper than 45 degrees, vertical pairs the others (as nvdiffrast does).
+    The back pixel lies one pixel from the front one along x where ``horizontal`` (M,) else along y, in
+    direction ``toward_back`` (M,) (+1 or -1). Each edge is handled by one pass only, so no pixel's
+    coverage is counted twice: horizontal pairs take edges steeper than 45 degrees, vertical pairs the
+    others (as nvdiffrast does).
 
     Starting in the front pixel's face, follow the segment across edges into front-facing neighbours (at
     grazing angles the silhouette edge often belongs to a neighbour of the visible face) until it crosses
@@ -141,50 +144,61 @@ def _silhouette_crossings(
     and the crossing fractions alpha (K,) in [0, 1], differentiable with respect to ``screen``.
     """
     h, w = image_size
-    batch = torch.div(front, h * w, rounding_mode="floor")
-    p_front, p_back = _pixel_xy(front, h, w, screen.dtype), _pixel_xy(back, h, w, screen.dtype)
+    num_verts = screen.shape[1]
+    screen_x, screen_y = screen[..., 0].flatten(), screen[..., 1].flatten()
+    vertex_base = torch.div(front, h * w, rounding_mode="floor") * num_verts
+    p_front = _pixel_xy(front, h, w, screen.dtype)
     pair = torch.arange(front.shape[0], device=front.device)
     found_pair, found_alpha = [], []
     for _ in range(_MAX_WALK):
-        tri = take_batched(screen, batch, take_rows(faces, face))  # (M, 3, 2)
-        e_front, area = _edge_functions(tri, p_front)
-        e_back, _ = _edge_functions(tri, p_back)
-        orient = torch.sign(area)[:, None]
+        x, y = _corners(screen_x, screen_y, faces, face, vertex_base)
+        dx, dy = x.roll(-2, 1) - x.roll(-1, 1), y.roll(-2, 1) - y.roll(-1, 1)  # edge k: corner k+1 -> k+2
+        e_front = dx * (p_front[:, 1:2] - y.roll(-1, 1)) - dy * (p_front[:, 0:1] - x.roll(-1, 1))
+        area = e_front.sum(1, keepdim=True)  # twice the signed area
+        # edge functions are affine: one pixel along x changes e by -dy, along y by dx
+        e_back = e_front + toward_back[:, None] * torch.where(horizontal[:, None], -dy, dx)
+        orient = torch.sign(area)
         e_front, e_back = e_front * orient, e_back * orient
         leaving = (e_back < 0) & (e_front > e_back)
         alpha_k = torch.where(leaving, e_front / (e_front - e_back).clamp_min(1e-12), torch.inf)
         alpha, edge = alpha_k.min(1)
         neighbour = adjacency.view(-1).index_select(0, face * 3 + edge)
-        nb_tri = take_batched(screen, batch, take_rows(faces, neighbour.clamp_min(0)))
-        _, nb_area = _edge_functions(nb_tri, p_front)
+        nx, ny = _corners(screen_x, screen_y, faces, neighbour.clamp_min(0), vertex_base)
+        nb_area = (nx[:, 1] - nx[:, 0]) * (ny[:, 2] - ny[:, 0]) - (nx[:, 2] - nx[:, 0]) * (
+            ny[:, 1] - ny[:, 0]
+        )
         crossing = torch.isfinite(alpha) & (alpha <= 1)
-        silhouette = crossing & ((neighbour < 0) | (torch.sign(nb_area) != torch.sign(area)))
-        corners = tri.reshape(-1, 2)
-        base = torch.arange(0, corners.shape[0], 3, device=tri.device)
-        start = corners.index_select(0, base + (edge + 1) % 3)  # edge k runs from corner k+1 to k+2
-        direction = corners.index_select(0, base + (edge + 2) % 3) - start
-        steep = direction[:, 1].abs() >= direction[:, 0].abs()
-        hit = (silhouette & (steep if horizontal else ~steep)).nonzero().squeeze(1)
+        silhouette = crossing & ((neighbour < 0) | (torch.sign(nb_area) != orient[:, 0]))
+        edge_dx, edge_dy = dx.gather(1, edge[:, None])[:, 0], dy.gather(1, edge[:, None])[:, 0]
+        steep = edge_dy.abs() >= edge_dx.abs()
+        hit = (silhouette & (steep == horizontal)).nonzero().squeeze(1)
         found_pair.append(pair.index_select(0, hit))
         found_alpha.append(alpha.index_select(0, hit).clamp(0, 1))
         # stepping into the back pixel's own face means one continuous surface: no silhouette here
         walk = (crossing & ~silhouette & (neighbour != back_face)).nonzero().squeeze(1)
         if walk.shape[0] == 0:
             break
-        pair, face, batch, back_face, p_front, p_back = (
-            t.index_select(0, walk) for t in (pair, neighbour, batch, back_face, p_front, p_back)
+        pair, face, vertex_base, back_face, p_front, toward_back, horizontal = (
+            t.index_select(0, walk)
+            for t in (pair, neighbour, vertex_base, back_face, p_front, toward_back, horizontal)
         )
     return torch.cat(found_pair), torch.cat(found_alpha)
+
+
+def _corners(
+    screen_x: Tensor, screen_y: Tensor, faces: Tensor, face: Tensor, vertex_base: Tensor
+) -> tuple[Tensor, Tensor]:
+    """x and y (M, 3) of the corners of faces (M,) of frames whose first vertex is ``vertex_base`` (M,)
+    (b * V) in the flattened (B * V,) screen coordinates."""
+    corner = faces.view(-1).index_select(
+        0, (face[:, None] * 3 + torch.arange(3, device=face.device)).flatten()
+    )
+    vertex = corner.view(-1, 3) + vertex_base[:, None]
+    return screen_x.index_select(0, vertex.flatten()).view(-1, 3), screen_y.index_select(
+        0, vertex.flatten()
+    ).view(-1, 3)
 
 
 def _pixel_xy(p: Tensor, h: int, w: int, dtype: torch.dtype) -> Tensor:
     q = p % (h * w)
     return torch.stack([q % w, torch.div(q, w, rounding_mode="floor")], -1).to(dtype)
-
-
-def _edge_functions(tri: Tensor, p: Tensor) -> tuple[Tensor, Tensor]:
-    """Edge functions e_k (M, 3) of (M, 3, 2) triangles at points (M, 2), and twice their signed area."""
-    x, y = tri[..., 0], tri[..., 1]
-    x1, y1, x2, y2 = x.roll(-1, 1), y.roll(-1, 1), x.roll(-2, 1), y.roll(-2, 1)
-    e = (x2 - x1) * (p[:, 1:2] - y1) - (y2 - y1) * (p[:, 0:1] - x1)
-    return e, e.sum(1)

@@ -32,13 +32,19 @@ def join_meshes(verts: list[Tensor], faces: list[Tensor]) -> tuple[Tensor, Tenso
 def vertex_normals(verts: Tensor, faces: Tensor) -> Tensor:
     """(B, V, 3) unit area-weighted vertex normals of (B, V, 3) verts, faces (F, 3) counter-clockwise."""
     b, n = verts.shape[:2]
-    # vertex-major (V, B*3): one gather and one index_add serve the whole batch (3x faster on CPU)
-    by_vertex = verts.permute(1, 0, 2).reshape(n, b * 3)
-    tri = by_vertex[faces].view(-1, 3, b, 3)  # (F, 3 corners, B, 3)
-    face_n = torch.linalg.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]).reshape(-1, b * 3)
-    summed = by_vertex.new_zeros(n, b * 3).index_add_(0, faces.T.flatten(), face_n.repeat(3, 1))
-    normals = torch.nn.functional.normalize(summed.view(n, b, 3), dim=-1, eps=1e-12)
-    return normals.permute(1, 0, 2).contiguous()
+    # Coordinate planes (3, V, B): each corner is one row gather for the whole batch, the cross product
+    # is six products on contiguous (F, B) planes, and each corner's sum is one index_add of (F, 3B) rows
+    # (about 2x faster on CPU than gathering (F, 3, B, 3) triangles and torch.linalg.cross).
+    planes = verts.permute(2, 1, 0).contiguous()
+    v0, v1, v2 = (planes.index_select(1, faces[:, k]) for k in range(3))
+    (ax, ay, az), (bx, by, bz) = (v1 - v0).unbind(0), (v2 - v0).unbind(0)
+    face_n = torch.stack([ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx], 1).view(-1, 3 * b)
+    summed = face_n.new_zeros(n, 3 * b)
+    for k in range(3):
+        summed.index_add_(0, faces[:, k], face_n)
+    summed = summed.view(n, 3, b)
+    length = summed.square().sum(1, keepdim=True).sqrt().clamp_min(1e-12)
+    return (summed / length).permute(2, 0, 1).contiguous()
 
 
 def face_adjacency(faces: Tensor) -> Tensor:

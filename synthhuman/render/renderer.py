@@ -218,11 +218,12 @@ def _flow_to(
         topo.faces,
         _to_next_camera(batch.verts[other], cams, other),
         cams.K[other],
-        frags.pix_to_face[other],
-        frags.depth[other],
+        frags.pix_to_face,
+        frags.depth,
         has,
         cfg.occlusion_tolerance,
         zero_invalid=zero_invalid,
+        next_frame=other,
     )
 
 

@@ -151,3 +151,24 @@ def test_warping_next_frame_by_flow_reproduces_frame(device):
     assert on.sum() > 300
     assert float(err[on].mean()) < 2e-3
     assert float(zero_flow_err[on].mean()) > 10 * float(err[on].mean())
+
+
+def test_next_frame_index_equals_gathered_layers(device):
+    """A batch of consecutive frames passing its own layers with ``next_frame`` gets the flow it would get
+    from the layers gathered per frame."""
+    v, faces = uv_sphere(0.5, (0.0, 0.0, 3.0))
+    v, faces = v.to(device), faces.to(device)
+    shifts = torch.tensor(
+        [[0.0, 0.0, 0.0], [0.04, 0.0, 0.0], [0.04, 0.05, 0.1]], dtype=v.dtype, device=device
+    )
+    verts = v[None] + shifts[:, None]
+    K = intrinsics(60.0, ((W - 1) / 2, (H - 1) / 2), dtype=v.dtype, device=device).expand(3, 3, 3)
+    frags = rasterize(verts, faces, K, (H, W))
+    nxt = torch.tensor([1, 2, 0], device=device)
+    has_next = torch.tensor([True, True, False], device=device)
+    by_index = optical_flow(
+        frags, faces, verts[nxt], K, frags.pix_to_face, frags.depth, has_next, next_frame=nxt
+    )
+    gathered = optical_flow(frags, faces, verts[nxt], K, frags.pix_to_face[nxt], frags.depth[nxt], has_next)
+    assert by_index.valid[:2].sum() > 200
+    assert torch.equal(by_index.valid, gathered.valid) and torch.equal(by_index.flow, gathered.flow)
