@@ -112,9 +112,8 @@ def rasterize(
     h, w = check_rasterizer_inputs(verts, faces, K, image_size)
 
     with torch.no_grad():
-        key = _zbuffer(verts.detach(), faces, K.detach(), h, w, cull_backfaces, znear)
-    pixel_index = (key != _EMPTY_KEY).nonzero().squeeze(1)
-    return fragments_from_winners(verts, faces, K, pixel_index, key[pixel_index] & _FACE_MASK, (h, w))
+        pixel_index, face = _zbuffer(verts.detach(), faces, K.detach(), h, w, cull_backfaces, znear)
+    return fragments_from_winners(verts, faces, K, pixel_index, face, (h, w))
 
 
 def fragments_from_winners(
@@ -159,41 +158,59 @@ def barycentrics(
 
 def _zbuffer(
     verts: Tensor, faces: Tensor, K: Tensor, h: int, w: int, cull_backfaces: bool, znear: float
-) -> Tensor:
-    """(B*H*W,) int64 keys ``depth_bits << 32 | face`` of the nearest covering face, _EMPTY_KEY if none."""
+) -> tuple[Tensor, Tensor]:
+    """Covered pixels (N,) (flat into B*H*W, ascending) and the nearest covering face (N,) of each."""
     b, f = verts.shape[0], faces.shape[0]
     z = verts[..., 2]
     zs = z.clamp_min(znear)
     x = (K[:, 0, 0, None] * verts[..., 0] + K[:, 0, 1, None] * verts[..., 1]) / zs + K[:, 0, 2, None]
     y = K[:, 1, 1, None] * verts[..., 1] / zs + K[:, 1, 2, None]
-    corners = faces.flatten()
-
-    def per_corner(t: Tensor) -> Tensor:  # (B, V) -> (B, F, 3)
-        return t.index_select(1, corners).view(b, f, 3)
-
-    x, y, z = per_corner(x), per_corner(y), per_corner(z)
-    x0, x1, x2 = x.unbind(-1)
-    y0, y1, y2 = y.unbind(-1)
+    # Corner planes (B, 3, F): corner k of every face of every frame, contiguous per corner.
+    corners = faces.T.flatten()
+    px, py = x.index_select(1, corners).view(b, 3, f), y.index_select(1, corners).view(b, 3, f)
+    (x0, x1, x2), (y0, y1, y2) = px.unbind(1), py.unbind(1)
     area2 = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
     # With every vertex in front of the camera, sign(area2) = sign(det[v0, v1, v2]) = sign(n . v0): the
     # face's front (right-hand normal) points at the camera exactly where area2 < 0 (y points down).
-    valid = (z > znear).all(-1) & ((area2 < 0) if cull_backfaces else (area2 != 0))
-    bx0 = torch.ceil(x.amin(-1)).clamp(0, w - 1)
-    bx1 = torch.floor(x.amax(-1)).clamp(-1, w - 1)
-    by0 = torch.ceil(y.amin(-1)).clamp(0, h - 1)
-    by1 = torch.floor(y.amax(-1)).clamp(-1, h - 1)
+    valid = (area2 < 0) if cull_backfaces else (area2 != 0)
+    if bool((z <= znear).any()):
+        valid &= z.index_select(1, corners).view(b, 3, f).amin(1) > znear
+    bx0 = torch.ceil(torch.minimum(torch.minimum(x0, x1), x2)).clamp_(0, w - 1)
+    by0 = torch.ceil(torch.minimum(torch.minimum(y0, y1), y2)).clamp_(0, h - 1)
+    bx1 = torch.floor(torch.maximum(torch.maximum(x0, x1), x2)).clamp_(-1, w - 1)
+    by1 = torch.floor(torch.maximum(torch.maximum(y0, y1), y2)).clamp_(-1, h - 1)
     valid &= (bx0 <= bx1) & (by0 <= by1)
-
-    sel = valid.flatten().nonzero().squeeze(1)
+    sel = valid.flatten().nonzero().squeeze(1)  # b * F + f
+    if sel.shape[0] == 0:
+        return sel, sel
+    # Faces bucketed by box size (powers of two in x and y), then every per-face value gathered once.
     levels = max(h, w).bit_length() + 1
-    bbox = torch.stack([bx0, by0, bx1, by1], -1).view(b * f, 4).index_select(0, sel)
-    size = (bbox[:, 2:] - bbox[:, :2]).long() + 1
-    bucket = _ceil_log2(size[:, 0]) * levels + _ceil_log2(size[:, 1])
+    size_x = (bx1.flatten().index_select(0, sel) - bx0.flatten().index_select(0, sel)).long() + 1
+    size_y = (by1.flatten().index_select(0, sel) - by0.flatten().index_select(0, sel)).long() + 1
+    bucket = _ceil_log2(size_x) * levels + _ceil_log2(size_y)
     order = torch.argsort(bucket, stable=True)
     counts = torch.bincount(bucket, minlength=levels * levels).tolist()
-    sel, bbox = sel[order], bbox[order]
-    fx, fy, fz = (t.view(b * f, 3).index_select(0, sel) for t in (x, y, z))
+    sel = sel.index_select(0, order)
+    bbox = torch.stack([t.flatten().index_select(0, sel) for t in (bx0, by0, bx1, by1)], 1)
     area2 = area2.flatten().index_select(0, sel)
+    batch, face = torch.div(sel, f, rounding_mode="floor"), sel % f
+    vertex = (faces.index_select(0, face) + (batch * verts.shape[1])[:, None]).flatten()
+    fx, fy, fz = (t.flatten().index_select(0, vertex).view(-1, 3) for t in (x, y, z))
+
+    # Key buffer over each frame's window: the box of its candidate faces, placed at the same offset in a
+    # (B, win_h, win_w) buffer sized for the largest window (a body far away covers a fraction of a frame).
+    corner = bbox.new_full((b, 2), float(max(h, w))).scatter_reduce(
+        0, batch[:, None].expand(-1, 2), bbox[:, :2], reduce="amin"
+    )
+    far = bbox.new_full((b, 2), -1.0).scatter_reduce(
+        0, batch[:, None].expand(-1, 2), bbox[:, 2:], reduce="amax"
+    )
+    win_w, win_h = ((far - corner).amax(0) + 1).long().tolist()
+    # key index = window_base + py * win_w + px, for the candidate pixel (px, py) of a face of frame `batch`
+    window_base = (
+        torch.arange(b, device=sel.device) * (win_h * win_w) - (corner[:, 1] * win_w + corner[:, 0]).long()
+    )
+    base = window_base.index_select(0, batch)
 
     # Canonical edges: edge k joins v_{k+1} -> v_{k+2} (opposite vertex k), endpoints in lexicographic order.
     xa, ya, xb, yb = fx.roll(-1, 1), fy.roll(-1, 1), fx.roll(-2, 1), fy.roll(-2, 1)
@@ -204,9 +221,9 @@ def _zbuffer(
     # A pixel on edge k counts when the face lies on the canonical edge's positive side.
     positive = edge_sign * torch.sign(area2)[:, None] > 0
     weight = edge_sign / fz  # e_k / z_k = canonical value * weight
-    data = (bbox, lo_x, lo_y, d_x, d_y, positive, weight, area2, sel)
+    data = (bbox, lo_x, lo_y, d_x, d_y, positive, weight, area2, face, base)
 
-    keys = torch.full((b * h * w,), _EMPTY_KEY, dtype=torch.int64, device=verts.device)
+    keys = torch.full((b * win_h * win_w,), _EMPTY_KEY, dtype=torch.int64, device=verts.device)
     start = 0
     for bucket_id, count in enumerate(counts):
         if count == 0:
@@ -215,9 +232,15 @@ def _zbuffer(
         chunk = max(1, _MAX_CANDIDATES // (sx * sy))
         for c0 in range(start, start + count, chunk):
             c1 = min(c0 + chunk, start + count)
-            _scatter_candidates(keys, [t[c0:c1] for t in data], sx, sy, f, h, w)
+            _scatter_candidates(keys, [t[c0:c1] for t in data], sx, sy, win_w)
         start += count
-    return keys
+    covered = (keys != _EMPTY_KEY).nonzero().squeeze(1)
+    # back from window to image pixels: ascending order is kept (windows are placed in frame order)
+    frame = torch.div(covered, win_h * win_w, rounding_mode="floor")
+    in_window = covered % (win_h * win_w)
+    row = torch.div(in_window, win_w, rounding_mode="floor") + corner[:, 1].long().index_select(0, frame)
+    col = in_window % win_w + corner[:, 0].long().index_select(0, frame)
+    return frame * (h * w) + row * w + col, keys.index_select(0, covered) & _FACE_MASK
 
 
 def _ceil_log2(n: Tensor) -> Tensor:
@@ -225,11 +248,9 @@ def _ceil_log2(n: Tensor) -> Tensor:
     return torch.frexp((n - 1).double()).exponent.long()
 
 
-def _scatter_candidates(
-    keys: Tensor, data: list[Tensor], sx: int, sy: int, num_faces: int, h: int, w: int
-) -> None:
+def _scatter_candidates(keys: Tensor, data: list[Tensor], sx: int, sy: int, win_w: int) -> None:
     """Enumerate an (sy, sx) pixel grid from each face's box corner; z-buffer the covered centres."""
-    bbox, lo_x, lo_y, d_x, d_y, positive, weight, area2, sel = data
+    bbox, lo_x, lo_y, d_x, d_y, positive, weight, area2, face, base = data
     dev = keys.device
     ox = torch.arange(sx, device=dev, dtype=bbox.dtype).repeat(sy)
     oy = torch.arange(sy, device=dev, dtype=bbox.dtype).repeat_interleave(sx)
@@ -239,12 +260,16 @@ def _scatter_candidates(
     inv_depth = torch.zeros_like(px)
     for k in range(3):
         ec = d_x[:, k : k + 1] * (py - lo_y[:, k : k + 1]) - d_y[:, k : k + 1] * (px - lo_x[:, k : k + 1])
-        inside &= torch.where(positive[:, k : k + 1], ec >= 0, ec < 0)
+        inside &= (ec >= 0) == positive[:, k : k + 1]  # on the edge itself: only on its positive side
         inv_depth += ec * weight[:, k : k + 1]
     depth = area2[:, None] / inv_depth
     inside &= depth > 0
-    batch = torch.div(sel, num_faces, rounding_mode="floor")
     # In integers: a float32 row * w + col is inexact beyond 2**24 pixels.
-    pix = (batch * (h * w))[:, None] + py.clamp(max=h - 1).long() * w + px.clamp(max=w - 1).long()
-    key = (depth.float().view(torch.int32).long() << 32) | (sel % num_faces)[:, None]
-    keys.scatter_reduce_(0, pix.flatten(), torch.where(inside, key, _EMPTY_KEY).flatten(), reduce="amin")
+    pix = base[:, None] + py.long() * win_w + px.long()
+    key = (depth.float().view(torch.int32).long() << 32) | face[:, None]
+    keys.scatter_reduce_(
+        0,
+        torch.where(inside, pix, 0).flatten(),
+        torch.where(inside, key, _EMPTY_KEY).flatten(),
+        reduce="amin",
+    )

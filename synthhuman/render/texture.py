@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from synthhuman.render._checks import check_float, check_tensor
+from synthhuman.render._gather import take_rows
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _bilinear(tex: MipTexture, uv: Tensor, texture_index: Tensor, level: Tensor)
 
     def texel(yy: Tensor, xx: Tensor) -> Tensor:
         index = base + torch.minimum(yy.clamp_min(0), h - 1) * w + torch.minimum(xx.clamp_min(0), w - 1)
-        return tex.texels.index_select(0, index)
+        return take_rows(tex.texels, index)
 
     top = texel(y0, x0) * (1 - fx) + texel(y0, x0 + 1) * fx
     bottom = texel(y0 + 1, x0) * (1 - fx) + texel(y0 + 1, x0 + 1) * fx
