@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from synthhuman.render._corners import weighted_corner_sum
 from synthhuman.render._gather import take_batched, take_rows
 from synthhuman.render.cameras import project
 from synthhuman.render.rasterize import Fragments
@@ -57,7 +58,7 @@ def optical_flow(
     h, w = fragments.image_size
     bidx = fragments.batch_index
     corners = take_batched(verts_next, bidx, take_rows(faces, fragments.face))  # (N, 3, 3)
-    point = (corners * fragments.bary_fg[..., None].to(corners.dtype)).sum(1)  # (N, 3)
+    point = weighted_corner_sum(corners, fragments.bary_fg)  # (N, 3)
     z = point[:, 2]
     uv = project(point[:, None], take_rows(K_next, bidx))[:, 0]  # (N, 2)
     flow_fg = uv - fragments.pixel_xy().to(uv.dtype)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
+from synthhuman.render._corners import unit_vectors
 from synthhuman.render.interpolate import interpolate_fg
 from synthhuman.render.rasterize import Fragments
 
@@ -21,4 +21,4 @@ def normal_map(fragments: Fragments, normals_cam: Tensor, faces: Tensor) -> Tens
 
 def normals_fg(fragments: Fragments, normals: Tensor, faces: Tensor) -> Tensor:
     """(N, 3) unit interpolated normals at covered pixels, in the axes ``normals`` (B, V, 3) are in."""
-    return torch.nn.functional.normalize(interpolate_fg(normals, fragments, faces), dim=-1, eps=1e-12)
+    return unit_vectors(interpolate_fg(normals, fragments, faces))

@@ -16,6 +16,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from synthhuman.render._corners import corner_min, corner_sum
+from synthhuman.render._gather import take_rows
 from synthhuman.render.cameras import project
 from synthhuman.render.rasterize import Fragments
 
@@ -36,13 +38,23 @@ def antialias(
 
     color: (B, H, W, C) shaded image composited over the background. verts: (B, V, 3) camera space, the
     rasterized ones; faces: (F, 3); K: (B, 3, 3); adjacency: (F, 3) from
-    :func:`synthhuman.render.mesh.face_adjacency`. Returns (B, H, W, C).
+    :func:`synthhuman.render.mesh.face_adjacency`. Returns a new (B, H, W, C) image.
     """
+    return antialias_(color.clone(), fragments, verts, faces, K, adjacency)
+
+
+def antialias_(
+    color: Tensor, fragments: Fragments, verts: Tensor, faces: Tensor, K: Tensor, adjacency: Tensor
+) -> Tensor:
+    """:func:`antialias` in place: ``color`` (B, H, W, C), contiguous, receives the blend and is returned
+    (for callers that own the image: it saves copying it)."""
     b, h, w, c = color.shape
     if (b, h, w) != tuple(fragments.pix_to_face.shape):
         raise ValueError(
             f"color: expected (B, H, W) = {tuple(fragments.pix_to_face.shape)}, got {tuple(color.shape)}"
         )
+    if not color.is_contiguous():
+        raise ValueError("color: expected a contiguous tensor (it is blended in place)")
     # Pairs with the neighbour to the right, then below, searched for their silhouettes in one walk.
     right, below = _candidate_pairs(fragments, K, 1, True), _candidate_pairs(fragments, K, w, False)
     first = torch.cat([right, below])
@@ -50,10 +62,11 @@ def antialias(
         return color
     horizontal = torch.arange(first.shape[0], device=first.device) < right.shape[0]
     second = first + torch.where(horizontal, 1, w)
-    flat = color.reshape(b * h * w, c)
+    flat = color.view(b * h * w, c)
     screen = project(verts, K)
     target, change = _blend_pairs(flat, fragments, screen, faces, adjacency, first, second, horizontal)
-    return flat.index_add(0, target, change).view(b, h, w, c)
+    flat.index_add_(0, target, change)
+    return color
 
 
 def _candidate_pairs(fragments: Fragments, K: Tensor, step: int, horizontal: bool) -> Tensor:
@@ -145,25 +158,25 @@ def _silhouette_crossings(
     """
     h, w = image_size
     num_verts = screen.shape[1]
-    screen_x, screen_y = screen[..., 0].flatten(), screen[..., 1].flatten()
+    screen = screen.reshape(-1, 2)
     vertex_base = torch.div(front, h * w, rounding_mode="floor") * num_verts
     p_front = _pixel_xy(front, h, w, screen.dtype)
     pair = torch.arange(front.shape[0], device=front.device)
     found_pair, found_alpha = [], []
     for _ in range(_MAX_WALK):
-        x, y = _corners(screen_x, screen_y, faces, face, vertex_base)
+        x, y = _corners(screen, faces, face, vertex_base)
         dx, dy = x.roll(-2, 1) - x.roll(-1, 1), y.roll(-2, 1) - y.roll(-1, 1)  # edge k: corner k+1 -> k+2
         e_front = dx * (p_front[:, 1:2] - y.roll(-1, 1)) - dy * (p_front[:, 0:1] - x.roll(-1, 1))
-        area = e_front.sum(1, keepdim=True)  # twice the signed area
+        area = corner_sum(e_front)[:, None]  # twice the signed area
         # edge functions are affine: one pixel along x changes e by -dy, along y by dx
         e_back = e_front + toward_back[:, None] * torch.where(horizontal[:, None], -dy, dx)
         orient = torch.sign(area)
         e_front, e_back = e_front * orient, e_back * orient
         leaving = (e_back < 0) & (e_front > e_back)
         alpha_k = torch.where(leaving, e_front / (e_front - e_back).clamp_min(1e-12), torch.inf)
-        alpha, edge = alpha_k.min(1)
+        alpha, edge = corner_min(alpha_k)
         neighbour = adjacency.view(-1).index_select(0, face * 3 + edge)
-        nx, ny = _corners(screen_x, screen_y, faces, neighbour.clamp_min(0), vertex_base)
+        nx, ny = _corners(screen, faces, neighbour.clamp_min(0), vertex_base)
         nb_area = (nx[:, 1] - nx[:, 0]) * (ny[:, 2] - ny[:, 0]) - (nx[:, 2] - nx[:, 0]) * (
             ny[:, 1] - ny[:, 0]
         )
@@ -185,18 +198,11 @@ def _silhouette_crossings(
     return torch.cat(found_pair), torch.cat(found_alpha)
 
 
-def _corners(
-    screen_x: Tensor, screen_y: Tensor, faces: Tensor, face: Tensor, vertex_base: Tensor
-) -> tuple[Tensor, Tensor]:
-    """x and y (M, 3) of the corners of faces (M,) of frames whose first vertex is ``vertex_base`` (M,)
-    (b * V) in the flattened (B * V,) screen coordinates."""
-    corner = faces.view(-1).index_select(
-        0, (face[:, None] * 3 + torch.arange(3, device=face.device)).flatten()
-    )
-    vertex = corner.view(-1, 3) + vertex_base[:, None]
-    return screen_x.index_select(0, vertex.flatten()).view(-1, 3), screen_y.index_select(
-        0, vertex.flatten()
-    ).view(-1, 3)
+def _corners(screen: Tensor, faces: Tensor, face: Tensor, vertex_base: Tensor) -> tuple[Tensor, Tensor]:
+    """x and y (M, 3) of the corners of faces (M,) of frames whose first vertex is row ``vertex_base``
+    (M,) (= b * V) of the flattened (B * V, 2) screen positions."""
+    xy = take_rows(screen, take_rows(faces, face) + vertex_base[:, None])
+    return xy[..., 0], xy[..., 1]
 
 
 def _pixel_xy(p: Tensor, h: int, w: int, dtype: torch.dtype) -> Tensor:

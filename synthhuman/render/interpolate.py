@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from synthhuman.render._checks import check_tensor
+from synthhuman.render._corners import weighted_corner_sum
 from synthhuman.render._gather import take_batched, take_rows
 from synthhuman.render.rasterize import Fragments
 
@@ -32,4 +33,4 @@ def interpolate_fg(attributes: Tensor, fragments: Fragments, faces: Tensor) -> T
         values = take_rows(attributes[0], corners)
     else:
         values = take_batched(attributes, fragments.batch_index, corners)
-    return (values * fragments.bary_fg[..., None].to(values.dtype)).sum(1)
+    return weighted_corner_sum(values, fragments.bary_fg)

@@ -26,6 +26,7 @@ from torch import Tensor
 
 from synthhuman.conventions import DEFAULT_ZNEAR
 from synthhuman.render._checks import check_rasterizer_inputs
+from synthhuman.render._corners import corner_sum
 from synthhuman.render._gather import take_batched, take_rows
 
 _EMPTY_KEY = torch.iinfo(torch.int64).max
@@ -152,8 +153,8 @@ def barycentrics(
     x2, y2 = x.roll(-2, 1), y.roll(-2, 1)
     e = (x2 - x1) * (py[:, None] - y1) - (y2 - y1) * (px[:, None] - x1)
     wz = e / z
-    inv_depth = wz.sum(1)
-    return wz / inv_depth[:, None], e.sum(1) / inv_depth
+    inv_depth = corner_sum(wz)
+    return wz / inv_depth[:, None], corner_sum(e) / inv_depth
 
 
 def _zbuffer(

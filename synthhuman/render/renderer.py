@@ -21,7 +21,7 @@ from synthhuman.gt.joints import Joints, project_joints
 from synthhuman.gt.labels import instance_ids, segmentation
 from synthhuman.render._checks import check_batch, check_tensor
 from synthhuman.render._gather import take_batched, take_rows
-from synthhuman.render.antialias import antialias
+from synthhuman.render.antialias import antialias_
 from synthhuman.render.cameras import Cameras, project
 from synthhuman.render.interpolate import interpolate_fg
 from synthhuman.render.mesh import face_adjacency, vertex_normals
@@ -109,6 +109,11 @@ class FrameBatch:
             names.append("prev_index")
         for name in names:
             check_batch(name, getattr(self, name), b)
+        if self.sh.shape[1] != self.texture_index.shape[1]:
+            raise ValueError(
+                f"sh: expected (B, P, 9) with P = {self.texture_index.shape[1]} people as texture_index, "
+                f"got {tuple(self.sh.shape)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,7 @@ def render_frames(
         bidx = frags.batch_index
         normals_world = vertex_normals(batch.verts, topo.faces)
         n_world = normals_fg(frags, normals_world, topo.faces)
-        person = topo.face_instance[frags.face] - 1
+        slot = bidx * batch.sh.shape[1] + take_rows(topo.face_instance, frags.face) - 1  # (frame, person)
         uv = interpolate_fg(topo.uv[None], frags, topo.uv_faces)
         screen = project(verts_cam, cams.K)
         lod = texture_lod(
@@ -178,13 +183,13 @@ def render_frames(
             take_batched(screen, bidx, take_rows(topo.faces, frags.face)),
             batch.textures.base_size,
         )
-        albedo = sample_texture(batch.textures, uv, batch.texture_index[bidx, person], lod)
-        rgb_fg = shade(albedo, n_world, batch.sh[bidx, person])
+        albedo = sample_texture(batch.textures, uv, take_rows(batch.texture_index.flatten(), slot), lod)
+        rgb_fg = shade(albedo, n_world, take_rows(batch.sh.reshape(-1, 9), slot))
         rgb = batch.background.new_empty(batch.background.shape).copy_(batch.background)
         rgb.view(-1, 3).index_put_((frags.pixel_index,), rgb_fg.to(rgb.dtype))
     if cfg.antialias:
         with stage("antialias"):
-            rgb = antialias(rgb, frags, verts_cam, topo.faces, cams.K, topo.adjacency)
+            rgb = antialias_(rgb, frags, verts_cam, topo.faces, cams.K, topo.adjacency)
     with stage("ground_truth"):
         rot = take_rows(cams.R, bidx)  # camera-axes normals: R n_world
         normals = frags.to_dense((rot @ n_world[..., None])[..., 0])
@@ -198,7 +203,8 @@ def render_frames(
         back = None
         if batch.prev_index is not None:
             back = _flow_to(batch.prev_index, batch, frags, topo, cfg, zero_invalid=False)
-    return RenderOutput(rgb.clamp(0, 1), frags.depth, normals, segm, inst, flow, joints, frags, back)
+    rgb = rgb.clamp(0, 1) if rgb.requires_grad else rgb.clamp_(0, 1)  # in place when no graph needs it
+    return RenderOutput(rgb, frags.depth, normals, segm, inst, flow, joints, frags, back)
 
 
 def _flow_to(

@@ -101,11 +101,12 @@ def _bilinear(tex: MipTexture, uv: Tensor, texture_index: Tensor, level: Tensor)
     fx, fy = (x - x0f)[:, None].to(tex.texels.dtype), (y - y0f)[:, None].to(tex.texels.dtype)
     x0, y0 = x0f.long(), y0f.long()
     base = tex.offsets[level] + texture_index * h * w
-
-    def texel(yy: Tensor, xx: Tensor) -> Tensor:
-        index = base + torch.minimum(yy.clamp_min(0), h - 1) * w + torch.minimum(xx.clamp_min(0), w - 1)
-        return take_rows(tex.texels, index)
-
-    top = texel(y0, x0) * (1 - fx) + texel(y0, x0 + 1) * fx
-    bottom = texel(y0 + 1, x0) * (1 - fx) + texel(y0 + 1, x0 + 1) * fx
+    # clamp-to-edge addressing: the four texel indices from two clamped columns and two clamped rows
+    cols = torch.stack([x0, x0 + 1], 1).clamp_min_(0)
+    cols = torch.minimum(cols, (w - 1)[:, None])
+    rows = torch.stack([y0, y0 + 1], 1).clamp_min_(0)
+    rows = base[:, None] + torch.minimum(rows, (h - 1)[:, None]) * w[:, None]
+    texels = take_rows(tex.texels, (rows[:, :, None] + cols[:, None, :]).view(-1, 4))  # (N, 4, C)
+    top = texels[:, 0] * (1 - fx) + texels[:, 1] * fx
+    bottom = texels[:, 2] * (1 - fx) + texels[:, 3] * fx
     return top * (1 - fy) + bottom * fy

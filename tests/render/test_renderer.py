@@ -134,6 +134,8 @@ def test_bad_frame_batch_names_the_field():
         dataclasses.replace(batch, background=torch.zeros(2, H, W + 1, 3))
     with pytest.raises(ValueError, match="sh"):
         dataclasses.replace(batch, sh=torch.zeros(3, 1, 9))
+    with pytest.raises(ValueError, match=r"sh: expected \(B, P, 9\) with P = 1"):
+        dataclasses.replace(batch, sh=torch.zeros(2, 2, 9))
     with pytest.raises(ValueError, match="uv_faces"):
         Topology(topo.faces, topo.uv, topo.uv_faces[:-1], topo.face_labels, topo.face_instance)
 
