@@ -73,25 +73,28 @@ def _candidate_pairs(fragments: Fragments, K: Tensor, step: int, horizontal: boo
     """First pixels (M,) (flat) of neighbour pairs (p, p + step) that may straddle a silhouette: covered
     and empty, or covered by different faces with a depth gap. Found from the covered pixels alone."""
     h, w = fragments.image_size
-    p2f = fragments.pix_to_face.flatten()
-    depth = fragments.depth.detach().flatten()
-    fg = fragments.pixel_index
+    fg, face, z = fragments.pixel_index, fragments.face, fragments.depth_fg.detach()
     pos = fg % (h * w)
     coord = pos % w if horizontal else torch.div(pos, w, rounding_mode="floor")
     last = (w if horizontal else h) - 1
-    after = fg[coord < last]  # covered first pixel, any second pixel
-    before = fg[coord > 0] - step
-    before = before[p2f.index_select(0, before) < 0]  # empty first, covered second (both covered: `after`)
-    first = torch.cat([after, before])
-    second = first + step
-    f1, f2 = p2f.index_select(0, first), p2f.index_select(0, second)
-    z1, z2 = depth.index_select(0, first), depth.index_select(0, second)
+    if horizontal:  # covered pixels are sorted: a right neighbour is covered when it is the next one
+        adjacent = fg[1:] == fg[:-1] + 1
+        nothing = adjacent.new_zeros(1)
+        next_face = torch.where(torch.cat([adjacent, nothing]), torch.cat([face[1:], face[:1]]), -1)
+        next_z = torch.cat([z[1:], z[:1]])
+        prev_covered = torch.cat([nothing, adjacent])
+    else:
+        p2f, depth = fragments.pix_to_face.flatten(), fragments.depth.detach().flatten()
+        below = torch.where(coord < last, fg + step, fg)
+        next_face, next_z = p2f.index_select(0, below), depth.index_select(0, below)
+        prev_covered = p2f.index_select(0, torch.where(coord > 0, fg - step, fg)) >= 0
     # Two covered neighbours whose depths differ by less than this many pixel footprints (z / f) lie on one
     # continuous surface, seen at less than about 56 degrees: no silhouette to search for between them.
-    focal = K[:, 0, 0].detach().abs().index_select(0, torch.div(first, h * w, rounding_mode="floor"))
-    gap = (z1 - z2).abs() * focal > torch.minimum(z1, z2) * _CONTINUOUS_SURFACE_FOOTPRINTS
-    keep = (f1 != f2) & (((f1 < 0) | (f2 < 0)) | gap)
-    return first.index_select(0, keep.nonzero().squeeze(1))
+    focal = K[:, 0, 0].detach().abs().index_select(0, torch.div(fg, h * w, rounding_mode="floor"))
+    gap = (z - next_z).abs() * focal > torch.minimum(z, next_z) * _CONTINUOUS_SURFACE_FOOTPRINTS
+    covered_first = (coord < last) & (face != next_face) & ((next_face < 0) | gap)
+    empty_first = (coord > 0) & ~prev_covered  # and a covered second pixel
+    return torch.cat([fg[covered_first], fg[empty_first] - step])
 
 
 def _blend_pairs(
