@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from synthhuman.render.antialias import antialias
+from synthhuman.render.antialias import antialias, antialias_
 from synthhuman.render.cameras import Cameras, intrinsics
 from synthhuman.render.mesh import face_adjacency
 from synthhuman.render.rasterize import rasterize
@@ -45,6 +45,21 @@ def test_antialiasing_gives_box_filtered_coverage(device, edge):
     cols = torch.arange(W, dtype=torch.float64, device=device)
     coverage = (edge - (cols - 0.5)).clamp(0, 1)  # exact area of pixel [c - 1/2, c + 1/2] left of the edge
     torch.testing.assert_close(soft, coverage.expand(H, W))
+
+
+def test_in_place_variant_blends_the_given_image(device):
+    """antialias_ writes the blend into its argument (what render_frames uses); antialias leaves its
+    argument alone; both give the same image; a non-contiguous image is refused."""
+    verts, faces, K = _square(torch.tensor(7.3, dtype=torch.float64, device=device), device)
+    frags = rasterize(verts, faces, K, (H, W))
+    hard = (frags.pix_to_face >= 0).to(torch.float64)[..., None].expand(-1, -1, -1, 3).contiguous()
+    kept = hard.clone()
+    soft = antialias(hard, frags, verts, faces, K, face_adjacency(faces))
+    assert torch.equal(hard, kept) and not torch.equal(soft, hard)
+    assert antialias_(hard, frags, verts, faces, K, face_adjacency(faces)) is hard
+    assert torch.equal(hard, soft)
+    with pytest.raises(ValueError, match="contiguous"):
+        antialias_(kept.repeat(1, 1, 1, 2)[..., ::2], frags, verts, faces, K, face_adjacency(faces))
 
 
 def test_internal_edges_are_not_blurred(device):

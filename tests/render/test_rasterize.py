@@ -8,6 +8,7 @@ import torch
 from synthhuman.render.cameras import intrinsics, project
 from synthhuman.render.rasterize import rasterize
 from tests.conftest import tolerance
+from tests.meshes import uv_sphere
 from tests.render.reference import edge_distance, rasterize_reference, ray_hits
 
 H, W = 24, 32
@@ -443,3 +444,28 @@ def test_batch_equals_separate_calls(device, dtype):
     assert torch.equal(batch.pix_to_face.flatten()[batch.pixel_index], batch.face)
     assert (batch.pix_to_face >= 0).sum() == len(batch.face)
     assert torch.equal(batch.depth.flatten()[batch.pixel_index], batch.depth_fg)
+
+
+def test_small_meshes_in_different_places_and_an_empty_frame(device, dtype):
+    """The z-buffer covers each frame's window of candidate faces only: frames whose meshes lie in
+    different corners, one frame with nothing in view and a mesh crossing the image border give the
+    same fragments as one call per frame, and the faces a brute-force reference sees."""
+    sphere, faces = uv_sphere(0.25, n_lat=8, n_lon=12, dtype=dtype)
+    K = intrinsics(30.0, ((W - 1) / 2, (H - 1) / 2), dtype=dtype).expand(5, 3, 3).to(device)
+    centres = torch.tensor(
+        [[-0.9, -0.6, 3.0], [1.0, 0.7, 3.0], [0.0, 0.0, -3.0], [0.0, 0.0, 1.2], [1.6, 0.0, 3.0]], dtype=dtype
+    )
+    verts = (sphere[None] + centres[:, None]).to(device)
+    faces = faces.to(device)
+    batch = rasterize(verts, faces, K, (H, W), cull_backfaces=True)
+    singles = [rasterize(verts[i : i + 1], faces, K[:1], (H, W), cull_backfaces=True) for i in range(5)]
+    for name in ("pix_to_face", "depth"):
+        assert torch.equal(getattr(batch, name), torch.cat([getattr(s, name) for s in singles])), name
+    covered = (batch.pix_to_face >= 0).flatten(1).sum(1).tolist()
+    assert covered[2] == 0 and all(n > 0 for i, n in enumerate(covered) if i != 2), covered
+    assert torch.equal(batch.pix_to_face.flatten()[batch.pixel_index], batch.face)
+    for i in (0, 1, 3, 4):
+        ref = rasterize_reference(verts[i], faces, K[i], (H, W))
+        _assert_same_faces_except_ties(
+            batch.pix_to_face[i], ref.pix_to_face, verts[i : i + 1], faces, K, dtype
+        )
