@@ -37,7 +37,7 @@ from synthhuman.body.default_body import load_default_body
 from synthhuman.config import RenderConfig
 from synthhuman.render.cameras import Cameras, look_at
 from synthhuman.render.pytorch3d_backend import is_pytorch3d_available
-from synthhuman.render.renderer import FrameBatch, Topology, render_frames
+from synthhuman.render.renderer import FrameBatch, StageTimer, Topology, render_frames
 from synthhuman.render.texture import build_mipmaps
 
 HERE = Path(__file__).resolve().parent
@@ -120,12 +120,13 @@ def frame_batch(scene: dict, cams: Cameras) -> tuple[FrameBatch, Topology]:
 
 def time_ours(scene: dict, h: int, w: int, batch_size: int, iters: int, cfg: RenderConfig) -> dict:
     batch, topo = frame_batch(scene, orbit_cameras(scene["centre"], batch_size, h, w))
+    timer = StageTimer(torch.device("cpu"))
     with torch.no_grad():
         out = render_frames(batch, topo, cfg)  # warm-up
         times = []
         for _ in range(iters):
             t0 = time.perf_counter()
-            out = render_frames(batch, topo, cfg)
+            out = render_frames(batch, topo, cfg, timer=timer)
             times.append(time.perf_counter() - t0)
     median = float(np.median(times))
     produced = {
@@ -144,6 +145,7 @@ def time_ours(scene: dict, h: int, w: int, batch_size: int, iters: int, cfg: Ren
         "seconds_per_frame": median / batch_size,
         "seconds_per_batch": median,
         "seconds_per_batch_all": times,
+        "stage_seconds_per_frame": {k: v / (iters * batch_size) for k, v in timer.seconds.items()},
         "batch": batch_size,
         "iterations": iters,
         "produced": {k: list(v) for k, v in produced.items()},
@@ -279,6 +281,9 @@ def main() -> None:
         r["seconds_per_batch"] = float(np.median(r["seconds_per_batch_all"]))
         r["seconds_per_frame"] = r["seconds_per_batch"] / args.batch
         r["iterations"] = len(r["seconds_per_batch_all"])
+        r["stage_seconds_per_frame"] = {
+            k: (v + again["stage_seconds_per_frame"][k]) / 2 for k, v in r["stage_seconds_per_frame"].items()
+        }
         print(f"ours {key} (both passes): {r['seconds_per_frame'] * 1e3:.2f} ms/frame", flush=True)
     if result["cycles"]:
         bg = np.array(BACKGROUND, dtype=np.float32)

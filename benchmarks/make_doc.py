@@ -191,6 +191,19 @@ def compare_section(c: dict, out: Path) -> list[str]:
             + verdict,
             "",
         ]
+        stages = target.get("stage_seconds_per_frame")
+        cycles_a = [x for x in runs320 if x["lighting"] == "emission"]
+        if stages and cycles_a:
+            total = sum(stages.values())
+            needed = cycles_a[0]["seconds_per_frame"] / 100
+            lines += [
+                "Where our time goes at 320x240 (mean per frame over the timed batches, stage timers of "
+                "`render_frames`): "
+                + ", ".join(f"{k} {v * 1e3:.2f} ms ({100 * v / total:.0f} %)" for k, v in stages.items())
+                + f". The target asks for at most {needed * 1e3:.2f} ms per frame (Cycles A / 100), "
+                f"{target['seconds_per_frame'] / needed:.1f}x less than measured.",
+                "",
+            ]
     p3 = c.get("pytorch3d", {})
     lines += ["## Ours against pytorch3d's rasterizer", ""]
     if "skipped" in p3:

@@ -1,11 +1,13 @@
 """Batched triangle rasterization in plain PyTorch (DESIGN.md sections 3 and 6).
 
-Design: every face enumerates the pixel centres of its screen bounding box, with faces bucketed by box
-size (powers of two in x and y) so work stays proportional to the covered area; a z-buffer keeps, per
-pixel, the minimum of an int64 key packing ``float32 depth bits << 32 | face id`` (positive floats order
-like their bit patterns), so ties break towards the lower face id, deterministically. Only then are
-perspective-correct barycentrics and depth recomputed, differentiably, for the winning face of each
-covered pixel.
+Design: faces are culled (back faces, near plane, boxes holding no pixel centre) on whole corner planes
+before any per-face gather; every surviving face enumerates the pixel centres of its screen bounding box,
+with faces bucketed by box size (powers of two in x and y) so work stays proportional to the covered
+area; a z-buffer keeps, per pixel, the minimum of an int64 key packing ``float32 depth bits << 32 | face
+id`` (positive floats order like their bit patterns), so ties break towards the lower face id,
+deterministically. The z-buffer spans each frame's window (the box of its surviving faces), not the whole
+frame: a body seen from afar covers a small part of the image. Only then are perspective-correct
+barycentrics and depth recomputed, differentiably, for the winning face of each covered pixel.
 
 Coverage uses a consistent fill rule: each edge function is evaluated with the edge's endpoints in a
 canonical (lexicographic) order, so two faces sharing an edge see bit-identical values, and a pixel
