@@ -34,7 +34,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/synthhuman bench --device cpu --batch 32 --height 240 --width 320
 	$(PY) -m pip install -q matplotlib
-	$(PY) benchmarks/blender_compare.py --frames 17 --batch 32 --iterations 5
+	$(PY) benchmarks/blender_compare.py --frames 17 --batch 32 --iterations 5 --pytorch3d-batch 2
 	$(PY) benchmarks/scaling.py
 	$(PY) benchmarks/make_doc.py
 

@@ -118,11 +118,13 @@ def frame_batch(scene: dict, cams: Cameras) -> tuple[FrameBatch, Topology]:
     return batch, topo
 
 
-def time_ours(scene: dict, h: int, w: int, batch_size: int, iters: int, cfg: RenderConfig) -> dict:
+def time_ours(
+    scene: dict, h: int, w: int, batch_size: int, iters: int, cfg: RenderConfig, warmup: bool = True
+) -> dict:
     batch, topo = frame_batch(scene, orbit_cameras(scene["centre"], batch_size, h, w))
     timer = StageTimer(torch.device("cpu"))
     with torch.no_grad():
-        out = render_frames(batch, topo, cfg)  # warm-up
+        out = render_frames(batch, topo, cfg) if warmup else None
         times = []
         for _ in range(iters):
             t0 = time.perf_counter()
@@ -219,6 +221,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=9, help="Cycles frames per size (the first is excluded)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--iterations", type=int, default=3, help="timed batches of ours per size")
+    ap.add_argument("--pytorch3d-batch", type=int, default=2, help="frames timed with pytorch3d's rasterizer")
     ap.add_argument("--out", type=Path, default=HERE / "out")
     ap.add_argument("--skip-blender", action="store_true")
     args = ap.parse_args()
@@ -256,8 +259,14 @@ def main() -> None:
         result["ours"][f"{w}x{h}"] = r
         print(f"ours {w}x{h}: {r['seconds_per_frame'] * 1e3:.2f} ms/frame (batch {args.batch})", flush=True)
     if is_pytorch3d_available():
+        import pytorch3d
+
+        result["pytorch3d_version"] = pytorch3d.__version__
         for h, w in SIZES:
-            r = time_ours(scene, h, w, args.batch, args.iterations, RenderConfig(rasterizer="pytorch3d"))
+            # pytorch3d rasterizes naively on CPU (every pixel tests every face: seconds per frame), so
+            # a small batch timed once, without a warm-up, which that cost makes immaterial.
+            cfg = RenderConfig(rasterizer="pytorch3d")
+            r = time_ours(scene, h, w, args.pytorch3d_batch, 1, cfg, warmup=False)
             r.pop("first_rgb")
             result["pytorch3d"][f"{w}x{h}"] = r
             print(f"pytorch3d rasterizer {w}x{h}: {r['seconds_per_frame'] * 1e3:.2f} ms/frame", flush=True)
