@@ -3,17 +3,12 @@ indexing with broadcast index tensors (``x[b[:, None], idx]``), which the hot pa
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 
 def take_rows(table: Tensor, index: Tensor) -> Tensor:
     """``table[index]`` for a (R, ...) table and an integer index of any shape -> (*index.shape, ...)."""
-    if table.dim() == 1 or table[0].numel() == 1:
-        return table.index_select(0, index.reshape(-1)).view(*index.shape, *table.shape[1:])
-    # Rows of several values: embedding's row copy is 1.5-3x faster on CPU than index_select's.
-    rows = torch.nn.functional.embedding(index.reshape(-1), table.reshape(table.shape[0], -1))
-    return rows.view(*index.shape, *table.shape[1:])
+    return table.index_select(0, index.reshape(-1)).view(*index.shape, *table.shape[1:])
 
 
 def take_batched(values: Tensor, batch: Tensor, index: Tensor) -> Tensor:

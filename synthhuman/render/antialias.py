@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from synthhuman.render._corners import corner_min, corner_sum
+from synthhuman.render._corners import corner_sum
 from synthhuman.render._gather import take_rows
 from synthhuman.render.cameras import project
 from synthhuman.render.rasterize import Fragments
@@ -177,7 +177,7 @@ def _silhouette_crossings(
         e_front, e_back = e_front * orient, e_back * orient
         leaving = (e_back < 0) & (e_front > e_back)
         alpha_k = torch.where(leaving, e_front / (e_front - e_back).clamp_min(1e-12), torch.inf)
-        alpha, edge = corner_min(alpha_k)
+        alpha, edge = alpha_k.min(1)
         neighbour = adjacency.view(-1).index_select(0, face * 3 + edge)
         nx, ny = _corners(screen, faces, neighbour.clamp_min(0), vertex_base)
         nb_area = (nx[:, 1] - nx[:, 0]) * (ny[:, 2] - ny[:, 0]) - (nx[:, 2] - nx[:, 0]) * (
