@@ -56,6 +56,10 @@ def optical_flow(
     covered pixel whose frame has a next frame (as Blender's vector pass, for SURREAL's files).
     """
     h, w = fragments.image_size
+    if next_frame is not None and tuple(next_frame.shape) != (fragments.batch_size,):
+        raise ValueError(
+            f"next_frame: expected shape ({fragments.batch_size},), got {tuple(next_frame.shape)}"
+        )
     bidx = fragments.batch_index
     corners = take_batched(verts_next, bidx, take_rows(faces, fragments.face))  # (N, 3, 3)
     point = weighted_corner_sum(corners, fragments.bary_fg)  # (N, 3)

@@ -74,6 +74,8 @@ def _candidate_pairs(fragments: Fragments, K: Tensor, step: int, horizontal: boo
     and empty, or covered by different faces with a depth gap. Found from the covered pixels alone."""
     h, w = fragments.image_size
     fg, face, z = fragments.pixel_index, fragments.face, fragments.depth_fg.detach()
+    if fg.shape[0] == 0:
+        return fg
     pos = fg % (h * w)
     coord = pos % w if horizontal else torch.div(pos, w, rounding_mode="floor")
     last = (w if horizontal else h) - 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from synthhuman.gt.flow import optical_flow
@@ -172,3 +173,5 @@ def test_next_frame_index_equals_gathered_layers(device):
     gathered = optical_flow(frags, faces, verts[nxt], K, frags.pix_to_face[nxt], frags.depth[nxt], has_next)
     assert by_index.valid[:2].sum() > 200
     assert torch.equal(by_index.valid, gathered.valid) and torch.equal(by_index.flow, gathered.flow)
+    with pytest.raises(ValueError, match=r"next_frame: expected shape \(3,\)"):
+        optical_flow(frags, faces, verts, K, frags.pix_to_face, frags.depth, has_next, next_frame=nxt[:2])

@@ -62,6 +62,15 @@ def test_in_place_variant_blends_the_given_image(device):
         antialias_(kept.repeat(1, 1, 1, 2)[..., ::2], frags, verts, faces, K, face_adjacency(faces))
 
 
+def test_nothing_in_view_leaves_the_image_alone(device):
+    verts, faces, K = _square(torch.tensor(7.3, dtype=torch.float64, device=device), device)
+    behind = verts * torch.tensor([1.0, 1.0, -1.0], dtype=verts.dtype, device=device)
+    frags = rasterize(behind, faces, K, (H, W))
+    assert frags.pixel_index.numel() == 0
+    color = torch.rand(1, H, W, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0)).to(device)
+    assert torch.equal(antialias(color, frags, behind, faces, K, face_adjacency(faces)), color)
+
+
 def test_internal_edges_are_not_blurred(device):
     """Edges between front-facing neighbours of one surface are not silhouettes: colours stay put."""
     verts, faces, K = _square(
