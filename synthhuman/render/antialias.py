@@ -169,7 +169,7 @@ def _silhouette_crossings(
     pair = torch.arange(front.shape[0], device=front.device)
     found_pair, found_alpha = [], []
     for _ in range(_MAX_WALK):
-        x, y = _corners(screen, faces, face, vertex_base)
+        x, y = _screen_corners(screen, faces, face, vertex_base)
         dx, dy = x.roll(-2, 1) - x.roll(-1, 1), y.roll(-2, 1) - y.roll(-1, 1)  # edge k: corner k+1 -> k+2
         e_front = dx * (p_front[:, 1:2] - y.roll(-1, 1)) - dy * (p_front[:, 0:1] - x.roll(-1, 1))
         area = corner_sum(e_front)[:, None]  # twice the signed area
@@ -181,7 +181,7 @@ def _silhouette_crossings(
         alpha_k = torch.where(leaving, e_front / (e_front - e_back).clamp_min(1e-12), torch.inf)
         alpha, edge = alpha_k.min(1)
         neighbour = adjacency.view(-1).index_select(0, face * 3 + edge)
-        nx, ny = _corners(screen, faces, neighbour.clamp_min(0), vertex_base)
+        nx, ny = _screen_corners(screen, faces, neighbour.clamp_min(0), vertex_base)
         nb_area = (nx[:, 1] - nx[:, 0]) * (ny[:, 2] - ny[:, 0]) - (nx[:, 2] - nx[:, 0]) * (
             ny[:, 1] - ny[:, 0]
         )
@@ -203,7 +203,9 @@ def _silhouette_crossings(
     return torch.cat(found_pair), torch.cat(found_alpha)
 
 
-def _corners(screen: Tensor, faces: Tensor, face: Tensor, vertex_base: Tensor) -> tuple[Tensor, Tensor]:
+def _screen_corners(
+    screen: Tensor, faces: Tensor, face: Tensor, vertex_base: Tensor
+) -> tuple[Tensor, Tensor]:
     """x and y (M, 3) of the corners of faces (M,) of frames whose first vertex is row ``vertex_base``
     (M,) (= b * V) of the flattened (B * V, 2) screen positions."""
     xy = take_rows(screen, take_rows(faces, face) + vertex_base[:, None])

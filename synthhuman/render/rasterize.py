@@ -202,17 +202,16 @@ def _zbuffer(
 
     # Key buffer over each frame's window: the box of its candidate faces, placed at the same offset in a
     # (B, win_h, win_w) buffer sized for the largest window (a body far away covers a fraction of a frame).
-    corner = bbox.new_full((b, 2), float(max(h, w))).scatter_reduce(
+    lowest = bbox.new_full((b, 2), float(max(h, w))).scatter_reduce(
         0, batch[:, None].expand(-1, 2), bbox[:, :2], reduce="amin"
     )
-    far = bbox.new_full((b, 2), -1.0).scatter_reduce(
+    highest = bbox.new_full((b, 2), -1.0).scatter_reduce(
         0, batch[:, None].expand(-1, 2), bbox[:, 2:], reduce="amax"
     )
-    win_w, win_h = ((far - corner).amax(0) + 1).long().tolist()
+    win_w, win_h = ((highest - lowest).amax(0) + 1).long().tolist()
+    origin = lowest.long()  # (B, 2): x, y of each frame's window in the image
     # key index = window_base + py * win_w + px, for the candidate pixel (px, py) of a face of frame `batch`
-    window_base = (
-        torch.arange(b, device=sel.device) * (win_h * win_w) - (corner[:, 1] * win_w + corner[:, 0]).long()
-    )
+    window_base = torch.arange(b, device=sel.device) * (win_h * win_w) - (origin[:, 1] * win_w + origin[:, 0])
     base = window_base.index_select(0, batch)
 
     # Canonical edges: edge k joins v_{k+1} -> v_{k+2} (opposite vertex k), endpoints in lexicographic order.
@@ -241,8 +240,8 @@ def _zbuffer(
     # back from window to image pixels: ascending order is kept (windows are placed in frame order)
     frame = torch.div(covered, win_h * win_w, rounding_mode="floor")
     in_window = covered % (win_h * win_w)
-    row = torch.div(in_window, win_w, rounding_mode="floor") + corner[:, 1].long().index_select(0, frame)
-    col = in_window % win_w + corner[:, 0].long().index_select(0, frame)
+    row = torch.div(in_window, win_w, rounding_mode="floor") + origin[:, 1].index_select(0, frame)
+    col = in_window % win_w + origin[:, 0].index_select(0, frame)
     return frame * (h * w) + row * w + col, keys.index_select(0, covered) & _FACE_MASK
 
 
