@@ -34,10 +34,9 @@ from PIL import Image
 from synthhuman._memory import retain_freed_memory
 from synthhuman.appearance.textures import TextureConfig, procedural_texture
 from synthhuman.body.default_body import load_default_body
-from synthhuman.config import RenderConfig
+from synthhuman.pipeline import FrameBatch, RenderConfig, StageTimer, Topology, render_frames
 from synthhuman.render.cameras import Cameras, look_at
 from synthhuman.render.pytorch3d_backend import is_pytorch3d_available
-from synthhuman.render.renderer import FrameBatch, StageTimer, Topology, render_frames
 from synthhuman.render.texture import build_mipmaps
 
 HERE = Path(__file__).resolve().parent

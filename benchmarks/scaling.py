@@ -39,8 +39,8 @@ def clip(num_frames: int, h: int, w: int, segments: int, rings: int, device: tor
     """demo_scene.demo_clip with a mannequin of the given resolution."""
     from synthhuman.appearance.backgrounds import procedural_background
     from synthhuman.body.mannequin import demo_motion, make_mannequin, mannequin_texture, pose_mannequin
+    from synthhuman.pipeline import FrameBatch, Topology
     from synthhuman.render.cameras import Cameras, intrinsics, look_at
-    from synthhuman.render.renderer import FrameBatch, Topology
     from synthhuman.render.texture import build_mipmaps
 
     gen = torch.Generator().manual_seed(0)
@@ -81,7 +81,7 @@ def clip(num_frames: int, h: int, w: int, segments: int, rings: int, device: tor
 def measure_point(p: dict) -> dict:
     """Run in a child process: one (device, batch, size, mesh) point."""
     from synthhuman._memory import retain_freed_memory
-    from synthhuman.render.renderer import render_frames
+    from synthhuman.pipeline import render_frames
 
     retain_freed_memory()  # as the CLI does
 

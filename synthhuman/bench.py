@@ -5,13 +5,35 @@ from __future__ import annotations
 import platform
 import resource
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import torch
 
-from synthhuman.config import BenchConfig
+from synthhuman.config import require
 from synthhuman.demo_scene import demo_clip
-from synthhuman.render.renderer import StageTimer, render_frames
+from synthhuman.pipeline import RenderConfig, render_frames
+from synthhuman.timing import StageTimer
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """``synthhuman bench``: render ``iterations`` timed batches of ``batch`` frames of the test clip."""
+
+    device: str = "cpu"
+    batch: int = 32
+    height: int = 240
+    width: int = 320
+    iterations: int = 10
+    warmup: int = 2
+    threads: int | None = None
+    render: RenderConfig = field(default_factory=RenderConfig)
+
+    def __post_init__(self) -> None:
+        require(self.device.split(":")[0] in ("cpu", "cuda"), "device", "cpu, cuda or cuda:N", self.device)
+        for name in ("batch", "height", "width", "iterations"):
+            require(getattr(self, name) >= 1, name, ">= 1", getattr(self, name))
+        require(self.warmup >= 0, "warmup", ">= 0", self.warmup)
+        require(self.threads is None or self.threads >= 1, "threads", ">= 1 or None", self.threads)
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,8 @@ def bench(
     """Render throughput of a ~14k-triangle body-like mesh with RGB and every ground-truth layer."""
     from dataclasses import asdict
 
-    from synthhuman.bench import run_bench
-    from synthhuman.config import BenchConfig, RenderConfig
+    from synthhuman.bench import BenchConfig, run_bench
+    from synthhuman.pipeline import RenderConfig
 
     try:
         cfg = BenchConfig(
@@ -85,7 +85,7 @@ def render_test(
 
     from synthhuman import viz
     from synthhuman.demo_scene import demo_clip
-    from synthhuman.render.renderer import render_frames
+    from synthhuman.pipeline import render_frames
 
     if frames < 1:
         raise typer.BadParameter(f"--frames must be >= 1, got {frames}")
@@ -93,19 +93,19 @@ def render_test(
     batch, topo = demo_clip(clip_len, (height, width), seed=seed)
     with torch.no_grad():
         res = render_frames(batch, topo)
-    rows = []
-    for i in range(0, clip_len, 8):
-        rgb = viz.rgb_image(res.rgb[i])
-        rows.append(
-            [
-                rgb,
-                viz.depth_image(res.depth[i]),
-                viz.normals_image(res.normals[i]),
-                viz.labels_image(res.segm[i]),
-                viz.flow_image(res.flow.flow[i], res.flow.valid[i]),
-                viz.joints_image(rgb, res.joints.joints2d[i], res.joints.visible[i]),
-            ]
-        )
+    rows = [
+        viz.layer_panels(
+            res.rgb[i],
+            res.depth[i],
+            res.normals[i],
+            res.segm[i],
+            res.flow.flow[i],
+            res.flow.valid[i],
+            res.joints.joints2d[i],
+            res.joints.visible[i],
+        )  # fmt: skip
+        for i in range(0, clip_len, 8)
+    ]
     viz.write_png(out, viz.contact_sheet(rows))
     typer.echo(f"wrote {out}: {frames} frames x (rgb, depth, normals, segmentation, flow, joints)")
 
@@ -220,7 +220,7 @@ def preview(
     frames: int = typer.Option(4),
 ) -> None:
     """Contact sheet of a dataset read back from disk: RGB, depth, normals, parts, flow, joints."""
-    from synthhuman.inspect import preview_dataset
+    from synthhuman.overview import preview_dataset
 
     try:
         path = preview_dataset(folder, out or folder / "preview.png", clips, frames)
@@ -235,7 +235,7 @@ def info(
     sample: int = typer.Option(20, help="clips read for value ranges"),
 ) -> None:
     """Counts, sizes, value ranges and the distributions of the sampled parameters, as JSON."""
-    from synthhuman.inspect import dataset_info
+    from synthhuman.overview import dataset_info
 
     try:
         typer.echo(json.dumps(dataset_info(folder, sample), indent=1))

@@ -1,4 +1,5 @@
-"""The project's conventions, written once (DESIGN.md section 3) and tested in tests/test_conventions.py.
+"""The project's conventions and shared facts, written once (``docs/conventions.md`` explains each) and
+tested in tests/test_conventions.py. Every other module imports these; none defines its own.
 
 - Units: metres, seconds, radians. Images are channels-last ``(B, H, W, C)``; sizes are ``(H, W)``.
 - World: SMPL's frame, +Y up, the body in zero pose faces +Z, +X is the body's left.
@@ -39,3 +40,25 @@ BACKGROUND = 0
 
 DEFAULT_ZNEAR = 1e-2
 """Metres. Faces with any vertex nearer than this are culled by the rasterizer (not clipped)."""
+
+DEFAULT_OCCLUSION_TOLERANCE = 0.03
+"""Metres. Flow's occlusion test: a point counts as hidden at t+1 when the surface there is this much nearer
+than the point, unless that surface is the point's own face. 3 cm covers the depth change across half a
+pixel of a steeply sloped surface at SURREAL's distances (about 1.3 cm per pixel at 8 m, f = 600 px)."""
+
+DEFAULT_JOINT_TOLERANCE = 0.15
+"""Metres. Joints lie inside the body, behind their own surface by up to a limb's or the torso's half
+thickness; a joint counts as hidden when the surface at its pixel is nearer than this."""
+
+SPLITS = ("train", "test")
+"""The dataset splits. Clip seeds, textures, backgrounds, shapes and motions are all split this way."""
+
+GENDERS = ("neutral", "male", "female")
+"""Body genders, in SMPL's file order (the default body is built and exported in this order)."""
+
+
+def clip_id(index: int) -> str:
+    """The name of clip ``index`` of a split: its index as six digits (``12`` -> ``"000012"``)."""
+    if index < 0:
+        raise ValueError(f"index: expected >= 0, got {index}")
+    return f"{index:06d}"

@@ -10,8 +10,8 @@ import torch
 from synthhuman.appearance.backgrounds import procedural_background
 from synthhuman.appearance.lighting import LightConfig, sample_light
 from synthhuman.body.mannequin import demo_motion, make_mannequin, mannequin_texture, pose_mannequin
+from synthhuman.pipeline import FrameBatch, Topology
 from synthhuman.render.cameras import Cameras, intrinsics, look_at
-from synthhuman.render.renderer import FrameBatch, Topology
 from synthhuman.render.texture import build_mipmaps
 
 

@@ -12,34 +12,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from synthhuman.config import RenderConfig, check_device, require, resolve_device
-from synthhuman.io.atomic import atomic_write
-from synthhuman.io.record import ClipInfo, ClipRecord
-from synthhuman.render.renderer import RenderOutput, StageTimer, render_frames
-from synthhuman.scene import (
-    AssetConfig,
-    ClipGeometry,
-    SceneAssets,
-    SceneConfig,
-    Segment,
-    build_clip,
-    frame_batch,
-    sample_clip,
-    segments,
-)
+from synthhuman.atomic import atomic_write
+from synthhuman.config import check_device, require, resolve_device
+from synthhuman.io.formats import FORMATS
+from synthhuman.io.record import ClipRef
+from synthhuman.overview import preview_dataset
+from synthhuman.pipeline import RenderConfig
+from synthhuman.ray_tasks import run_on_ray
+from synthhuman.rendering import ClipJob, render_and_write
+from synthhuman.scene import AssetConfig, SceneAssets, SceneConfig
 
-FORMATS = ("canonical", "surreal", "webdataset")
 FORMAT_VERSION = 1
 
 
@@ -90,15 +79,13 @@ class GenerateConfig:
     def torch_device(self) -> torch.device:
         return resolve_device(self.device)
 
-
-@dataclass(frozen=True)
-class ClipRef:
-    split: str
-    index: int
-
-    @property
-    def clip_id(self) -> str:
-        return f"{self.index:06d}"
+    def clip_job(self) -> ClipJob:
+        """What rendering and writing this run's clips needs (for this machine or a Ray task)."""
+        return ClipJob(
+            out=self.out, format=self.format, seed=self.seed, device=self.device,
+            batch_frames=self.batch_frames, writers=self.writers, png=self.png, crf=self.crf,
+            compress_level=self.compress_level, scene=self.scene, assets=self.assets, render=self.render,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -127,256 +114,6 @@ def plan(cfg: GenerateConfig) -> list[ClipRef]:
 def shard_of(refs: list[ClipRef], shard: tuple[int, int]) -> list[ClipRef]:
     i, n = shard
     return refs[i::n]
-
-
-# --- writers --------------------------------------------------------------------------------------------
-
-
-class Writer:
-    """Writes finished clips in one format and says which are done (for resume). ``seconds`` adds up
-    the time of each writing step (encoding, compression), spent on the writer threads."""
-
-    def __init__(self, cfg: GenerateConfig) -> None:
-        self.cfg, self.root = cfg, Path(cfg.out)
-        self.seconds: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def done(self, ref: ClipRef) -> bool:
-        raise NotImplementedError
-
-    def write(self, record: ClipRecord) -> None:
-        raise NotImplementedError
-
-    def _add_seconds(self, seconds: dict[str, float]) -> None:
-        with self._lock:
-            for name, sec in seconds.items():
-                self.seconds[name] = self.seconds.get(name, 0.0) + sec
-
-    def close(self) -> None:
-        """Finish what is buffered (WebDataset shards)."""
-
-    def clean_temporaries(self) -> None:
-        """Remove what a killed run left under temporary names. Only safe when no other process writes
-        into the folder (the caller skips it for sharded and Ray runs)."""
-        for p in self.root.rglob(".*.tmp*"):
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
-
-
-class CanonicalWriter(Writer):
-    def done(self, ref: ClipRef) -> bool:
-        from synthhuman.io.canonical import clip_dir
-
-        return clip_dir(self.root, ref.split, ref.clip_id).is_dir()
-
-    def write(self, record: ClipRecord) -> None:
-        from synthhuman.io.canonical import write_canonical_clip
-
-        cfg = self.cfg
-        write_canonical_clip(
-            record,
-            self.root,
-            png=cfg.png,
-            crf=cfg.crf,
-            compress_level=cfg.compress_level,
-            seconds=self.seconds,
-        )
-
-
-class SurrealWriter(Writer):
-    """SURREAL's layout: clip ``<clip_id>_c0001`` of sequence ``<clip_id>`` under
-    ``<out>/cmu/<split>/run0/`` (see :mod:`synthhuman.io.surreal`)."""
-
-    def done(self, ref: ClipRef) -> bool:
-        from synthhuman.io.surreal import surreal_clip_paths
-
-        return surreal_clip_paths(self.root, ref.clip_id, 1, ref.split).complete
-
-    def write(self, record: ClipRecord) -> None:
-        from synthhuman.io.surreal import write_surreal_clip
-
-        start = time.perf_counter()
-        write_surreal_clip(record, self.root, record.info.clip_id, 1, record.info.split)
-        with self._lock:
-            self.seconds["surreal files"] = (
-                self.seconds.get("surreal files", 0.0) + time.perf_counter() - start
-            )
-
-
-class WebDatasetWriter(Writer):
-    """Tar shards under ``<out>/<split>/``, one sample per frame (:mod:`synthhuman.io.webdataset`). Each
-    writer's shards are named after the first clip it writes (``<split>-c<index>-%06d.tar``), so shards,
-    Ray tasks and resumed runs never share a name; a clip is done when a finished shard holds it."""
-
-    def __init__(self, cfg: GenerateConfig) -> None:
-        from synthhuman.io.webdataset import completed_clips
-
-        super().__init__(cfg)
-        self._writers: dict = {}
-        self._done = {
-            (split, clip)
-            for split in ("train", "test")
-            for prefix in {p.name.rsplit("-", 1)[0] for p in (self.root / split).glob("*.tar")}
-            for clip in completed_clips(self.root / split, prefix)
-        }
-
-    def done(self, ref: ClipRef) -> bool:
-        return (ref.split, ref.clip_id) in self._done
-
-    def write(self, record: ClipRecord) -> None:
-        from synthhuman.io.webdataset import ShardWriter
-
-        split = record.info.split
-        start = time.perf_counter()
-        with self._lock:
-            if split not in self._writers:
-                self._writers[split] = ShardWriter(self.root / split, f"{split}-c{record.info.index:06d}")
-        self._writers[split].write_clip(record)
-        self._add_seconds({"shards": time.perf_counter() - start})
-
-    def close(self) -> None:
-        for writer in self._writers.values():
-            writer.close()
-
-
-def make_writer(cfg: GenerateConfig) -> Writer:
-    if cfg.format == "canonical":
-        return CanonicalWriter(cfg)
-    if cfg.format == "surreal":
-        return SurrealWriter(cfg)
-    return WebDatasetWriter(cfg)
-
-
-# --- rendering ------------------------------------------------------------------------------------------
-
-
-class _ClipBuffer:
-    """Kept frames of one clip as they come out of render batches (numpy, on CPU)."""
-
-    def __init__(self, clip: ClipGeometry, fps: float, backward: bool) -> None:
-        self.clip, self.fps, self.filled = clip, fps, 0
-        T = clip.verts.shape[0]
-        h, w = clip.cameras.image_size
-        P = len(clip.params.people)
-        self.arrays = {
-            "rgb": np.empty((T, h, w, 3), np.uint8),
-            "depth": np.empty((T, h, w), np.float32),
-            "normals": np.empty((T, h, w, 3), np.float16),
-            "segm": np.empty((T, h, w), np.uint8),
-            "instance": np.empty((T, h, w), np.uint8),
-            "flow": np.empty((T, h, w, 2), np.float32),
-            "flow_valid": np.empty((T, h, w), np.bool_),
-            "joints2d": np.empty((T, P, 24, 2), np.float32),
-            "joints3d": np.empty((T, P, 24, 3), np.float32),
-            "joints_visible": np.empty((T, P, 24), np.bool_),
-        }
-        if backward:
-            self.arrays["flow_backward"] = np.empty((T, h, w, 2), np.float32)
-
-    def put(self, seg: Segment, out: RenderOutput, offset: int) -> None:
-        """Copy the kept frames of ``seg``, rendered at batch rows ``offset ...``."""
-        rows = slice(offset + seg.keep_start - seg.start, offset + seg.keep_stop - seg.start)
-        dst = slice(seg.keep_start, seg.keep_stop)
-        n = seg.keep_stop - seg.keep_start
-        P = len(self.clip.params.people)
-        layers = {
-            "rgb": (out.rgb[rows] * 255 + 0.5).to(torch.uint8),
-            "depth": out.depth[rows].float(),
-            "normals": out.normals[rows].half(),
-            "segm": out.segm[rows],
-            "instance": out.instance[rows],
-            "flow": out.flow.flow[rows].float(),
-            "flow_valid": out.flow.valid[rows],
-            "joints2d": out.joints.joints2d[rows].float().reshape(n, P, 24, 2),
-            "joints3d": out.joints.joints3d[rows].float().reshape(n, P, 24, 3),
-            "joints_visible": out.joints.visible[rows].reshape(n, P, 24),
-        }
-        if "flow_backward" in self.arrays:
-            layers["flow_backward"] = -out.flow_backward.flow[rows].float()  # point's motion t-1 -> t
-        for name, value in layers.items():
-            self.arrays[name][dst] = value.cpu().numpy()
-        self.filled += n
-
-    @property
-    def complete(self) -> bool:
-        return self.filled == self.clip.verts.shape[0]
-
-    def record(self) -> ClipRecord:
-        c = self.clip
-        p = c.params
-        cam = c.cameras
-        info = ClipInfo(
-            clip_id=f"{p.index:06d}", split=p.split, index=p.index, seed=p.seed, fps=self.fps,
-            motions=tuple(x.motion for x in p.people), motion_starts=tuple(x.motion_start for x in p.people),
-            textures=tuple(x.texture_name for x in p.people), genders=tuple(x.gender for x in p.people),
-            headings=tuple(x.heading for x in p.people), background=p.background_name,
-            camera_distance=c.distance,
-            extra={
-                "mirrored": [x.mirrored for x in p.people], "speed": [x.speed for x in p.people],
-                "shape_rows": [x.shape_row for x in p.people], "sampled_distance": p.distance,
-            },
-        )  # fmt: skip
-        a = self.arrays
-        return ClipRecord(
-            info=info,
-            joints3d_world=c.joints.float().cpu().numpy(),
-            pose=c.pose.float().cpu().numpy(),
-            betas=torch.stack([x.betas for x in p.people]).float().numpy(),
-            trans=c.trans.float().cpu().numpy(),
-            gender=np.array([x.gender for x in p.people]),
-            K=cam.K[0].float().cpu().numpy(),
-            R=cam.R[0].float().cpu().numpy(),
-            t=cam.t[0].float().cpu().numpy(),
-            light=torch.stack([x.light for x in p.people]).float().numpy(),
-            **a,
-        )
-
-
-def render_records(
-    assets: SceneAssets,
-    refs: list[ClipRef],
-    seed: int,
-    device: torch.device,
-    render_cfg: RenderConfig = RenderConfig(),
-    batch_frames: int = 100,
-    backward_flow: bool = False,
-    timer: StageTimer | None = None,
-) -> Iterator[ClipRecord]:
-    """Render ``refs`` in order, yielding each clip's record as soon as its last frame is rendered."""
-    timer = timer or StageTimer(device)
-    pending: list[Segment] = []
-    buffers: dict[int, _ClipBuffer] = {}
-
-    def flush() -> Iterator[ClipRecord]:
-        with timer("build"):
-            batch = frame_batch(pending, assets, backward_flow)
-        with torch.no_grad():
-            out = render_frames(batch, assets.topology_on(device), render_cfg, timer=timer)
-        with timer("readback"):
-            offset = 0
-            for seg in pending:
-                buf = buffers[id(seg.clip)]
-                buf.put(seg, out, offset)
-                offset += seg.stop - seg.start
-        pending.clear()
-        for key in [k for k, b in buffers.items() if b.complete]:
-            yield buffers.pop(key).record()
-
-    queued = 0
-    for ref in refs:
-        with timer("sample"):
-            params = sample_clip(assets, seed, ref.split, ref.index)
-        with timer("pose"):
-            clip = build_clip(assets, params, device)
-        buffers[id(clip)] = _ClipBuffer(clip, assets.cfg.fps, backward_flow)
-        for seg in segments(clip, batch_frames, backward_flow):
-            n = seg.stop - seg.start
-            if queued + n > batch_frames and pending:
-                yield from flush()
-                queued = 0
-            pending.append(seg)
-            queued += n
-    if pending:
-        yield from flush()
 
 
 # --- the run --------------------------------------------------------------------------------------------
@@ -444,7 +181,8 @@ def generate(cfg: GenerateConfig, on_progress: Callable[[int, int], None] | None
     check_output_folder(out)
     assets = SceneAssets(cfg.scene, cfg.assets)
     refs = plan(cfg)
-    writer = make_writer(cfg)
+    job = cfg.clip_job()
+    writer = job.make_writer()
     _write_manifest(out, manifest(cfg, assets, refs), cfg.resume, cfg.shard[1] > 1)
     if cfg.shard[1] == 1 and cfg.ray is None:
         writer.clean_temporaries()
@@ -452,58 +190,10 @@ def generate(cfg: GenerateConfig, on_progress: Callable[[int, int], None] | None
     todo = [r for r in mine if not writer.done(r)]
     start = time.perf_counter()
     if cfg.ray is not None:
-        from synthhuman.distributed import run_on_ray
-
-        stages = run_on_ray(cfg, todo, on_progress)
+        stages = run_on_ray(job, cfg.ray, todo, on_progress)
     else:
-        stages = render_and_write(cfg, assets, writer, todo, on_progress)
+        stages = render_and_write(job, assets, writer, todo, on_progress)
     seconds = time.perf_counter() - start
     if cfg.preview and cfg.format == "canonical" and mine:
-        from synthhuman.inspect import preview_dataset
-
         preview_dataset(out, out / "preview.png")
     return GenerateResult(len(todo), len(mine) - len(todo), len(todo) * cfg.scene.frames, seconds, stages)
-
-
-def render_and_write(
-    cfg: GenerateConfig,
-    assets: SceneAssets,
-    writer: Writer,
-    refs: list[ClipRef],
-    on_progress: Callable[[int, int], None] | None = None,
-) -> dict[str, float]:
-    """Render ``refs`` here and write them through ``writer`` on ``cfg.writers`` threads (encoding and
-    compression overlap rendering). Returns seconds per stage."""
-    device = cfg.torch_device
-    timer = StageTimer(device)
-    write_seconds = [0.0]
-    frames_total = len(refs) * cfg.scene.frames
-    done = [0]
-
-    def write(record: ClipRecord) -> None:
-        t0 = time.perf_counter()
-        writer.write(record)
-        write_seconds[0] += time.perf_counter() - t0
-
-    def finished(future: Future) -> None:
-        future.result()
-        done[0] += cfg.scene.frames
-        if on_progress:
-            on_progress(done[0], frames_total)
-
-    in_flight: deque[Future] = deque()
-    with ThreadPoolExecutor(cfg.writers) as pool:
-        records = render_records(
-            assets, refs, cfg.seed, device, cfg.render, cfg.batch_frames, cfg.format == "surreal", timer
-        )
-        for record in records:
-            in_flight.append(pool.submit(write, record))
-            while len(in_flight) > cfg.writers:  # bounds the records held in memory
-                finished(in_flight.popleft())
-        while in_flight:
-            finished(in_flight.popleft())
-    writer.close()
-    stages = dict(timer.seconds)
-    stages.update({f"{k} (writer threads)": v for k, v in writer.seconds.items()})
-    stages["writing in all (writer threads)"] = write_seconds[0]
-    return stages

@@ -1,5 +1,5 @@
 """Per-sample seeds: clip ``index`` of ``split`` in a run seeded ``seed`` always gets the same generator,
-on disk and on the fly, whatever the batch size, worker, shard or resume (DESIGN.md section 2)."""
+on disk and on the fly, whatever the batch size, worker, shard or resume (``docs/conventions.md``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import hashlib
 
 import torch
 
-SPLITS = ("train", "test")
+from synthhuman.conventions import SPLITS
 
 
 def derived_seed(*parts: object) -> int:

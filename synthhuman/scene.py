@@ -49,8 +49,8 @@ from synthhuman.motion.sequence import (
     resample,
     rotate_heading,
 )
+from synthhuman.pipeline import FrameBatch, Topology
 from synthhuman.render.cameras import Cameras, intrinsics
-from synthhuman.render.renderer import FrameBatch, Topology
 from synthhuman.render.texture import build_mipmaps
 from synthhuman.rng import SPLITS, clip_generator, clip_seed
 

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from synthhuman.atomic import atomic_write
 from synthhuman.conventions import SMPL_PARENTS
-from synthhuman.io.atomic import atomic_write
 
 
 def _to_uint8(img: Tensor) -> Tensor:
@@ -93,6 +93,36 @@ def write_png(path: str | Path, image: np.ndarray) -> Path:
     with atomic_write(path) as f:
         iio.imwrite(f, image, extension=".png")
     return Path(path)
+
+
+LAYER_PANELS = ("rgb", "depth", "normals", "segmentation", "flow", "joints")
+"""The panels of one frame in a contact sheet, in order (``preview`` shows them as rows, one frame per
+column; ``render-test`` as columns, one frame per row)."""
+
+
+def layer_panels(
+    rgb: Tensor,
+    depth: Tensor,
+    normals: Tensor,
+    segm: Tensor,
+    flow: Tensor,
+    flow_valid: Tensor,
+    joints2d: Tensor,
+    joints_visible: Tensor,
+) -> list[Tensor]:
+    """The :data:`LAYER_PANELS` pictures of one frame, each (H, W, 3) uint8: rgb (H, W, 3) in [0, 1];
+    depth (H, W) metres; normals (H, W, 3); segm (H, W) labels; flow (H, W, 2) pixels with flow_valid
+    (H, W) bool (colour wheel); joints2d (J, 2) pixels with joints_visible (J,) bool (green visible, red
+    hidden) drawn over the RGB."""
+    rgb_img = rgb_image(rgb)
+    return [
+        rgb_img,
+        depth_image(depth),
+        normals_image(normals),
+        labels_image(segm),
+        flow_image(flow, flow_valid),
+        joints_image(rgb_img, joints2d, joints_visible),
+    ]
 
 
 def contact_sheet(rows: list[list[Tensor]], gap: int = 2) -> np.ndarray:

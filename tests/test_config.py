@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from synthhuman.config import BenchConfig, RenderConfig
+from synthhuman.bench import BenchConfig
+from synthhuman.pipeline import RenderConfig
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 from dataclasses import replace
@@ -31,8 +32,9 @@ def clip_arrays(root: Path) -> dict[str, dict]:
     for split in ("train", "test"):
         for folder in sorted((root / split).glob("*")):
             c = read_canonical_clip(folder)
-            c.pop("info")
-            out[f"{split}/{folder.name}"] = c
+            out[f"{split}/{folder.name}"] = {
+                f.name: getattr(c, f.name) for f in dataclasses.fields(c) if f.name != "info"
+            }
     return out
 
 
@@ -60,7 +62,11 @@ def test_layout_manifest_and_preview(dataset):
 
 
 def test_every_layer_has_its_shape_dtype_and_range(dataset):
-    c = read_canonical_clip(dataset / "train" / "000000")
+    folder = dataset / "train" / "000000"
+    with np.load(folder / "labels.npz") as labels:
+        c = {k: labels[k] for k in labels.files}  # as stored
+    c["rgb"] = read_canonical_clip(folder).rgb
+    c["info"] = json.loads((folder / "info.json").read_text())
     P = 2
     expected = {
         "rgb": ((T, H, W, 3), np.uint8), "depth": ((T, H, W), np.float32),
@@ -89,34 +95,34 @@ def test_every_layer_has_its_shape_dtype_and_range(dataset):
 def test_layers_agree_with_each_other(dataset):
     for folder in sorted((dataset / "train").glob("*")):
         c = read_canonical_clip(folder, video=False)
-        fg = c["segm"] > 0
-        assert np.array_equal(fg, c["depth"] > 0) and np.array_equal(fg, c["instance"] > 0)
+        fg = c.segm > 0
+        assert np.array_equal(fg, c.depth > 0) and np.array_equal(fg, c.instance > 0)
         # joints3d (camera) is the world joints through R, t; joints2d their projection with K
-        K, R, t = (torch.from_numpy(c[k]).double() for k in ("K", "R", "t"))
-        j3 = torch.from_numpy(c["joints3d"]).double()
+        K, R, t = (torch.from_numpy(getattr(c, k)).double() for k in ("K", "R", "t"))
+        j3 = torch.from_numpy(c.joints3d).double()
         uv = project(j3.reshape(T, -1, 3), K.expand(T, 3, 3)).reshape(T, 2, 24, 2)
-        assert torch.allclose(uv, torch.from_numpy(c["joints2d"]).double(), atol=1e-3)
+        assert torch.allclose(uv, torch.from_numpy(c.joints2d).double(), atol=1e-3)
         # flow moves each valid pixel onto the same body part and person in the next frame: labels are
         # point-sampled, so a target within half a pixel of a part border may land on the neighbour part;
         # the source part must then be among the target's 3x3 neighbours
-        flow = c["flow"].astype(np.float32)
-        tt, rows, cols = np.nonzero(c["flow_valid"])
+        flow = c.flow
+        tt, rows, cols = np.nonzero(c.flow_valid)
         assert tt.size > 100
         r2 = np.round(rows + flow[tt, rows, cols, 1]).astype(int)
         c2 = np.round(cols + flow[tt, rows, cols, 0]).astype(int)
-        segm_next = np.pad(c["segm"], ((0, 0), (1, 1), (1, 1)))
+        segm_next = np.pad(c.segm, ((0, 0), (1, 1), (1, 1)))
         near = [segm_next[tt + 1, r2 + 1 + dr, c2 + 1 + dc] for dr in (-1, 0, 1) for dc in (-1, 0, 1)]
-        source = c["segm"][tt, rows, cols]
+        source = c.segm[tt, rows, cols]
         assert (np.stack(near) == source).any(0).mean() > 0.995
-        assert (c["segm"][tt + 1, r2, c2] == source).mean() > 0.8
-        there = c["instance"][tt + 1, r2, c2]
-        assert ((there != 0) & (there != c["instance"][tt, rows, cols])).mean() < 0.01  # not another person
+        assert (c.segm[tt + 1, r2, c2] == source).mean() > 0.8
+        there = c.instance[tt + 1, r2, c2]
+        assert ((there != 0) & (there != c.instance[tt, rows, cols])).mean() < 0.01  # not another person
         # visible joints lie on their own person's pixels
-        vis = c["joints_visible"]
-        j2 = np.round(c["joints2d"]).astype(int)
+        vis = c.joints_visible
+        j2 = np.round(c.joints2d).astype(int)
         for p in range(2):
             tv, jv = np.nonzero(vis[:, p])
-            inst = c["instance"][tv, j2[tv, p, jv, 1], j2[tv, p, jv, 0]]
+            inst = c.instance[tv, j2[tv, p, jv, 1], j2[tv, p, jv, 0]]
             assert (inst == p + 1).mean() > 0.9
 
 
@@ -192,8 +198,8 @@ def test_user_body_file(tmp_path):
     with pytest.warns(UserWarning, match="no UVs"):
         generate(small(tmp_path / "out", clips=1, scene=scene, assets=AssetConfig(body=str(model))))
     c = read_canonical_clip(tmp_path / "out" / "train" / "000000")
-    assert (c["segm"] > 0).sum() > 50 and c["betas"].shape == (1, 10)
-    assert len(np.unique(c["segm"])) > 5
+    assert (c.segm > 0).sum() > 50 and c.betas.shape == (1, 10)
+    assert len(np.unique(c.segm)) > 5
 
 
 @pytest.mark.skipif(
@@ -249,11 +255,11 @@ def test_webdataset_format_through_generate(tmp_path):
 
 
 def test_info_summarises_every_sampled_clip(dataset):
-    from synthhuman.inspect import dataset_info
+    from synthhuman.overview import dataset_info
 
     info = dataset_info(dataset)
     assert info["clips_finished"] == 3 and info["splits"] == {"train": 2, "test": 1}
     depths = [read_canonical_clip(f, video=False) for f in sorted(dataset.glob("*/0*"))]
-    body = np.concatenate([c["depth"][c["segm"] > 0] for c in depths]).astype(np.float64)
+    body = np.concatenate([c.depth[c.segm > 0] for c in depths]).astype(np.float64)
     stats = info["value_ranges (sampled clips)"]["depth_m (body)"]
     assert stats["mean"] == pytest.approx(body.mean()) and stats["max"] == pytest.approx(body.max())

@@ -16,7 +16,6 @@ from synthhuman.config import require
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 """File suffixes (lower case) scanned as images."""
 
-SPLITS = ("train", "test")
 
 
 def check_probabilities(name: str, probs: tuple[float, ...], size: int) -> None:

@@ -16,7 +16,6 @@ from torch import Tensor
 
 from synthhuman.appearance._util import (
     IMAGE_SUFFIXES,
-    SPLITS,
     check_probabilities,
     hash_split,
     load_image,
@@ -24,6 +23,7 @@ from synthhuman.appearance._util import (
     scan_images,
 )
 from synthhuman.config import require
+from synthhuman.conventions import SPLITS
 
 
 def procedural_background(height: int, width: int, gen: torch.Generator) -> Tensor:

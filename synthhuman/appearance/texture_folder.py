@@ -15,8 +15,8 @@ from torch import Tensor
 
 from synthhuman.appearance._util import hash_split, load_image, scan_images
 from synthhuman.config import require
+from synthhuman.conventions import GENDERS
 
-GENDERS = ("female", "male", "neutral")
 """``neutral`` draws from both genders' textures."""
 TEXTURE_SPLITS = ("train", "test", "all")
 CLOTHING = ("all", "grey", "nongrey")

@@ -28,9 +28,9 @@ from torch import Tensor
 from synthhuman.appearance._util import check_probabilities, check_range
 from synthhuman.config import require
 from synthhuman.conventions import NUM_JOINTS
-from synthhuman.render._checks import check_tensor
+from synthhuman.render.checks import check_tensor
 from synthhuman.render.mesh import vertex_normals
-from synthhuman.render.rasterize import rasterize
+from synthhuman.render.raster import rasterize
 
 PATTERNS = ("solid", "striped", "checked", "noise")
 REGIONS = ("skin", "top", "bottom", "shoes", "hair")

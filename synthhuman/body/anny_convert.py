@@ -48,10 +48,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from synthhuman.conventions import NUM_JOINTS, SMPL_PARENTS
-from synthhuman.io.atomic import atomic_write
+from synthhuman.atomic import atomic_write
+from synthhuman.conventions import GENDERS, NUM_JOINTS, SMPL_PARENTS
 
-GENDERS = ("neutral", "male", "female")
 """Variants written, in this order."""
 
 ANNY_GENDER = {"male": 0.0, "female": 1.0}

@@ -12,9 +12,9 @@ import numpy as np
 import torch
 
 from synthhuman.body.model import BodyModel
-from synthhuman.body.smpl_export import DEFAULT_BODY_DIR, GENDERS, load_default_body_npz
+from synthhuman.body.smpl_export import DEFAULT_BODY_DIR, load_default_body_npz
 from synthhuman.body.smpl_files import SmplData
-from synthhuman.conventions import NUM_JOINTS, SMPL_PARENTS
+from synthhuman.conventions import GENDERS, NUM_JOINTS, SMPL_PARENTS
 
 
 def default_body_path(gender: str, body_dir: str | Path = DEFAULT_BODY_DIR) -> Path:

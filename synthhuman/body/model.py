@@ -42,7 +42,7 @@ from synthhuman.body.smpl_files import (
     read_uv_template_obj,
 )
 from synthhuman.conventions import NUM_JOINTS
-from synthhuman.render._checks import check_float, check_tensor, shape_str
+from synthhuman.render.checks import check_float, check_tensor, shape_str
 from synthhuman.render.mesh import vertex_normals
 
 NUM_BODY_JOINTS = 22

@@ -14,8 +14,8 @@ from synthhuman.appearance.textures import TextureConfig, bake_uv_layout, paint_
 from synthhuman.body.default_body import load_default_body
 from synthhuman.body.mannequin import demo_motion
 from synthhuman.body.shapes import DefaultBodyShapes
+from synthhuman.pipeline import FrameBatch, Topology, render_frames
 from synthhuman.render.cameras import Cameras, intrinsics, look_at
-from synthhuman.render.renderer import FrameBatch, Topology, render_frames
 from synthhuman.render.texture import build_mipmaps
 
 PEOPLE = (  # (gender, age range in years, frame of the demo walk, heading)

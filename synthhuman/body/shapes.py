@@ -20,8 +20,8 @@ from torch import Tensor
 
 from synthhuman.body.default_body import default_body_path
 from synthhuman.body.smpl_export import DEFAULT_BODY_DIR, load_default_body_npz
+from synthhuman.conventions import SPLITS
 
-SPLITS = ("train", "test")
 SURREAL_TRAIN_FRACTION = 0.8
 
 

@@ -22,10 +22,9 @@ import pickle
 
 import numpy as np
 
-from synthhuman.conventions import NUM_JOINTS
-from synthhuman.io.atomic import atomic_write
+from synthhuman.atomic import atomic_write
+from synthhuman.conventions import GENDERS, NUM_JOINTS
 
-GENDERS = ("neutral", "male", "female")
 DEFAULT_BODY_DIR = pathlib.Path(__file__).resolve().parents[2] / "assets" / "body"
 """The committed default body (a source checkout or editable install; packaging it is still to do)."""
 REQUIRED_KEYS = ("v_template", "faces", "weights", "J_regressor", "shapedirs", "kintree_table", "vt", "ft")

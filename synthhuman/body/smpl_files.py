@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from synthhuman.conventions import GENDERS
+
 MODEL_TYPES = ("smpl", "smplh", "smplx")
-GENDERS = ("neutral", "male", "female")
 NUM_MODEL_JOINTS = {"smpl": 24, "smplh": 52, "smplx": 55}
 """Joints of each model type (SMPL: 24; SMPL-H: 22 body + 2 x 15 hand; SMPL-X: + jaw and two eyes)."""
 

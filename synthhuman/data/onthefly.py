@@ -19,10 +19,10 @@ import torch
 from torch import Tensor
 from torch.utils.data import IterableDataset, get_worker_info
 
-from synthhuman.config import RenderConfig, check_device, require, resolve_device
-from synthhuman.conventions import NUM_JOINTS
+from synthhuman.config import check_device, require, resolve_device
+from synthhuman.conventions import NUM_JOINTS, SPLITS
 from synthhuman.data.frames import LabeledFrames, StreamConfig, chunk_order, clip_frames, middle_frame
-from synthhuman.render.renderer import render_frames
+from synthhuman.pipeline import RenderConfig, render_frames
 from synthhuman.rng import derived_generator
 from synthhuman.scene import (
     AssetConfig,
@@ -33,8 +33,6 @@ from synthhuman.scene import (
     sample_clip,
     stills_batch,
 )
-
-SPLITS = ("train", "test")
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from synthhuman.render._corners import weighted_corner_sum
-from synthhuman.render._gather import take_batched, take_rows
-from synthhuman.render.cameras import project
-from synthhuman.render.rasterize import Fragments
-
-DEFAULT_OCCLUSION_TOLERANCE = 0.03
-"""Metres. A point counts as hidden at t+1 when the surface there is this much nearer than the point,
-unless that surface is the point's own face. 3 cm covers the depth change across half a pixel of a
-steeply sloped surface at SURREAL's distances (about 1.3 cm per pixel at 8 m, f = 600 px)."""
+from synthhuman.conventions import DEFAULT_OCCLUSION_TOLERANCE
+from synthhuman.render import Fragments, project, take_batched, take_rows, weighted_corner_sum
 
 
 @dataclass(frozen=True)

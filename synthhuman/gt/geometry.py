@@ -1,17 +1,10 @@
-"""Depth and surface normals from Fragments."""
+"""Surface normals from Fragments (depth is ``Fragments.depth`` itself: planar camera z, 0 background)."""
 
 from __future__ import annotations
 
 from torch import Tensor
 
-from synthhuman.render._corners import unit_vectors
-from synthhuman.render.interpolate import interpolate_fg
-from synthhuman.render.rasterize import Fragments
-
-
-def depth_map(fragments: Fragments) -> Tensor:
-    """(B, H, W) planar camera-space z in metres, 0 for background."""
-    return fragments.depth
+from synthhuman.render import Fragments, interpolate_fg, unit_vectors
 
 
 def normal_map(fragments: Fragments, normals_cam: Tensor, faces: Tensor) -> Tensor:

@@ -7,11 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from synthhuman.render.cameras import project
-
-DEFAULT_JOINT_TOLERANCE = 0.15
-"""Metres. Joints lie inside the body, behind their own surface by up to a limb's or the torso's half
-thickness; a joint counts as hidden when the surface at its pixel is nearer than this."""
+from synthhuman.conventions import DEFAULT_JOINT_TOLERANCE
+from synthhuman.render import project
 
 
 @dataclass(frozen=True)

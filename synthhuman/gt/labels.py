@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from synthhuman.conventions import BACKGROUND
-from synthhuman.render.rasterize import Fragments
+from synthhuman.render import Fragments
 
 
 def face_label_map(fragments: Fragments, face_labels: Tensor, dtype: torch.dtype = torch.uint8) -> Tensor:

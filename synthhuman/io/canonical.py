@@ -1,9 +1,10 @@
-"""The canonical dataset format: ``<out>/<split>/<clip_id>/`` holding ``rgb.mp4``, ``labels.npz``,
-``info.json`` (and ``frames/%04d.png`` with ``png``); DESIGN.md section 3's conventions.
+"""The canonical dataset format, written and read here: ``<out>/<split>/<clip_id>/`` holding ``rgb.mp4``,
+``labels.npz``, ``info.json`` (and ``frames/%04d.png`` with ``png``); conventions in ``docs/conventions.md``.
 
-A clip is written into a temporary folder beside its final one and renamed when every file is complete, so
-a clip folder that exists is a finished clip (what ``--resume`` relies on) and a killed run leaves only a
-hidden temporary folder, removed by the next run.
+A clip is written into a hidden temporary folder beside its final one and renamed when every file is
+complete, so a clip folder holding ``info.json`` whose name does not start with '.' is a finished clip
+(:func:`is_finished_clip`, the one rule that ``--resume``, the readers and ``preview``/``info`` use) and a
+killed run leaves only a hidden temporary folder, removed by the next run.
 """
 
 from __future__ import annotations
@@ -11,16 +12,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 import zipfile
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import numpy as np
 
-from synthhuman.io.atomic import atomic_write
-from synthhuman.io.record import ClipRecord
-from synthhuman.io.video import DEFAULT_CRF, write_mp4
+from synthhuman.atomic import atomic_write
+from synthhuman.conventions import NUM_JOINTS, SPLITS
+from synthhuman.io.record import ClipInfo, ClipRecord, ClipRef, DiskClip, FrameLabels, check_shape
+from synthhuman.io.video import DEFAULT_CRF, read_mp4, write_mp4
+from synthhuman.io.writer import DatasetWriter
+from synthhuman.timing import StageTimer
 
 LABEL_DTYPES = {
     "depth": np.float32,
@@ -41,11 +44,26 @@ LABEL_DTYPES = {
     "t": np.float32,
     "light": np.float32,
 }
-"""The arrays of ``labels.npz`` and their stored dtypes (the issue's table; flow is stored as float16)."""
+"""The arrays of ``labels.npz`` and their stored dtypes (flow is stored as float16)."""
 
 
 def clip_dir(root: str | os.PathLike, split: str, clip_id: str) -> Path:
+    """The folder of clip ``clip_id`` of ``split``: ``<root>/<split>/<clip_id>``."""
     return Path(root) / split / clip_id
+
+
+def is_finished_clip(folder: Path) -> bool:
+    """A finished clip folder: it holds ``info.json`` (written last, then the folder is renamed into
+    place) and its name does not start with '.' (a temporary folder of a running or killed run)."""
+    return not folder.name.startswith(".") and (folder / "info.json").is_file()
+
+
+def finished_clips(root: str | os.PathLike, splits: tuple[str, ...] = SPLITS) -> list[Path]:
+    """The finished clip folders of ``splits`` under ``root``, split by split, each sorted by clip id."""
+    root = Path(root)
+    return [
+        p.parent for s in splits for p in sorted((root / s).glob("*/info.json")) if is_finished_clip(p.parent)
+    ]
 
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray], compress_level: int) -> None:
@@ -76,15 +94,12 @@ def write_canonical_clip(
     png: bool = False,
     crf: int = DEFAULT_CRF,
     compress_level: int = 1,
-    seconds: dict[str, float] | None = None,
+    timer: StageTimer | None = None,
 ) -> Path:
     """Write one clip; returns its folder. Replaces nothing: an existing clip folder is an error.
-    ``seconds``: if given, time spent per step is added to it ('encode video', 'write labels')."""
-    seconds = {} if seconds is None else seconds
-
-    def timed(name: str, start: float) -> None:
-        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
-
+    ``timer``: if given, the time of each step is added to it ('encode video', 'write labels')."""
+    timer = timer or StageTimer()
+    rgb = record.require_rgb()
     info = record.info
     final = clip_dir(root, info.split, info.clip_id)
     if final.exists():
@@ -93,16 +108,14 @@ def write_canonical_clip(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        start = time.perf_counter()
-        write_mp4(tmp / "rgb.mp4", record.rgb, fps=info.fps, crf=crf)
-        timed("encode video", start)
-        start = time.perf_counter()
-        write_npz(tmp / "labels.npz", labels_arrays(record), compress_level)
-        timed("write labels", start)
+        with timer("encode video"):
+            write_mp4(tmp / "rgb.mp4", rgb, fps=info.fps, crf=crf)
+        with timer("write labels"):
+            write_npz(tmp / "labels.npz", labels_arrays(record), compress_level)
         if png:
             from synthhuman.viz import write_png
 
-            for k, frame in enumerate(record.rgb):
+            for k, frame in enumerate(rgb):
                 write_png(tmp / "frames" / f"{k:04d}.png", frame)
         with atomic_write(tmp / "info.json") as f:
             f.write(json.dumps(asdict(info), indent=1).encode())
@@ -112,18 +125,119 @@ def write_canonical_clip(
     return final
 
 
-def read_canonical_clip(folder: str | os.PathLike, video: bool = True) -> dict:
-    """The arrays of a clip folder (``labels.npz``), ``info`` (dict) and, with ``video``, ``rgb``
-    (T, H, W, 3) uint8 decoded from ``rgb.mp4``."""
-    from synthhuman.io.video import read_mp4
+class CanonicalWriter(DatasetWriter):
+    """Canonical clip folders under ``root`` (:func:`write_canonical_clip` with these settings)."""
 
-    folder = Path(folder)
+    def __init__(
+        self, root: str | os.PathLike, *, png: bool = False, crf: int = DEFAULT_CRF, compress_level: int = 1
+    ) -> None:
+        super().__init__(root)
+        self.png, self.crf, self.compress_level = png, crf, compress_level
+
+    def done(self, ref: ClipRef) -> bool:
+        return is_finished_clip(clip_dir(self.root, ref.split, ref.clip_id))
+
+    def write(self, record: ClipRecord) -> None:
+        write_canonical_clip(
+            record,
+            self.root,
+            png=self.png,
+            crf=self.crf,
+            compress_level=self.compress_level,
+            timer=self.timer,
+        )
+
+
+# --- reading --------------------------------------------------------------------------------------------
+
+
+def _check_finished(folder: Path, video: bool) -> None:
     for name in ("labels.npz", "info.json") + (("rgb.mp4",) if video else ()):
         if not (folder / name).is_file():
             raise FileNotFoundError(f"{folder}: missing {name} (not a finished canonical clip)")
+
+
+def read_clip_info(folder: str | os.PathLike) -> ClipInfo:
+    """The :class:`ClipInfo` of a clip folder, from its ``info.json``."""
+    path = Path(folder) / "info.json"
+    data = json.loads(path.read_text())
+    known = {f.name for f in fields(ClipInfo)}
+    missing = sorted(known - set(data))
+    if missing:
+        raise ValueError(f"{path}: field(s) {missing} missing")
+    return ClipInfo(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known})
+
+
+def read_canonical_clip(folder: str | os.PathLike, video: bool = True) -> ClipRecord:
+    """A clip folder read back as the :class:`ClipRecord` it was written from: the arrays of
+    ``labels.npz`` (flow widened back to float32), its ``info.json`` and, with ``video``, ``rgb`` decoded
+    from ``rgb.mp4`` (H.264: close to, not equal to, the frames written; ``rgb`` is None without
+    ``video``). ``joints3d_world`` is not stored: it is recomputed from ``joints3d`` and the camera."""
+    folder = Path(folder)
+    _check_finished(folder, video)
     with np.load(folder / "labels.npz", allow_pickle=False) as data:
-        out = {k: data[k] for k in data.files}
-    out["info"] = json.loads((folder / "info.json").read_text())
-    if video:
-        out["rgb"] = read_mp4(folder / "rgb.mp4")
-    return out
+        a = {k: data[k] for k in data.files}
+    R, t = a["R"].astype(np.float64), a["t"].astype(np.float64)
+    world = ((a["joints3d"].astype(np.float64) - t) @ R).astype(np.float32)  # R^T (X_cam - t)
+    return ClipRecord(
+        info=read_clip_info(folder),
+        rgb=read_mp4(folder / "rgb.mp4") if video else None,
+        flow=a.pop("flow").astype(np.float32),
+        joints3d_world=world,
+        **{k: v for k, v in a.items() if k in LABEL_DTYPES},
+    )
+
+
+def npz_shape(path: Path, name: str) -> tuple[int, ...]:
+    """The shape of array ``name`` of an ``.npz``, from its header only (nothing else is decompressed)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing (not a finished canonical clip)")
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    with zipfile.ZipFile(path) as zf:
+        if f"{name}.npy" not in zf.namelist():
+            raise ValueError(f"{path}: {name}: array missing")
+        with zf.open(f"{name}.npy") as member:
+            version = np.lib.format.read_magic(member)
+            if version not in readers:
+                raise ValueError(f"{path}: {name}: unsupported .npy format version {version}")
+            shape, _, _ = readers[version](member)
+    return shape
+
+
+def canonical_clips(root: Path, split: str) -> list[DiskClip]:
+    """The finished clips of ``split``; T from the shape of ``labels.npz``'s segm, P from its joints2d
+    (only their headers are read)."""
+    clips = []
+    for folder in finished_clips(root, (split,)):
+        labels = folder / "labels.npz"
+        T = npz_shape(labels, "segm")[0]
+        P = npz_shape(labels, "joints2d")[1]
+        clips.append(DiskClip("canonical", f"{split}/{folder.name}", folder, folder.name, T, P))
+    return clips
+
+
+def read_canonical_frames(clip: DiskClip, frames: np.ndarray, people: np.ndarray) -> FrameLabels:
+    """Frames ``frames`` (N,) of a canonical clip, each with the joints of person ``people`` (N,); the
+    video is decoded whole (clips are short) and every array's shape is checked."""
+    video, path = clip.path("video"), clip.path("labels")
+    for file in (video, path):
+        if not file.is_file():
+            raise FileNotFoundError(f"{file}: missing (clip {clip.clip_id})")
+    rgb = read_mp4(video)
+    check_shape(video, "frames", rgb, (clip.num_frames, None, None, 3))
+    T, P, size = clip.num_frames, clip.num_people, rgb.shape[1:3]
+    expected = {
+        "depth": (T, *size),
+        "segm": (T, *size),
+        "joints2d": (T, P, NUM_JOINTS, 2),
+        "joints3d": (T, P, NUM_JOINTS, 3),
+    }
+    out = {}
+    with np.load(path, allow_pickle=False) as labels:
+        for name, shape in expected.items():
+            if name not in labels.files:
+                raise ValueError(f"{path}: {name}: array missing")
+            a = labels[name]
+            check_shape(path, name, a, shape)
+            out[name] = a[frames] if a.ndim == 3 else a[frames, people]
+    return FrameLabels(image=rgb[frames], **out)

@@ -1,16 +1,33 @@
-"""A rendered clip in memory, the one thing every dataset writer (canonical, SURREAL, WebDataset) takes.
+"""The typed records that pass between the pipeline, the dataset writers and their readers.
 
-Arrays are numpy, in the canonical conventions of DESIGN.md section 3 (our world: +Y up; OpenCV camera;
-planar depth; forward flow). T frames, P people, H x W pixels, 24 SMPL joints.
+:class:`ClipRecord` is a rendered clip in memory: the one thing every writer (canonical, SURREAL,
+WebDataset) takes, and what the canonical reader gives back. :class:`ClipRef` names a clip of a run;
+:class:`DiskClip` is a finished clip found on disk and :class:`FrameLabels` frames read from it. Arrays are
+numpy, in the conventions of ``docs/conventions.md`` (our world: +Y up; OpenCV camera; planar depth;
+forward flow). T frames, P people, H x W pixels, 24 SMPL joints.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-NUM_JOINTS = 24
+from synthhuman.conventions import NUM_JOINTS, clip_id
+
+
+@dataclass(frozen=True)
+class ClipRef:
+    """Clip ``index`` of ``split`` in a run; its name is :func:`synthhuman.conventions.clip_id`."""
+
+    split: str
+    index: int
+
+    @property
+    def clip_id(self) -> str:
+        return clip_id(self.index)
 
 
 @dataclass(frozen=True)
@@ -37,22 +54,23 @@ class ClipInfo:
 class ClipRecord:
     """One clip's frames, ground truth and parameters.
 
-    rgb (T, H, W, 3) uint8. depth (T, H, W) float32 planar camera z in metres, 0 background.
-    normals (T, H, W, 3) float16 unit, camera axes, 0 background. segm (T, H, W) uint8, 0 background,
+    rgb (T, H, W, 3) uint8, or None for a clip read back without its video. depth (T, H, W) float32
+    planar camera z in metres, 0 background. normals (T, H, W, 3) float16 unit, camera axes, 0 background. segm (T, H, W) uint8, 0 background,
     1..24 parts. instance (T, H, W) uint8, 0 background, 1..P. flow (T, H, W, 2) float32 forward flow in
     pixels (du, dv) from t to t+1; flow_valid (T, H, W) bool (false on the last frame).
     flow_backward (T, H, W, 2) float32 or None: for the point seen at frame t, its pixel motion from t-1 to
     t (SURREAL's flow before its sign change; 0 on frame 0 and off the body); only computed when a writer
     needs it.
     joints2d (T, P, 24, 2) float32 pixels; joints3d (T, P, 24, 3) float32 camera space; joints3d_world
-    (T, P, 24, 3) float32 world; joints_visible (T, P, 24) bool.
+    (T, P, 24, 3) float32 world (read back: recomputed from joints3d and the camera, float32 rounding);
+    joints_visible (T, P, 24) bool.
     pose (T, P, 72) float32 SMPL axis-angle in our world (global orientation includes the heading);
     betas (P, n) float32; trans (T, P, 3) float32 (smplx ``transl``); gender (P,) str.
     K (3, 3), R (3, 3), t (3,) float32: the static camera. light (P, 9) float32 SH coefficients.
     """
 
     info: ClipInfo
-    rgb: np.ndarray
+    rgb: np.ndarray | None
     depth: np.ndarray
     normals: np.ndarray
     segm: np.ndarray
@@ -74,9 +92,10 @@ class ClipRecord:
     flow_backward: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        t, h, w, _ = _shape("rgb", self.rgb, np.uint8, 4)
+        t, h, w = _shape("depth", self.depth, np.float32, 3)
         p = self.pose.shape[1] if self.pose.ndim == 3 else -1
         expected = {
+            "rgb": ((t, h, w, 3), np.uint8),
             "depth": ((t, h, w), np.float32),
             "normals": ((t, h, w, 3), np.float16),
             "segm": ((t, h, w), np.uint8),
@@ -96,6 +115,8 @@ class ClipRecord:
         }
         if self.flow_backward is not None:
             expected["flow_backward"] = ((t, h, w, 2), np.float32)
+        if self.rgb is None:
+            del expected["rgb"]
         for name, (shape, dtype) in expected.items():
             a = getattr(self, name)
             if a.shape != shape or a.dtype != dtype:
@@ -110,7 +131,7 @@ class ClipRecord:
 
     @property
     def num_frames(self) -> int:
-        return self.rgb.shape[0]
+        return self.depth.shape[0]
 
     @property
     def num_people(self) -> int:
@@ -119,7 +140,13 @@ class ClipRecord:
     @property
     def image_size(self) -> tuple[int, int]:
         """(H, W)."""
-        return self.rgb.shape[1], self.rgb.shape[2]
+        return self.depth.shape[1], self.depth.shape[2]
+
+    def require_rgb(self) -> np.ndarray:
+        """``rgb``, or a ValueError naming the clip when it was read back without its video."""
+        if self.rgb is None:
+            raise ValueError(f"{self.info.clip_id}: ClipRecord.rgb: expected (T, H, W, 3) frames, got None")
+        return self.rgb
 
 
 def _shape(name: str, a: np.ndarray, dtype, ndim: int) -> tuple[int, ...]:
@@ -127,3 +154,55 @@ def _shape(name: str, a: np.ndarray, dtype, ndim: int) -> tuple[int, ...]:
         got = (getattr(a, "shape", None), getattr(a, "dtype", type(a).__name__))
         raise ValueError(f"ClipRecord.{name}: expected a {ndim}-d {np.dtype(dtype)} array, got {got}")
     return a.shape
+
+
+@dataclass(frozen=True)
+class DiskClip:
+    """One finished clip on disk.
+
+    format: "canonical" or "surreal". clip_id: its name prefixed by the split: ``"train/000012"``
+    (canonical) or ``"train/run0/01_01/01_01_c0001"`` (SURREAL: the clip's path under the split folder,
+    since SURREAL's runs reuse clip names). folder: the folder holding its files; name: the clip folder's
+    name (canonical) or SURREAL's file prefix ``<seq>_cNNNN``. num_frames: T; num_people: P (SURREAL: 1).
+    """
+
+    format: str
+    clip_id: str
+    folder: Path
+    name: str
+    num_frames: int
+    num_people: int
+
+    def path(self, part: str) -> Path:
+        """The file holding ``part``: 'video' or 'info'; 'labels' (canonical); 'depth' or 'segm' (SURREAL)."""
+        if self.format == "canonical":
+            files = {"video": "rgb.mp4", "info": "info.json", "labels": "labels.npz"}
+        else:
+            files = {"video": f"{self.name}.mp4"}
+            files.update({p: f"{self.name}_{p}.mat" for p in ("info", "depth", "segm")})
+        if part not in files:
+            raise ValueError(f"part: expected one of {sorted(files)} for a {self.format} clip, got {part!r}")
+        return self.folder / files[part]
+
+
+@dataclass(frozen=True)
+class FrameLabels:
+    """N frames read back from a clip on disk, each with the joints of one person of interest, in our
+    conventions whatever the format (SURREAL's frames in its own, mirrored image).
+
+    image (N, H, W, 3) uint8; depth (N, H, W) planar metres, 0 background; segm (N, H, W) uint8 24-part
+    labels; joints2d (N, 24, 2) pixels; joints3d (N, 24, 3) camera space, metres.
+    """
+
+    image: np.ndarray
+    depth: np.ndarray
+    segm: np.ndarray
+    joints2d: np.ndarray
+    joints3d: np.ndarray
+
+
+def check_shape(path: str | os.PathLike, name: str, a: np.ndarray, shape: tuple[int | None, ...]) -> None:
+    """ValueError naming the file and the field unless ``a`` has ``shape`` (None: any size)."""
+    if a.ndim != len(shape) or any(s is not None and s != n for s, n in zip(shape, a.shape, strict=True)):
+        expected = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+        raise ValueError(f"{path}: {name}: expected shape {expected}, got {a.shape}")

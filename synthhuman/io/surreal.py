@@ -47,10 +47,12 @@ import scipy.io
 import torch
 from scipy.spatial.transform import Rotation
 
-from synthhuman.io.atomic import atomic_write
-from synthhuman.io.record import ClipRecord
+from synthhuman.atomic import atomic_write
+from synthhuman.conventions import NUM_JOINTS
+from synthhuman.io.record import ClipRecord, ClipRef, DiskClip, FrameLabels, check_shape
 from synthhuman.io.video import DEFAULT_CRF, read_mp4, write_mp4
-from synthhuman.render.shading import sh_irradiance
+from synthhuman.io.writer import DatasetWriter
+from synthhuman.render import sh_irradiance
 
 SURREAL_R = np.array([[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])
 """SURREAL's world-to-camera rotation (det -1)."""
@@ -60,7 +62,8 @@ R90 = Rotation.from_euler("x", 90, degrees=True).as_matrix()
 """SURREAL's ``R90 = Rx(+90 deg)`` in ``R_world = R90 Rz(zrot) rot(pose[0:3])``."""
 DEPTH_BACKGROUND = 1e10
 NUM_BETAS = 10
-SPLITS = {"train": "train", "val": "val", "validation": "val", "test": "test"}
+SPLIT_FOLDERS = {"train": "train", "val": "val", "validation": "val", "test": "test"}
+"""SURREAL's split folder (``cmu/<folder>/``) of each split name we accept."""
 GENDER_CODES = {"female": 0, "male": 1, "neutral": 2}
 TILT_TOLERANCE = 1e-4
 """Largest deviation of the camera's second row from (0, -1, 0) accepted as 'no tilt or roll'."""
@@ -100,15 +103,15 @@ def surreal_clip_paths(
     root: str | os.PathLike, sequence: str, clip_no: int, split: str, run: int = 0
 ) -> SurrealClipPaths:
     """Paths of a clip under ``<root>/cmu/<split>/run<run>/<sequence>/`` (split 'train', 'val' or 'test')."""
-    if split not in SPLITS:
-        raise ValueError(f"split: expected one of {sorted(SPLITS)}, got {split!r}")
+    if split not in SPLIT_FOLDERS:
+        raise ValueError(f"split: expected one of {sorted(SPLIT_FOLDERS)}, got {split!r}")
     if not sequence or sequence.startswith(".") or any(c in sequence for c in "/\\"):
         raise ValueError(f"sequence: expected a plain folder name such as '01_01', got {sequence!r}")
     if run < 0:
         raise ValueError(f"run: expected >= 0, got {run}")
     if not 0 <= clip_no <= 255:
         raise ValueError(f"clip_no: expected 0..255 (stored as uint8 'clipNo'), got {clip_no}")
-    folder = Path(root) / "cmu" / SPLITS[split] / f"run{run}" / sequence
+    folder = Path(root) / "cmu" / SPLIT_FOLDERS[split] / f"run{run}" / sequence
     return SurrealClipPaths(folder, f"{sequence}_c{clip_no:04d}")
 
 
@@ -292,7 +295,7 @@ def write_surreal_clip(
         for key, frames in layers.items():
             mdict = {f"{key}_{k + 1}": frame for k, frame in enumerate(frames)}
             written.append(_savemat(tmp / paths.file(f"_{key}.mat").name, mdict))
-        rgb = np.ascontiguousarray(record.rgb[:, :, ::-1])
+        rgb = np.ascontiguousarray(record.require_rgb()[:, :, ::-1])
         written.append(write_mp4(tmp / paths.mp4.name, rgb, fps=record.info.fps, crf=DEFAULT_CRF))
         paths.folder.mkdir(parents=True, exist_ok=True)
         for f in written:  # the mp4 last: it marks the clip complete
@@ -300,6 +303,18 @@ def write_surreal_clip(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return [paths.folder / f.name for f in written]
+
+
+class SurrealWriter(DatasetWriter):
+    """SURREAL's layout: clip ``<clip_id>_c0001`` of sequence ``<clip_id>`` under ``<root>/cmu/<split>/run0/``
+    (:func:`write_surreal_clip`)."""
+
+    def done(self, ref: ClipRef) -> bool:
+        return surreal_clip_paths(self.root, ref.clip_id, 1, ref.split).complete
+
+    def write(self, record: ClipRecord) -> None:
+        with self.timer("surreal files"):
+            write_surreal_clip(record, self.root, record.info.clip_id, 1, record.info.split)
 
 
 def _savemat(path: Path, mdict: dict[str, object]) -> Path:
@@ -350,3 +365,98 @@ def _clip_of(path: Path) -> SurrealClipPaths:
         if path.name.endswith(suffix):
             return SurrealClipPaths(path.parent, path.name[: -len(suffix)])
     raise ValueError(f"{path}: expected a clip's _info.mat, its .mp4 or a folder holding one clip")
+
+
+# --- reading frames back into our conventions ------------------------------------------------------------
+
+SURREAL_SIZE = (240, 320)
+"""(H, W) of SURREAL's images, for which its intrinsics are written."""
+SURREAL_FOCAL = 600.0
+"""SURREAL's focal length in pixels at 320x240; its principal point (160, 120) is the image centre in its
+pixel-corner convention (pixel j covers [j, j + 1)), i.e. (159.5, 119.5) with pixel centres at integers."""
+SURREAL_BODY_DEPTH = 1e3
+"""Metres: SURREAL's loaders take depth <= this as body (its background is 1e10)."""
+SURREAL_INFO_FIELDS = {"joints2D": (2, NUM_JOINTS), "joints3D": (3, NUM_JOINTS)}
+"""``_info.mat`` fields read as frames, with their leading dimensions (the last one is T)."""
+
+
+def surreal_clips(root: Path, split: str) -> list[DiskClip]:
+    """The ``*_info.mat`` files under a folder named ``split`` (``root`` itself or below it, any depth)
+    whose ``.mp4`` exists (written last: the clip is complete); T = numel(zrot). Folders and files whose
+    names start with '.' (temporaries) are skipped."""
+    clips = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        parts = (root.name, *Path(folder).relative_to(root).parts)
+        if split not in parts:
+            continue
+        under_split = parts[len(parts) - parts[::-1].index(split) :]
+        names = set(files)
+        for f in files:
+            name = f.removesuffix("_info.mat")
+            if name == f or f.startswith(".") or f"{name}.mp4" not in names:
+                continue
+            T = load_mat(Path(folder) / f, ["zrot"])["zrot"].size
+            clip_id = "/".join((split, *under_split, name))
+            clips.append(DiskClip("surreal", clip_id, Path(folder), name, T, 1))
+    return clips
+
+
+def load_mat(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
+    """Variables ``keys`` of a MAT file (only those are decompressed); errors name the file and key."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing")
+    mat = scipy.io.loadmat(path, variable_names=keys)
+    missing = [k for k in keys if k not in mat]
+    if missing:
+        raise ValueError(f"{path}: {missing[0]}: field missing ({len(missing)} of the {len(keys)} needed)")
+    return mat
+
+
+def surreal_intrinsics(height: int, width: int) -> np.ndarray:
+    """(3, 3) float64 intrinsics of a SURREAL clip of ``height`` x ``width`` in our convention (pixel
+    centres at integers). At 320x240, SURREAL's K with its pixel corners moved to our centres: focal 600,
+    principal point (159.5, 119.5). SURREAL stores no K: other sizes (only our generator writes them) keep
+    the principal point at the image centre and scale the focal with the width, as the generator's
+    ``CameraConfig.focal`` does (exact for its default focal only)."""
+    f = SURREAL_FOCAL * width / SURREAL_SIZE[1]
+    return np.array([[f, 0.0, (width - 1) / 2], [0.0, f, (height - 1) / 2], [0.0, 0.0, 1.0]])
+
+
+def read_surreal_frames(clip: DiskClip, frames: np.ndarray, people: np.ndarray) -> FrameLabels:
+    """Frames ``frames`` (N,) of a SURREAL clip (ours or SURREAL's own; one person, so ``people`` is all
+    0) in SURREAL's own image, which is the mirror image of the world: image and segm as stored, depth made
+    planar, joints2d moved to our integer pixel centres, joints3d in the camera frame of that mirrored
+    image (x to its right); labels stay anatomical. Each file is read once, the video decoded whole."""
+    video = clip.path("video")
+    if not video.is_file():
+        raise FileNotFoundError(f"{video}: missing (clip {clip.clip_id})")
+    rgb = read_mp4(video)
+    check_shape(video, "frames", rgb, (clip.num_frames, None, None, 3))
+    size = rgb.shape[1:3]
+    T = clip.num_frames
+    path = clip.path("info")
+    info = load_mat(path, ["zrot", "camLoc", *SURREAL_INFO_FIELDS])
+    check_shape(path, "zrot", info["zrot"].reshape(-1), (T,))
+    for name, lead in SURREAL_INFO_FIELDS.items():
+        check_shape(path, name, info[name], (*lead, T))
+    check_shape(path, "camLoc", info["camLoc"].reshape(-1), (3,))
+    cam_x, cam_y, cam_z = info["camLoc"].reshape(3).astype(np.float64)
+    joints2d = info["joints2D"][:, :, frames].transpose(2, 1, 0) - 0.5  # pixel corners -> our centres
+    X, Y, Z = info["joints3D"][:, :, frames].astype(np.float64)  # each (24, N)
+    joints3d = np.stack([cam_z - Z, Y - cam_y, cam_x - X]).transpose(2, 1, 0)  # R_s (X - camLoc)
+
+    unique, inverse = np.unique(frames, return_inverse=True)
+    layers = {}
+    for layer in ("depth", "segm"):
+        path = clip.path(layer)
+        keys = [f"{layer}_{k + 1}" for k in unique]  # 1-based keys
+        mat = load_mat(path, keys)
+        for key in keys:
+            check_shape(path, key, mat[key], size)
+        layers[layer] = np.stack([mat[key] for key in keys])[inverse]
+
+    ray = ray_lengths(*size, surreal_intrinsics(*size))
+    euclidean = layers["depth"].astype(np.float64)
+    depth = np.where(euclidean <= SURREAL_BODY_DEPTH, euclidean / ray, 0.0)
+    return FrameLabels(rgb[frames], depth, layers["segm"], joints2d, joints3d)

@@ -1,7 +1,7 @@
 """WebDataset tar shards for streaming training: one sample per frame, written with the stdlib ``tarfile``
 (reading them needs the ``webdataset`` package or any tar reader; writing needs nothing).
 
-Sample ``<clip_id>_<frame:04d>`` holds (canonical conventions of DESIGN.md section 3, one frame):
+Sample ``<clip_id>_<frame:04d>`` holds (our conventions, ``docs/conventions.md``; one frame):
 ``rgb.png`` (or ``rgb.jpg``) (H, W, 3) uint8; ``segm.png``, ``instance.png`` (H, W) uint8 (8-bit grey);
 ``depth.npy.gz`` (H, W) float32 or float16 planar metres, 0 background; ``normals.npy.gz`` (H, W, 3) float16
 camera axes; ``flow.npy.gz`` (H, W, 2) float32 forward flow; ``flow_valid.npy.gz`` (H, W) bool; ``json``: the
@@ -44,7 +44,9 @@ import numpy as np
 from PIL import Image
 
 from synthhuman.config import require
-from synthhuman.io.record import ClipRecord
+from synthhuman.conventions import SPLITS
+from synthhuman.io.record import ClipRecord, ClipRef
+from synthhuman.io.writer import DatasetWriter
 
 IMAGE_FORMATS = ("png", "jpg")
 DEPTH_DTYPES = ("float32", "float16")
@@ -140,6 +142,7 @@ class ShardWriter:
 
     def write_clip(self, record: ClipRecord) -> None:
         """Append every frame of ``record`` as one sample each."""
+        record.require_rgb()
         clip_id = record.info.clip_id
         if not clip_id or any(c in clip_id for c in "./\\"):
             raise ValueError(
@@ -228,6 +231,38 @@ class ShardWriter:
             **{_npy_name(name, cfg.gzip_level): _npy(a, cfg.gzip_level) for name, a in arrays.items()},
             "json": json.dumps(meta, separators=(",", ":")).encode(),
         }
+
+
+class WebDatasetWriter(DatasetWriter):
+    """Tar shards under ``<root>/<split>/``, one sample per frame. Each writer's shards are named after the
+    first clip it writes (``<split>-c<clip_id>-%06d.tar``), so shards, Ray tasks and resumed runs never
+    share a name; a clip is done when a finished shard holds it."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        super().__init__(root)
+        self._writers: dict[str, ShardWriter] = {}
+        self._lock = threading.Lock()
+        self._done = {
+            (split, clip)
+            for split in SPLITS
+            for prefix in {p.name.rsplit("-", 1)[0] for p in (self.root / split).glob("*.tar")}
+            for clip in completed_clips(self.root / split, prefix)
+        }
+
+    def done(self, ref: ClipRef) -> bool:
+        return (ref.split, ref.clip_id) in self._done
+
+    def write(self, record: ClipRecord) -> None:
+        split = record.info.split
+        with self.timer("shards"):
+            with self._lock:
+                if split not in self._writers:
+                    self._writers[split] = ShardWriter(self.root / split, f"{split}-c{record.info.clip_id}")
+            self._writers[split].write_clip(record)
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
 
 
 def label_png_decoder(key: str, data: bytes) -> np.ndarray | None:

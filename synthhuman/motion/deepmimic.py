@@ -53,7 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synthhuman.io.atomic import atomic_write
+from synthhuman.atomic import atomic_write
 from synthhuman.motion.sequence import (
     POSE_DIM,
     PoseSequence,

@@ -20,8 +20,8 @@ from synthhuman.appearance.textures import TextureConfig, bake_uv_layout, paint_
 from synthhuman.body.default_body import load_default_body
 from synthhuman.motion.deepmimic import read_bundled_library
 from synthhuman.motion.sequence import PoseSequence, aa_to_quat, quat_rotate
+from synthhuman.pipeline import FrameBatch, Topology, render_frames
 from synthhuman.render.cameras import Cameras, intrinsics, look_at
-from synthhuman.render.renderer import FrameBatch, Topology, render_frames
 from synthhuman.render.texture import build_mipmaps
 
 CLIPS = ("walk", "run", "jump", "kick", "cartwheel", "dance_a")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synthhuman.io.atomic import atomic_write
+from synthhuman.atomic import atomic_write
 from synthhuman.motion.bvh import read_bvh
 from synthhuman.motion.sequence import PoseSequence, axis_rotation_quat, rotate_world
 

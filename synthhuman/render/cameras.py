@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from synthhuman.render._checks import check_float, check_image_size, check_tensor
+from synthhuman.render.checks import check_float, check_image_size, check_tensor
 
 
 @dataclass(frozen=True)

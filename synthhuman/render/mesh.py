@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from synthhuman.render._checks import check_faces, check_tensor
+from synthhuman.render.checks import check_faces, check_tensor
 
 
 def join_meshes(verts: list[Tensor], faces: list[Tensor]) -> tuple[Tensor, Tensor, Tensor]:

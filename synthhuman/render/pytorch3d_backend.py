@@ -4,7 +4,7 @@ pytorch3d has no wheel for current torch, so it is never needed by default: it i
 :func:`is_pytorch3d_available` says whether it can be used.
 
 Only the z-buffer (which face is visible at each pixel) comes from pytorch3d. Barycentrics and depth are
-then recomputed for the winning faces by :func:`synthhuman.render.rasterize.fragments_from_winners`, so
+then recomputed for the winning faces by :func:`synthhuman.render.raster.fragments_from_winners`, so
 values and gradients are those of our rasterizer.
 
 Camera conventions (DESIGN.md section 3): our pixel ``(u, v)`` has its centre at integer coordinates;
@@ -20,9 +20,9 @@ import torch
 from torch import Tensor
 
 from synthhuman.conventions import DEFAULT_ZNEAR
-from synthhuman.render._checks import check_image_size, check_rasterizer_inputs
 from synthhuman.render.cameras import project
-from synthhuman.render.rasterize import Fragments, fragments_from_winners
+from synthhuman.render.checks import check_image_size, check_rasterizer_inputs
+from synthhuman.render.raster import Fragments, fragments_from_winners
 
 PYTORCH3D_MISSING = (
     "the pytorch3d rasterizer backend needs pytorch3d, which is not importable here. It has no wheel for "

@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from synthhuman.render._checks import check_float, check_tensor
-from synthhuman.render._gather import take_rows
+from synthhuman.render.checks import check_float, check_tensor
+from synthhuman.render.gather import take_rows
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from synthhuman.atomic import atomic_write
 from synthhuman.config import require
-from synthhuman.io.atomic import atomic_write
 from synthhuman.train.augment import CropBatch
 from synthhuman.train.hourglass import HourglassConfig, StackedHourglass
 from synthhuman.train.targets import NUM_DEPTH_CLASSES, NUM_SEGM_CLASSES

@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from synthhuman.config import RenderConfig, check_device, from_mapping, require, resolve_device
+from synthhuman.atomic import atomic_write
+from synthhuman.config import check_device, from_mapping, require, resolve_device
 from synthhuman.data.frames import LabeledFrames, StreamConfig
-from synthhuman.io.atomic import atomic_write
+from synthhuman.pipeline import RenderConfig
 from synthhuman.rng import derived_generator, derived_seed
 from synthhuman.scene import AssetConfig, SceneAssets, SceneConfig
 from synthhuman.train.augment import AugmentConfig, CropBatch, crop_batch, crop_centre_inside

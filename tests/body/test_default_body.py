@@ -13,8 +13,8 @@ import pytest
 import smplx
 import torch
 
-from synthhuman.body.smpl_export import GENDERS, export_smpl_pickles, load_default_body_npz
-from synthhuman.conventions import NUM_JOINTS, SMPL_PARENTS
+from synthhuman.body.smpl_export import export_smpl_pickles, load_default_body_npz
+from synthhuman.conventions import GENDERS, NUM_JOINTS, SMPL_PARENTS
 
 ASSETS = pathlib.Path(__file__).resolve().parents[2] / "assets" / "body"
 L_SHOULDER, R_SHOULDER, L_ELBOW, L_WRIST, R_WRIST, L_HAND = 16, 17, 18, 20, 21, 22

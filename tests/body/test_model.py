@@ -382,8 +382,8 @@ def test_tiny_model_end_to_end_render(tmp_path):
     import warnings
 
     from synthhuman.appearance.textures import part_colours
+    from synthhuman.pipeline import FrameBatch, Topology, render_frames
     from synthhuman.render.cameras import Cameras, intrinsics, look_at
-    from synthhuman.render.renderer import FrameBatch, Topology, render_frames
     from synthhuman.render.texture import build_mipmaps
 
     path = write_pkl(tmp_path / "SMPL_MALE.pkl", make_tiny_model("smpl"))

@@ -16,9 +16,10 @@ import scipy.io
 import torch
 from torch.utils.data import DataLoader
 
-from synthhuman.data.disk import DiskConfig, DiskFrames, list_clips, load_frames, surreal_intrinsics
+from synthhuman.data.disk import DiskConfig, DiskFrames, list_clips, load_frames
 from synthhuman.data.frames import LabeledFrames, StreamConfig, middle_frame
 from synthhuman.generate import GenerateConfig, generate
+from synthhuman.io.surreal import surreal_intrinsics
 from synthhuman.io.video import read_mp4
 from synthhuman.render.cameras import project
 from synthhuman.scene import SceneConfig

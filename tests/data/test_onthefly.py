@@ -113,14 +113,14 @@ def test_the_test_set_is_what_generate_writes_with_the_same_seed(assets, tmp_pat
     m = middle_frame(T)
     for k in range(2):
         disk = read_canonical_clip(tmp_path / "test" / f"{k:06d}")
-        np.testing.assert_array_equal(frames.segm[k].numpy(), disk["segm"][m])
-        np.testing.assert_array_equal(frames.depth[k].numpy(), disk["depth"][m])
-        people = disk["joints2d"].shape[1]
+        np.testing.assert_array_equal(frames.segm[k].numpy(), disk.segm[m])
+        np.testing.assert_array_equal(frames.depth[k].numpy(), disk.depth[m])
+        people = disk.joints2d.shape[1]
         matches = [
-            np.allclose(frames.joints2d[k].numpy(), disk["joints2d"][m, p], atol=1e-4) for p in range(people)
+            np.allclose(frames.joints2d[k].numpy(), disk.joints2d[m, p], atol=1e-4) for p in range(people)
         ]
         assert any(matches)
-        rgb_error = np.abs(frames.image[k].numpy() * 255 - disk["rgb"][m].astype(np.float32)).mean()
+        rgb_error = np.abs(frames.image[k].numpy() * 255 - disk.rgb[m].astype(np.float32)).mean()
         assert rgb_error < 6, rgb_error  # H.264 at CRF 23
 
 

@@ -9,7 +9,7 @@ import torch
 
 from synthhuman.gt.flow import optical_flow
 from synthhuman.render.cameras import intrinsics, project, unproject
-from synthhuman.render.rasterize import rasterize
+from synthhuman.render.raster import rasterize
 from tests.meshes import uv_sphere
 
 H, W = 48, 64

@@ -9,7 +9,7 @@ from synthhuman.gt.joints import project_joints
 from synthhuman.gt.labels import face_labels_from_vertex_labels, instance_ids, segmentation
 from synthhuman.render.cameras import intrinsics, unproject
 from synthhuman.render.mesh import join_meshes, vertex_normals
-from synthhuman.render.rasterize import rasterize
+from synthhuman.render.raster import rasterize
 from tests.meshes import uv_sphere
 
 H, W = 48, 64

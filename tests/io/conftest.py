@@ -19,8 +19,8 @@ from synthhuman.appearance.lighting import LightConfig, sample_light
 from synthhuman.appearance.textures import TextureConfig, procedural_texture
 from synthhuman.body.default_body import load_default_body
 from synthhuman.io.record import ClipInfo, ClipRecord
+from synthhuman.pipeline import FrameBatch, Topology, render_frames
 from synthhuman.render.cameras import Cameras, intrinsics, look_at
-from synthhuman.render.renderer import FrameBatch, Topology, render_frames
 from synthhuman.render.texture import build_mipmaps
 
 NUM_FRAMES = 4

@@ -1,11 +1,10 @@
-"""BVH reading and retargeting to SMPL: skeletons written in the test, posed by a second (scipy) forward
-kinematics, compared with the default body posed by the converted sequence."""
+"""BVH retargeting to SMPL: skeletons written in the test, posed by a second (scipy) forward kinematics,
+compared with the default body posed by the converted sequence."""
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -16,9 +15,9 @@ from typer.testing import CliRunner
 from synthhuman.body.default_body import load_default_body
 from synthhuman.cli import app
 from synthhuman.conventions import SMPL_PARENTS
+from synthhuman.motion import bvh, bvh_file
 from synthhuman.motion.bvh import (
     CMU_JOINT_MAP,
-    LENGTH_UNITS,
     SMPL_JOINT_NAMES,
     body_rest_joints,
     detect_scale,
@@ -26,76 +25,19 @@ from synthhuman.motion.bvh import (
     read_bvh,
 )
 from synthhuman.motion.readers import read_motion_file
+from tests.motion.bvh_skeletons import (
+    CMU_UNIT,
+    Joint,
+    body_skeleton,
+    bvh_text,
+    cmu_like_skeleton,
+    small_bvh,
+)
 
-CMU_UNIT = LENGTH_UNITS["cmu"]
 TOL_DEG = 0.005
 """Bone direction error (degrees) where the retargeting is exact: about 8x the float32 rounding seen."""
 TOL_M = 1e-5
 """Joint position error (metres) where the skeletons are the same: about 6x the float32 rounding seen."""
-
-
-@dataclass
-class Joint:
-    """A joint of a test skeleton: rotation channels in ``order`` (e.g. 'ZYX' = Zrotation Yrotation
-    Xrotation); the root also has ``root_channels`` (all six, in the order written)."""
-
-    name: str
-    parent: str | None
-    offset: tuple[float, float, float]
-    order: str = "ZYX"
-    end: tuple[float, float, float] | None = None
-    root_channels: tuple[str, ...] = field(default=())
-
-    @property
-    def channels(self) -> tuple[str, ...]:
-        return self.root_channels or tuple(f"{a}rotation" for a in self.order)
-
-
-def bvh_text(joints: list[Joint], frames: list[dict], frame_time: float = 1 / 120) -> str:
-    """A BVH file; ``frames[t][name]`` = {'pos': (x, y, z), 'X': deg, 'Y': deg, 'Z': deg} (missing: 0)."""
-    children = {j.name: [k for k in joints if k.parent == j.name] for j in joints}
-
-    def block(j: Joint, depth: int) -> list[str]:
-        pad = "  " * depth
-        head = "ROOT" if j.parent is None else "JOINT"
-        out = [f"{pad}{head} {j.name}", f"{pad}{{", f"{pad}  OFFSET {' '.join(f'{v:.6f}' for v in j.offset)}"]
-        out.append(f"{pad}  CHANNELS {len(j.channels)} {' '.join(j.channels)}")
-        for k in children[j.name]:
-            out += block(k, depth + 1)
-        if j.end is not None:
-            out += [
-                f"{pad}  End Site",
-                f"{pad}  {{",
-                f"{pad}    OFFSET {' '.join(map(str, j.end))}",
-                f"{pad}  }}",
-            ]
-        return out + [f"{pad}}}"]
-
-    lines = [
-        "HIERARCHY",
-        *block(joints[0], 0),
-        "MOTION",
-        f"Frames: {len(frames)}",
-        f"Frame Time: {frame_time}",
-    ]
-    order = []  # the file's channel order: depth first
-
-    def visit(j: Joint) -> None:
-        order.append(j)
-        for k in children[j.name]:
-            visit(k)
-
-    visit(joints[0])
-    for f in frames:
-        values = []
-        for j in order:
-            d = f.get(j.name, {})
-            for c in j.channels:
-                values.append(
-                    d.get("pos", (0.0, 0.0, 0.0))["XYZ".index(c[0])] if "position" in c else d.get(c[0], 0.0)
-                )
-        lines.append(" ".join(f"{v:.6f}" for v in values))
-    return "\n".join(lines) + "\n"
 
 
 def reference_fk(joints: list[Joint], frame: dict) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -117,71 +59,6 @@ def reference_fk(joints: list[Joint], frame: dict) -> tuple[dict[str, np.ndarray
             G[j.name] = G[j.parent] @ R
             P[j.name] = P[j.parent] + G[j.parent] @ local
     return P, G
-
-
-def mirrored(joints: list[Joint]) -> list[Joint]:
-    """The right side of left-side joints: names Left -> Right, L -> R; x negated."""
-
-    def rename(n: str | None) -> str | None:
-        if n is None:
-            return None
-        return n.replace("Left", "Right") if "Left" in n else n.replace("L", "R", 1) if n[0] == "L" else n
-
-    def flip(v):
-        return None if v is None else (-v[0], v[1], v[2])
-
-    return [Joint(rename(j.name), rename(j.parent), flip(j.offset), j.order, flip(j.end)) for j in joints]
-
-
-CMU_ROOT = ("Xposition", "Yposition", "Zposition", "Zrotation", "Yrotation", "Xrotation")
-
-
-def cmu_like_skeleton() -> list[Joint]:
-    """CMU's joint names and layout as in cgspeed's files (hip joints and lower back at the pelvis; neck
-    and collars starting at Spine1; finger base and thumb at the wrist), proportions of an adult in CMU's
-    unit (0.056 m), legs slanting outwards as CMU's rest does. Numbers made up for the test."""
-    left_leg = [
-        Joint("LHipJoint", "Hips", (0, 0, 0)),
-        Joint("LeftUpLeg", "LHipJoint", (1.6, -1.7, 0.8)),
-        Joint("LeftLeg", "LeftUpLeg", (2.3, -6.2, 0.0)),
-        Joint("LeftFoot", "LeftLeg", (2.7, -7.4, 0.0)),
-        Joint("LeftToeBase", "LeftFoot", (0.2, -0.5, 2.2), end=(0.0, 0.0, 1.1)),
-    ]
-    left_arm = [
-        Joint("LeftShoulder", "Spine1", (0, 0, 0)),
-        Joint("LeftArm", "LeftShoulder", (3.3, 0.6, 0.2)),
-        Joint("LeftForeArm", "LeftArm", (5.3, 0.0, 0.0)),
-        Joint("LeftHand", "LeftForeArm", (2.6, 0.0, 0.0)),
-        Joint("LeftFingerBase", "LeftHand", (0, 0, 0)),
-        Joint("LeftHandIndex1", "LeftFingerBase", (0.7, 0.0, 0.0), end=(0.6, 0.0, 0.0)),
-        Joint("LThumb", "LeftHand", (0, 0, 0), end=(0.6, 0.0, 0.6)),
-    ]
-    spine = [
-        Joint("LowerBack", "Hips", (0, 0, 0)),
-        Joint("Spine", "LowerBack", (0.03, 2.1, -0.1)),
-        Joint("Spine1", "Spine", (-0.02, 2.1, -0.07)),
-        Joint("Neck", "Spine1", (0, 0, 0)),
-        Joint("Neck1", "Neck", (-0.02, 1.7, 0.0)),
-        Joint("Head", "Neck1", (-0.05, 1.5, -0.6), end=(0.0, 1.7, -0.2)),
-    ]
-    root = Joint("Hips", None, (0, 0, 0), root_channels=CMU_ROOT)
-    return [root, *left_leg, *mirrored(left_leg), *spine, *left_arm, *mirrored(left_arm)]
-
-
-def body_skeleton(J: np.ndarray, unit: float) -> list[Joint]:
-    """CMU-named skeleton whose mapped joints sit exactly on the body's rest joints ``J`` (24, 3) in metres,
-    written in ``unit`` metres. Joints CMU has in between coincide with one of their neighbours (or lie
-    midway, Neck1), so with those at rest the two skeletons are the same."""
-    pos = {CMU_JOINT_MAP[n]: J[i] for i, n in enumerate(SMPL_JOINT_NAMES)}
-    pos.update(LHipJoint=J[0], RHipJoint=J[0], Neck1=0.5 * (J[12] + J[15]), LeftHand=J[20], RightHand=J[21])
-    pos.update(LThumb=J[20] + [0.02, 0.0, 0.02], RThumb=J[21] + [-0.02, 0.0, 0.02])
-    out = []
-    for j in cmu_like_skeleton():
-        parent = pos[j.parent] if j.parent else np.zeros(3)
-        offset = tuple((pos[j.name] - parent) / unit)
-        end = None if j.end is None else tuple(np.asarray(j.end) * CMU_UNIT / unit)
-        out.append(Joint(j.name, j.parent, offset, j.order, end, j.root_channels))
-    return out
 
 
 def make_frames(seed: int = 0) -> list[dict]:
@@ -389,55 +266,7 @@ def test_arms_down_rest_custom_map(tmp_path, body, rest_joints):
     assert J[0, 10, 2] < J[0, 7, 2] - 0.1  # and it faces -Z: toes in front of the ankles
 
 
-def small_bvh(
-    frame_time: str = "0.0333333", rows: tuple[str, ...] = ("0 90 0 0 0 0 10", "1 90 0 0 0 0 -10")
-) -> str:
-    """Two joints (root with 6 channels, a child with 1) and a 2-frame motion, as text to break."""
-    return "\n".join([
-        "HIERARCHY", "ROOT Hips", "{", "  OFFSET 0 0 0",
-        "  CHANNELS 6 Xposition Yposition Zposition Zrotation Yrotation Xrotation",
-        "  JOINT Spine", "  {", "    OFFSET 0 10 0", "    CHANNELS 1 Xrotation",
-        "    End Site", "    {", "      OFFSET 0 10 0", "    }", "  }", "}",
-        "MOTION", f"Frames: {len(rows)}", f"Frame Time: {frame_time}", *rows,
-    ]) + "\n"  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    "text, line, message",
-    [
-        (
-            small_bvh(rows=("0 90 0 0 0 0 10", "1 90 0 nan 0 0 -10")),
-            20,
-            r"finite number for value 4 \(Hips zrotation\)",
-        ),
-        (small_bvh(rows=("0 90 0 0 0 0 10", "1 90 0 0 0 0")), 20, "expected 7 values .* got 6"),
-        (small_bvh(rows=("0 90 0 0 0 0 10", "1 90 0 0 0 0 x")), 20, "finite number .* got 'x'"),
-        (small_bvh(frame_time="0"), 18, "Frame Time.* dt > 0"),
-        (small_bvh(frame_time="-0.01"), 18, "Frame Time.* dt > 0"),
-        (small_bvh().replace("Frames: 2", "Frames: 3"), 20, "end of file, expected 3 frames"),
-        (small_bvh().replace("Frames: 2", "Frames: 1"), 20, "expected the end of the file after 1 frames"),
-        (small_bvh().replace("Frames: 2", "Frames: two"), 17, "'Frames: N'"),
-        (small_bvh().split("MOTION")[0], 15, "end of file, expected 'MOTION'"),
-        ("\n".join(small_bvh().splitlines()[:9]), 9, "end of file, expected JOINT, End Site or '}'"),
-        (small_bvh().replace("    End Site", "    Endsite"), 10, "expected JOINT, End Site or '}'"),
-        (small_bvh().replace("  }\n}", "  }"), 15, "closing joint 'Hips', got 'MOTION'"),
-        (small_bvh().replace("Xrotation\n", "Wrotation\n"), 5, "channel name .* got 'Wrotation'"),
-        (
-            small_bvh().replace("OFFSET 0 10 0", "OFFSET 0 ten 0", 1),
-            8,
-            "OFFSET value 2 of 3 of joint 'Spine'",
-        ),
-        (small_bvh().replace("ROOT", "JOINT"), 2, "'ROOT'"),
-    ],
-)
-def test_bad_files(tmp_path, text, line, message):
-    path = tmp_path / "bad.bvh"
-    path.write_text(text)
-    with pytest.raises(ValueError, match=rf"bad\.bvh:{line}: .*{message}"):
-        parse_bvh(path)
-
-
-def test_bad_maps_and_missing_file(tmp_path, body):
+def test_bad_maps(tmp_path, body):
     path = tmp_path / "two.bvh"
     path.write_text(small_bvh())
     with pytest.raises(
@@ -452,17 +281,12 @@ def test_bad_maps_and_missing_file(tmp_path, body):
         read_bvh(path, joint_map={"pelvis": "Spine", "spine1": "Hips"}, body=body)
     with pytest.raises(ValueError, match=r"two\.bvh: not a CMU-named skeleton .* pass a joint map"):
         read_bvh(path, body=body)
-    with pytest.raises(FileNotFoundError, match="nope.bvh"):
-        parse_bvh(tmp_path / "nope.bvh")
 
 
-def test_two_joint_file(tmp_path, body, rest_joints):
+def test_two_joint_partial_map(tmp_path, body, rest_joints):
     """A minimal skeleton with a partial map: the root's translation and the one spine bend come through."""
     path = tmp_path / "two.bvh"
     path.write_text(small_bvh())
-    bvh = parse_bvh(path)
-    assert bvh.names == ("Hips", "Spine") and bvh.parents == (-1, 0) and bvh.num_frames == 2
-    assert bvh.channels[1] == ("xrotation",) and bvh.fps == pytest.approx(30.0, rel=1e-5)
     seq = read_bvh(path, joint_map={"pelvis": "Hips", "spine1": "Spine"}, scale=0.01, body=body)
     np.testing.assert_allclose(seq.trans[1] + rest_joints[0], [0.01, 0.9, 0.0], atol=1e-6)
     # spine1 has no mapped joint below it: it takes the BVH's relative rotation, +-10 deg about X
@@ -470,14 +294,6 @@ def test_two_joint_file(tmp_path, body, rest_joints):
     np.testing.assert_allclose(
         seq.poses[:, 9:12], [[math.radians(10), 0, 0], [-math.radians(10), 0, 0]], atol=1e-6
     )
-
-
-@pytest.mark.parametrize("name", list(LENGTH_UNITS))
-def test_detect_scale(tmp_path, rest_joints, name):
-    joints = body_skeleton(rest_joints, LENGTH_UNITS[name])
-    path = tmp_path / "units.bvh"
-    path.write_text(bvh_text(joints, [{}]))
-    assert detect_scale(parse_bvh(path)) == LENGTH_UNITS[name]
 
 
 def test_resample_and_motion_import(tmp_path, rest_joints):
@@ -516,3 +332,10 @@ def test_motion_import_joint_map(tmp_path, rest_joints):
         assert d["poses"].shape == (2, 72)
     res = runner.invoke(app, ["motion", "import", str(path), "--out", str(out)])
     assert res.exit_code != 0 and "not a CMU-named skeleton" in res.output
+
+
+def test_file_names_importable_from_bvh():
+    """``synthhuman.motion.bvh`` re-exports ``bvh_file``'s public names: the same objects."""
+    names = ("Bvh", "parse_bvh", "forward_kinematics", "rest_positions", "detect_scale", "LENGTH_UNITS")
+    for n in (*names, "HUMAN_SIZE"):
+        assert getattr(bvh, n) is getattr(bvh_file, n) and n in bvh.__all__, n

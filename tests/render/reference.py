@@ -1,6 +1,6 @@
 """Brute-force float64 reference rasterizer: one Möller–Trumbore ray/triangle test per (pixel, face).
 
-Written independently of ``synthhuman.render.rasterize``: the ray through the centre of pixel (u, v) is
+Written independently of ``synthhuman.render.raster``: the ray through the centre of pixel (u, v) is
 ``K^-1 [u, v, 1]`` from the camera origin; a pixel sees the face with the nearest positive hit (edges
 included, ties to the lower face id). Faces with any vertex at ``z <= znear`` are skipped. One camera and
 one mesh at a time: ``verts (V, 3)``, ``faces (F, 3)``, ``K (3, 3)``.

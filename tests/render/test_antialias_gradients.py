@@ -8,11 +8,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from synthhuman.render.antialias import antialias, antialias_
+from synthhuman.pipeline import FrameBatch, Topology, render_frames
+from synthhuman.render.antialiasing import antialias, antialias_
 from synthhuman.render.cameras import Cameras, intrinsics
 from synthhuman.render.mesh import face_adjacency
-from synthhuman.render.rasterize import rasterize
-from synthhuman.render.renderer import FrameBatch, Topology, render_frames
+from synthhuman.render.raster import rasterize
 from synthhuman.render.texture import build_mipmaps
 
 H, W = 12, 16

@@ -18,7 +18,7 @@ from synthhuman.render.pytorch3d_backend import (
     pixels_to_ndc,
     rasterize_pytorch3d,
 )
-from synthhuman.render.rasterize import rasterize
+from synthhuman.render.raster import rasterize
 from tests.render.reference import edge_distance, ray_hits
 
 ZNEAR = 1e-2
@@ -158,7 +158,7 @@ def test_missing_pytorch3d_raises_helpful_import_error(monkeypatch):
     verts = torch.rand(1, 3, 3) + torch.tensor([0.0, 0.0, 2.0])
     with pytest.raises(ImportError, match="build it from source") as info:
         rasterize_pytorch3d(verts, torch.tensor([[0, 1, 2]]), intrinsics(20.0, (11.5, 7.5)), (16, 24))
-    assert str(info.value) == PYTORCH3D_MISSING and "synthhuman.render.rasterize" in str(info.value)
+    assert str(info.value) == PYTORCH3D_MISSING and "synthhuman.render.raster" in str(info.value)
 
 
 @pytest.mark.parametrize("image_size", [(3, 5), (6, 4), (4, 4)])

@@ -8,8 +8,8 @@ import torch
 
 from synthhuman.appearance.lighting import LightConfig, sample_light
 from synthhuman.render.cameras import intrinsics
-from synthhuman.render.interpolate import interpolate
-from synthhuman.render.rasterize import rasterize
+from synthhuman.render.interpolation import interpolate
+from synthhuman.render.raster import rasterize
 from synthhuman.render.shading import sh_irradiance
 from synthhuman.render.texture import build_mipmaps, sample_texture, texture_lod
 

@@ -11,48 +11,43 @@ import numpy as np
 import torch
 
 from synthhuman import viz
-from synthhuman.io.canonical import read_canonical_clip
+from synthhuman.io.canonical import finished_clips, read_canonical_clip
 
 
-def finished_clips(root: str | Path) -> list[Path]:
-    """Finished clip folders of a canonical dataset (``<root>/<split>/<clip_id>/`` with ``info.json``),
-    train before test, by clip id."""
+def dataset_clips(root: str | Path) -> list[Path]:
+    """Finished clip folders of a canonical dataset (:func:`synthhuman.io.canonical.finished_clips`),
+    train before test, by clip id; the folder must hold ``manifest.json``."""
     root = Path(root)
     if not (root / "manifest.json").is_file():
         raise FileNotFoundError(f"{root}: no manifest.json (not a synthhuman dataset folder)")
-    return [
-        p.parent
-        for split in ("train", "test")
-        for p in sorted((root / split).glob("*/info.json"))
-        if not p.parent.name.startswith(".")  # a killed run's temporary folder
-    ]
+    return finished_clips(root)
 
 
 def preview_dataset(root: str | Path, out: str | Path, clips: int = 2, frames: int = 4) -> Path:
     """A PNG contact sheet read back from disk: for ``frames`` frames of each of the first ``clips`` clips,
     one row each of RGB, depth, normals, segmentation, flow (colour wheel) and joints (green visible,
     red hidden)."""
-    folders = finished_clips(root)[:clips]
+    folders = dataset_clips(root)[:clips]
     if not folders:
         raise ValueError(f"{root}: no finished clip to preview")
     rows: list[list[torch.Tensor]] = []
     for folder in folders:
         c = read_canonical_clip(folder)
-        T = c["rgb"].shape[0]
-        picks = np.linspace(0, T - 2, frames).round().astype(int)  # the last frame has no flow
-        layers: list[list[torch.Tensor]] = [[] for _ in range(6)]
-        for k in picks:
-            rgb = torch.from_numpy(c["rgb"][k]).float() / 255
-            j2d = torch.from_numpy(c["joints2d"][k]).reshape(-1, 2)
-            vis = torch.from_numpy(c["joints_visible"][k]).reshape(-1)
-            layers[0].append(viz.rgb_image(rgb))
-            layers[1].append(viz.depth_image(torch.from_numpy(c["depth"][k])))
-            layers[2].append(viz.normals_image(torch.from_numpy(c["normals"][k].astype(np.float32))))
-            layers[3].append(viz.labels_image(torch.from_numpy(c["segm"][k])))
-            flow = torch.from_numpy(c["flow"][k].astype(np.float32))
-            layers[4].append(viz.flow_image(flow, torch.from_numpy(c["flow_valid"][k])))
-            layers[5].append(viz.joints_image(rgb, j2d, vis))
-        rows.extend(layers)
+        picks = np.linspace(0, c.num_frames - 2, frames).round().astype(int)  # the last frame has no flow
+        panels = [
+            viz.layer_panels(
+                torch.from_numpy(c.rgb[k]).float() / 255,
+                torch.from_numpy(c.depth[k]),
+                torch.from_numpy(c.normals[k].astype(np.float32)),
+                torch.from_numpy(c.segm[k]),
+                torch.from_numpy(c.flow[k]),
+                torch.from_numpy(c.flow_valid[k]),
+                torch.from_numpy(c.joints2d[k]).reshape(-1, 2),
+                torch.from_numpy(c.joints_visible[k]).reshape(-1),
+            )
+            for k in picks
+        ]
+        rows.extend([list(layer) for layer in zip(*panels, strict=True)])  # one row per layer
     return viz.write_png(out, viz.contact_sheet(rows))
 
 
@@ -68,7 +63,7 @@ def dataset_info(root: str | Path, sample: int = 20) -> dict:
     manifest = (
         json.loads((root / "manifest.json").read_text()) if (root / "manifest.json").is_file() else None
     )
-    folders = finished_clips(root)
+    folders = dataset_clips(root)
     infos = [json.loads((f / "info.json").read_text()) for f in folders]
     size = sum(p.stat().st_size for f in folders for p in f.rglob("*") if p.is_file())
     planned = len(manifest["clips"]) if manifest else len(folders)
@@ -76,14 +71,14 @@ def dataset_info(root: str | Path, sample: int = 20) -> dict:
     values_of: dict[str, list[np.ndarray]] = {}
     for folder in folders[:sample]:
         c = read_canonical_clip(folder, video=False)
-        frames += c["depth"].shape[0]
-        fg = c["segm"] > 0
+        frames += c.num_frames
+        fg = c.segm > 0
         for name, values in (
-            ("depth_m (body)", c["depth"][fg]),
-            ("flow_px (valid)", np.linalg.norm(c["flow"].astype(np.float32), axis=-1)[c["flow_valid"]]),
+            ("depth_m (body)", c.depth[fg]),
+            ("flow_px (valid)", np.linalg.norm(c.flow, axis=-1)[c.flow_valid]),
             ("body_pixels_per_frame", fg.reshape(fg.shape[0], -1).sum(1)),
-            ("joints_visible_fraction", c["joints_visible"]),
-            ("segm_labels", c["segm"][fg]),
+            ("joints_visible_fraction", c.joints_visible),
+            ("segm_labels", c.segm[fg]),
         ):
             values_of.setdefault(name, []).append(values.reshape(-1))
     ranges = {name: _stats(np.concatenate(v)) for name, v in values_of.items() if sum(a.size for a in v)}

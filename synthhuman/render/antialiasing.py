@@ -16,10 +16,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from synthhuman.render._corners import corner_sum
-from synthhuman.render._gather import take_rows
 from synthhuman.render.cameras import project
-from synthhuman.render.rasterize import Fragments
+from synthhuman.render.corners import corner_sum
+from synthhuman.render.gather import take_rows
+from synthhuman.render.raster import Fragments
 
 _CONTINUOUS_SURFACE_FOOTPRINTS = 1.5
 """Depth gap, in pixel footprints, below which covered neighbours are taken as one continuous surface: a

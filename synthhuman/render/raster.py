@@ -27,9 +27,9 @@ import torch
 from torch import Tensor
 
 from synthhuman.conventions import DEFAULT_ZNEAR
-from synthhuman.render._checks import check_rasterizer_inputs
-from synthhuman.render._corners import corner_sum
-from synthhuman.render._gather import take_batched, take_rows
+from synthhuman.render.checks import check_rasterizer_inputs
+from synthhuman.render.corners import corner_sum
+from synthhuman.render.gather import take_batched, take_rows
 
 _EMPTY_KEY = torch.iinfo(torch.int64).max
 _FACE_MASK = 0xFFFFFFFF

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from synthhuman.render.cameras import intrinsics, project
-from synthhuman.render.rasterize import rasterize
+from synthhuman.render.raster import rasterize
 from tests.conftest import tolerance
 from tests.meshes import uv_sphere
 from tests.render.reference import edge_distance, rasterize_reference, ray_hits

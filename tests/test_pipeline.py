@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from synthhuman.demo_scene import demo_clip
+from synthhuman.pipeline import FrameBatch, Topology, render_frames
 from synthhuman.render.cameras import project
 from synthhuman.render.mesh import join_meshes
-from synthhuman.render.renderer import FrameBatch, Topology, render_frames
 
 H, W = 96, 128
 T = 6

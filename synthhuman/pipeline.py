@@ -1,33 +1,68 @@
 """One batch of frames: rasterize once, then shade RGB and compute every ground-truth layer.
 
-``render_frames`` is the composition used by the benchmark, the demo and (later) the generator; each stage
-is a function of its own (rasterize, interpolate, sample_texture, shade, antialias, gt.*).
+``render_frames(FrameBatch, Topology, RenderConfig) -> RenderOutput`` is the composition that ``generate``,
+the on-the-fly dataset, the benchmark and the previews use. Each stage is a primitive of
+:mod:`synthhuman.render` (rasterize, interpolate, sample_texture, shade, antialias) or a ground-truth layer of
+:mod:`synthhuman.gt`; this module sits above both.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 
-from synthhuman.config import RenderConfig
-from synthhuman.gt.flow import Flow, optical_flow
-from synthhuman.gt.geometry import normals_fg
-from synthhuman.gt.joints import Joints, project_joints
-from synthhuman.gt.labels import instance_ids, segmentation
-from synthhuman.render._checks import check_batch, check_tensor
-from synthhuman.render._gather import take_batched, take_rows
-from synthhuman.render.antialias import antialias_
-from synthhuman.render.cameras import Cameras, project
-from synthhuman.render.interpolate import interpolate_fg
-from synthhuman.render.mesh import face_adjacency, vertex_normals
-from synthhuman.render.rasterize import Fragments, rasterize
-from synthhuman.render.shading import shade
-from synthhuman.render.texture import MipTexture, sample_texture, texture_lod
+from synthhuman.config import require
+from synthhuman.conventions import DEFAULT_JOINT_TOLERANCE, DEFAULT_OCCLUSION_TOLERANCE, DEFAULT_ZNEAR
+from synthhuman.gt import Flow, Joints, instance_ids, normals_fg, optical_flow, project_joints, segmentation
+from synthhuman.render import (
+    Cameras,
+    Fragments,
+    MipTexture,
+    antialias_,
+    face_adjacency,
+    interpolate_fg,
+    project,
+    rasterize,
+    rasterize_pytorch3d,
+    sample_texture,
+    shade,
+    take_batched,
+    take_rows,
+    texture_lod,
+    vertex_normals,
+)
+from synthhuman.render.checks import check_batch, check_tensor
+from synthhuman.timing import StageTimer, untimed
+
+__all__ = ["FrameBatch", "RenderConfig", "RenderOutput", "StageTimer", "Topology", "render_frames"]
+
+RASTERIZERS = ("synthhuman", "pytorch3d")
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """How :func:`render_frames` renders a batch.
+
+    rasterizer: "synthhuman" (ours, always available) or "pytorch3d" (when importable).
+    antialias: smooth silhouettes (and give them gradients); label layers stay point-sampled either way.
+    znear: metres; faces with a vertex nearer than this are culled.
+    occlusion_tolerance: metres; flow's occlusion test (:func:`synthhuman.gt.optical_flow`).
+    joint_tolerance: metres; joints' visibility test (:func:`synthhuman.gt.project_joints`).
+    """
+
+    rasterizer: str = "synthhuman"
+    antialias: bool = True
+    znear: float = DEFAULT_ZNEAR
+    occlusion_tolerance: float = DEFAULT_OCCLUSION_TOLERANCE
+    joint_tolerance: float = DEFAULT_JOINT_TOLERANCE
+
+    def __post_init__(self) -> None:
+        require(self.rasterizer in RASTERIZERS, "rasterizer", f"one of {RASTERIZERS}", self.rasterizer)
+        require(self.znear > 0, "znear", "> 0 metres", self.znear)
+        require(self.occlusion_tolerance >= 0, "occlusion_tolerance", ">= 0 metres", self.occlusion_tolerance)
+        require(self.joint_tolerance >= 0, "joint_tolerance", ">= 0 metres", self.joint_tolerance)
 
 
 @dataclass(frozen=True)
@@ -134,38 +169,13 @@ class RenderOutput:
     flow_backward: Flow | None = None
 
 
-class StageTimer:
-    """Accumulates wall time per named stage (synchronizing CUDA so times are real)."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.device = device
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        self._sync()
-        start = time.perf_counter()
-        yield
-        self._sync()
-        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
-
-    def _sync(self) -> None:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-
-
-@contextmanager
-def _untimed(name: str) -> Iterator[None]:
-    yield
-
-
 def render_frames(
     batch: FrameBatch, topo: Topology, cfg: RenderConfig = RenderConfig(), *, timer: StageTimer | None = None
 ) -> RenderOutput:
     """Render RGB and every ground-truth layer of a batch of frames from one rasterization."""
-    stage = timer or _untimed
+    stage = timer or untimed
     cams = batch.cameras
-    rasterizer = rasterize if cfg.rasterizer == "synthhuman" else _pytorch3d_rasterize()
+    rasterizer = rasterize if cfg.rasterizer == "synthhuman" else rasterize_pytorch3d
     with stage("rasterize"):
         verts_cam = cams.to_camera(batch.verts)
         frags = rasterizer(
@@ -231,12 +241,6 @@ def _flow_to(
         zero_invalid=zero_invalid,
         next_frame=other,
     )
-
-
-def _pytorch3d_rasterize():
-    from synthhuman.render.pytorch3d_backend import rasterize_pytorch3d
-
-    return rasterize_pytorch3d
 
 
 def _to_next_camera(verts_next: Tensor, cams: Cameras, nxt: Tensor) -> Tensor:

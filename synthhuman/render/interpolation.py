@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from synthhuman.render._checks import check_tensor
-from synthhuman.render._corners import weighted_corner_sum
-from synthhuman.render._gather import take_batched, take_rows
-from synthhuman.render.rasterize import Fragments
+from synthhuman.render.checks import check_tensor
+from synthhuman.render.corners import weighted_corner_sum
+from synthhuman.render.gather import take_batched, take_rows
+from synthhuman.render.raster import Fragments
 
 
 def interpolate(attributes: Tensor, fragments: Fragments, faces: Tensor) -> Tensor:

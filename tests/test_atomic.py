@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from synthhuman.io.atomic import atomic_write
+from synthhuman.atomic import atomic_write
 
 
 def test_success_replaces_and_failure_keeps_the_old_file(tmp_path):

@@ -1,0 +1,244 @@
+"""Clips rendered and written: the work that ``generate`` does on this machine and each Ray task does on
+its worker, below both (they share it; neither imports the other).
+
+``render_records`` renders clips in batches of at most ``batch_frames`` frames (several clips per batch
+when they fit; each batch renders one extra neighbour frame per segment so flow is exact across batch
+borders) and yields each clip's :class:`~synthhuman.io.record.ClipRecord` as soon as its last frame is
+rendered. ``render_and_write`` hands the records to a dataset writer on ``writers`` threads, so encoding and
+compression overlap rendering.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from synthhuman.config import resolve_device
+from synthhuman.conventions import NUM_JOINTS, clip_id
+from synthhuman.io.formats import make_writer
+from synthhuman.io.record import ClipInfo, ClipRecord, ClipRef
+from synthhuman.io.video import DEFAULT_CRF
+from synthhuman.io.writer import DatasetWriter
+from synthhuman.pipeline import RenderConfig, RenderOutput, render_frames
+from synthhuman.scene import (
+    AssetConfig,
+    ClipGeometry,
+    SceneAssets,
+    SceneConfig,
+    Segment,
+    build_clip,
+    frame_batch,
+    sample_clip,
+    segments,
+)
+from synthhuman.timing import StageTimer
+
+
+@dataclass(frozen=True)
+class ClipJob:
+    """What rendering and writing a list of clips needs, and nothing about which clips or where the run
+    stands (``generate`` makes one from its config; a Ray task receives it). out: the dataset folder;
+    format: canonical | surreal | webdataset; seed: the run seed; device: 'auto' | 'cpu' | 'cuda[:N]';
+    batch_frames: frames per render batch; writers: writer threads; png, crf, compress_level: the
+    canonical writer's settings."""
+
+    out: str
+    format: str = "canonical"
+    seed: int = 0
+    device: str = "cpu"
+    batch_frames: int = 100
+    writers: int = 2
+    png: bool = False
+    crf: int = DEFAULT_CRF
+    compress_level: int = 1
+    scene: SceneConfig = field(default_factory=SceneConfig)
+    assets: AssetConfig = field(default_factory=AssetConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
+
+    def make_writer(self) -> DatasetWriter:
+        return make_writer(
+            self.format, self.out, png=self.png, crf=self.crf, compress_level=self.compress_level
+        )
+
+    @property
+    def backward_flow(self) -> bool:
+        """SURREAL's files store the backward flow, so that format renders it too."""
+        return self.format == "surreal"
+
+
+class _ClipBuffer:
+    """Kept frames of one clip as they come out of render batches (numpy, on CPU)."""
+
+    def __init__(self, clip: ClipGeometry, fps: float, backward: bool) -> None:
+        self.clip, self.fps, self.filled = clip, fps, 0
+        T = clip.verts.shape[0]
+        h, w = clip.cameras.image_size
+        P = len(clip.params.people)
+        self.arrays = {
+            "rgb": np.empty((T, h, w, 3), np.uint8),
+            "depth": np.empty((T, h, w), np.float32),
+            "normals": np.empty((T, h, w, 3), np.float16),
+            "segm": np.empty((T, h, w), np.uint8),
+            "instance": np.empty((T, h, w), np.uint8),
+            "flow": np.empty((T, h, w, 2), np.float32),
+            "flow_valid": np.empty((T, h, w), np.bool_),
+            "joints2d": np.empty((T, P, NUM_JOINTS, 2), np.float32),
+            "joints3d": np.empty((T, P, NUM_JOINTS, 3), np.float32),
+            "joints_visible": np.empty((T, P, NUM_JOINTS), np.bool_),
+        }
+        if backward:
+            self.arrays["flow_backward"] = np.empty((T, h, w, 2), np.float32)
+
+    def put(self, seg: Segment, out: RenderOutput, offset: int) -> None:
+        """Copy the kept frames of ``seg``, rendered at batch rows ``offset ...``."""
+        rows = slice(offset + seg.keep_start - seg.start, offset + seg.keep_stop - seg.start)
+        dst = slice(seg.keep_start, seg.keep_stop)
+        n = seg.keep_stop - seg.keep_start
+        P = len(self.clip.params.people)
+        layers = {
+            "rgb": (out.rgb[rows] * 255 + 0.5).to(torch.uint8),
+            "depth": out.depth[rows].float(),
+            "normals": out.normals[rows].half(),
+            "segm": out.segm[rows],
+            "instance": out.instance[rows],
+            "flow": out.flow.flow[rows].float(),
+            "flow_valid": out.flow.valid[rows],
+            "joints2d": out.joints.joints2d[rows].float().reshape(n, P, NUM_JOINTS, 2),
+            "joints3d": out.joints.joints3d[rows].float().reshape(n, P, NUM_JOINTS, 3),
+            "joints_visible": out.joints.visible[rows].reshape(n, P, NUM_JOINTS),
+        }
+        if "flow_backward" in self.arrays:
+            layers["flow_backward"] = -out.flow_backward.flow[rows].float()  # point's motion t-1 -> t
+        for name, value in layers.items():
+            self.arrays[name][dst] = value.cpu().numpy()
+        self.filled += n
+
+    @property
+    def complete(self) -> bool:
+        return self.filled == self.clip.verts.shape[0]
+
+    def record(self) -> ClipRecord:
+        c = self.clip
+        p = c.params
+        cam = c.cameras
+        info = ClipInfo(
+            clip_id=clip_id(p.index), split=p.split, index=p.index, seed=p.seed, fps=self.fps,
+            motions=tuple(x.motion for x in p.people), motion_starts=tuple(x.motion_start for x in p.people),
+            textures=tuple(x.texture_name for x in p.people), genders=tuple(x.gender for x in p.people),
+            headings=tuple(x.heading for x in p.people), background=p.background_name,
+            camera_distance=c.distance,
+            extra={
+                "mirrored": [x.mirrored for x in p.people], "speed": [x.speed for x in p.people],
+                "shape_rows": [x.shape_row for x in p.people], "sampled_distance": p.distance,
+            },
+        )  # fmt: skip
+        a = self.arrays
+        return ClipRecord(
+            info=info,
+            joints3d_world=c.joints.float().cpu().numpy(),
+            pose=c.pose.float().cpu().numpy(),
+            betas=torch.stack([x.betas for x in p.people]).float().numpy(),
+            trans=c.trans.float().cpu().numpy(),
+            gender=np.array([x.gender for x in p.people]),
+            K=cam.K[0].float().cpu().numpy(),
+            R=cam.R[0].float().cpu().numpy(),
+            t=cam.t[0].float().cpu().numpy(),
+            light=torch.stack([x.light for x in p.people]).float().numpy(),
+            **a,
+        )
+
+
+def render_records(
+    assets: SceneAssets,
+    refs: list[ClipRef],
+    seed: int,
+    device: torch.device,
+    render_cfg: RenderConfig = RenderConfig(),
+    batch_frames: int = 100,
+    backward_flow: bool = False,
+    timer: StageTimer | None = None,
+) -> Iterator[ClipRecord]:
+    """Render ``refs`` in order, yielding each clip's record as soon as its last frame is rendered."""
+    timer = timer or StageTimer(device)
+    pending: list[Segment] = []
+    buffers: dict[int, _ClipBuffer] = {}
+
+    def flush() -> Iterator[ClipRecord]:
+        with timer("build"):
+            batch = frame_batch(pending, assets, backward_flow)
+        with torch.no_grad():
+            out = render_frames(batch, assets.topology_on(device), render_cfg, timer=timer)
+        with timer("readback"):
+            offset = 0
+            for seg in pending:
+                buf = buffers[id(seg.clip)]
+                buf.put(seg, out, offset)
+                offset += seg.stop - seg.start
+        pending.clear()
+        for key in [k for k, b in buffers.items() if b.complete]:
+            yield buffers.pop(key).record()
+
+    queued = 0
+    for ref in refs:
+        with timer("sample"):
+            params = sample_clip(assets, seed, ref.split, ref.index)
+        with timer("pose"):
+            clip = build_clip(assets, params, device)
+        buffers[id(clip)] = _ClipBuffer(clip, assets.cfg.fps, backward_flow)
+        for seg in segments(clip, batch_frames, backward_flow):
+            n = seg.stop - seg.start
+            if queued + n > batch_frames and pending:
+                yield from flush()
+                queued = 0
+            pending.append(seg)
+            queued += n
+    if pending:
+        yield from flush()
+
+
+def render_and_write(
+    job: ClipJob,
+    assets: SceneAssets,
+    writer: DatasetWriter,
+    refs: list[ClipRef],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, float]:
+    """Render ``refs`` here and write them through ``writer`` on ``job.writers`` threads (encoding and
+    compression overlap rendering); ``on_progress(frames_done, frames_total)`` after each clip is written.
+    Returns seconds per stage: the render stages, each writing step of the writer threads, and the
+    writer threads' time in all."""
+    device = resolve_device(job.device)
+    timer = StageTimer(device)
+    frames = job.scene.frames
+    frames_total = len(refs) * frames
+    done = [0]
+
+    def write(record: ClipRecord) -> None:
+        with writer.timer("writing in all"):
+            writer.write(record)
+
+    def finished(future: Future) -> None:
+        future.result()
+        done[0] += frames
+        if on_progress:
+            on_progress(done[0], frames_total)
+
+    in_flight: deque[Future] = deque()
+    with ThreadPoolExecutor(job.writers) as pool:
+        records = render_records(
+            assets, refs, job.seed, device, job.render, job.batch_frames, job.backward_flow, timer
+        )
+        for record in records:
+            in_flight.append(pool.submit(write, record))
+            while len(in_flight) > job.writers:  # bounds the records held in memory
+                finished(in_flight.popleft())
+        while in_flight:
+            finished(in_flight.popleft())
+    writer.close()
+    timer.merge({f"{k} (writer threads)": v for k, v in writer.timer.seconds.items()})
+    return timer.seconds
