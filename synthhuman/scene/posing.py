@@ -1,0 +1,130 @@
+"""Posing and camera fit: ``build_clip`` poses a sampled clip's bodies on the render device, puts their
+feet on the ground, keeps people apart and places a level, static camera so that the whole clip stays
+in frame."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from synthhuman.body.model import BodyModel
+from synthhuman.render import Cameras, intrinsics, look_at
+from synthhuman.scene.assets import SceneAssets
+from synthhuman.scene.config import SceneConfig
+from synthhuman.scene.sampling import ClipParams, PersonParams
+
+
+@dataclass(frozen=True)
+class ClipGeometry:
+    """A built clip on the render device. verts (T, P * V, 3) world; joints (T, P, 24, 3) world;
+    pose (T, P, 72), trans (T, P, 3) as posed (trans includes ground placement and person offsets);
+    cameras: T copies of the static camera; distance: its distance from the scene centre (metres)."""
+
+    params: ClipParams
+    verts: Tensor
+    joints: Tensor
+    pose: Tensor
+    trans: Tensor
+    cameras: Cameras
+    distance: float
+
+
+_FOOTPRINT_STEP = 7
+"""Every 7th vertex measures a person's footprint (the surface is dense enough at that sampling)."""
+
+
+def _pose_person(
+    body: BodyModel, person: PersonParams, device: torch.device
+) -> tuple[Tensor, Tensor, Tensor]:
+    """(T, V, 3) vertices, (T, 24, 3) joints and (T, 3) trans of a person standing on the ground."""
+    T = person.pose.shape[0]
+    pose = torch.as_tensor(person.pose, dtype=body.dtype, device=device)
+    trans = torch.as_tensor(person.trans, dtype=body.dtype, device=device)
+    betas = person.betas.to(device, body.dtype)[None].expand(T, -1)
+    out = body(betas, pose, trans, normals=False)
+    lift = out.vertices[..., 1].min()
+    up = torch.tensor([0.0, 1.0, 0.0], dtype=body.dtype, device=device) * lift
+    return out.vertices - up, out.joints - up, trans - up
+
+
+def _place_people(verts: list[Tensor], joints: list[Tensor], gap: float, draws: Tensor) -> list[Tensor]:
+    """Horizontal offsets (3,) for each person so that, at every frame, the vertical cylinders around
+    people (radius: farthest vertex from the pelvis over the clip, plus ``gap`` / 2) do not overlap.
+    Person 0 stays; person p tries directions and distances from ``draws`` (N, 2) in [0, 1), farther
+    with each failure, around the people already placed."""
+    roots = [j[:, 0, [0, 2]] for j in joints]  # (T, 2) each
+    radii = [
+        float((v[:, ::_FOOTPRINT_STEP, [0, 2]] - r[:, None]).norm(dim=-1).max()) + gap / 2
+        for v, r in zip(verts, roots, strict=True)
+    ]
+    offsets = [roots[0].new_zeros(2)]
+    for p in range(1, len(verts)):
+        centre = torch.stack([roots[q] + offsets[q] for q in range(p)]).mean((0, 1))
+        own = roots[p].mean(0)
+        for k in range(10_000):
+            angle, extra = draws[k % len(draws)]
+            reach = (radii[p] + max(radii[:p])) * (1.0 + float(extra) + 0.25 * (k // len(draws)))
+            step = torch.stack([torch.cos(2 * math.pi * angle), torch.sin(2 * math.pi * angle)]).to(own)
+            offset = centre + reach * step - own
+            apart = all(
+                bool(((roots[p] + offset - roots[q] - offsets[q]).norm(dim=-1) >= radii[p] + radii[q]).all())
+                for q in range(p)
+            )
+            if apart:
+                break
+        offsets.append(offset)
+    return [torch.stack([o[0], o.new_zeros(()), o[1]]) for o in offsets]
+
+
+def fit_camera(
+    points: Tensor, pelvis_height: float, distance: float, cfg: SceneConfig
+) -> tuple[Tensor, Tensor, float]:
+    """A level camera looking along world -Z at the horizontal centre of ``points`` (N, 3) world,
+    ``distance`` metres in front of it at ``pelvis_height``; with ``cfg.camera.keep_in_frame`` moved
+    back as little as needed for every point to project inside the image, ``margin`` from its border.
+    Returns R (3, 3), t (3,) and the distance used."""
+    cam = cfg.camera
+    lo, hi = points.amin(0), points.amax(0)
+    cx, cz = float(lo[0] + hi[0]) / 2, float(lo[2] + hi[2]) / 2
+    f = cfg.focal_pixels
+    if cam.keep_in_frame:
+        nearer = points[:, 2] - cz  # the camera is on the +Z side: z_cam = distance - nearer
+        half_w = cfg.width / 2 - cam.margin * cfg.width
+        half_h = cfg.height / 2 - cam.margin * cfg.height
+        need_x = f * (points[:, 0] - cx).abs() / half_w + nearer
+        need_y = f * (points[:, 1] - pelvis_height).abs() / half_h + nearer
+        need_near = nearer + cam.distance_min
+        distance = max(distance, float(torch.cat([need_x, need_y, need_near]).max()))
+    eye = torch.tensor([[cx, pelvis_height, cz + distance]], dtype=torch.float64)
+    target = eye - torch.tensor([[0.0, 0.0, 1.0]], dtype=torch.float64)
+    R, t = look_at(eye, target)
+    return R[0], t[0], distance
+
+
+def build_clip(assets: SceneAssets, params: ClipParams, device: torch.device | str = "cpu") -> ClipGeometry:
+    """Pose a sampled clip on ``device``: feet on the ground, people apart, the whole clip in frame."""
+    cfg = assets.cfg
+    device = torch.device(device)
+    posed = [_pose_person(assets.body_on(p.gender, device), p, device) for p in params.people]
+    verts, joints, trans = (list(x) for x in zip(*posed, strict=True))
+    offsets = _place_people(verts, joints, cfg.person_gap, params.placement)
+    verts = [v + o.to(v) for v, o in zip(verts, offsets, strict=True)]
+    joints = [j + o.to(j) for j, o in zip(joints, offsets, strict=True)]
+    trans = [tr + o.to(tr) for tr, o in zip(trans, offsets, strict=True)]
+    points = torch.cat([v.reshape(-1, 3) for v in verts]).double().cpu()
+    R, t, distance = fit_camera(points, float(joints[0][0, 0, 1]), params.distance, cfg)
+    T = cfg.frames
+    dtype = verts[0].dtype
+    K = intrinsics(
+        cfg.focal_pixels, ((cfg.width - 1) / 2, (cfg.height - 1) / 2), T, dtype=dtype, device=device
+    )
+    cams = Cameras(
+        K, R.to(device, dtype).expand(T, 3, 3), t.to(device, dtype).expand(T, 3), (cfg.height, cfg.width)
+    )
+    pose = torch.stack([torch.as_tensor(p.pose, dtype=dtype, device=device) for p in params.people], 1)
+    return ClipGeometry(
+        params, torch.cat(verts, 1), torch.stack(joints, 1), pose, torch.stack(trans, 1), cams, distance
+    )

@@ -1,0 +1,160 @@
+"""Everything random about a clip, drawn on CPU from the clip's own generator (``rng.clip_generator``):
+per person the gender, shape, motion window, mirroring, speed, heading, texture and light; then the
+background, the camera distance and the draws that place people apart. Same seed, split and index: the
+same clip, whatever else is drawn."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from synthhuman.appearance._util import load_image
+from synthhuman.appearance.backgrounds import random_background
+from synthhuman.appearance.lighting import sample_light
+from synthhuman.appearance.textures import paint_texture, part_colours
+from synthhuman.body.shapes import sample_normal_betas
+from synthhuman.motion.sequence import PoseSequence, change_speed, is_cyclic, loop, mirror, rotate_heading
+from synthhuman.rng import clip_generator, clip_seed
+from synthhuman.scene.assets import SceneAssets
+from synthhuman.scene.config import MotionConfig
+
+
+@dataclass(frozen=True)
+class PersonParams:
+    """One person of a clip, drawn by :func:`sample_clip`. pose (T, 72), trans (T, 3) float64 at the
+    clip's fps, heading already applied; betas (K,) float32; texture (S, S, 3) float32; light (9,)."""
+
+    gender: str
+    betas: Tensor
+    shape_row: int
+    motion: str
+    motion_start: int
+    mirrored: bool
+    speed: float
+    heading: float
+    pose: np.ndarray
+    trans: np.ndarray
+    texture: Tensor
+    texture_name: str
+    light: Tensor
+
+
+@dataclass(frozen=True)
+class ClipParams:
+    """Everything random about one clip. background (H, W, 3) float32; placement: (N, 2) candidate
+    (angle, extra distance) draws for people 2..P; distance: the sampled camera distance (metres)."""
+
+    split: str
+    index: int
+    seed: int
+    people: tuple[PersonParams, ...]
+    background: Tensor
+    background_name: str
+    distance: float
+    placement: Tensor
+
+
+def _uniform(gen: torch.Generator, lo: float, hi: float) -> float:
+    return lo + (hi - lo) * float(torch.rand((), generator=gen, dtype=torch.float64))
+
+
+def _motion_window(seq: PoseSequence, frames: int, cfg: MotionConfig, gen: torch.Generator):
+    """A window of exactly ``frames`` frames: (sequence, start frame in the source)."""
+    if seq.num_frames >= frames:
+        starts = range(0, seq.num_frames - frames + 1, cfg.stride)
+        start = starts[int(torch.randint(len(starts), (), generator=gen))]
+        return replace(
+            seq, poses=seq.poses[start : start + frames], trans=seq.trans[start : start + frames]
+        ), start
+    if is_cyclic(seq):
+        return loop(seq, frames), 0
+    before = int(torch.randint(frames - seq.num_frames + 1, (), generator=gen))
+    after = frames - seq.num_frames - before
+    pad = [(before, after), (0, 0)]
+    return replace(
+        seq, poses=np.pad(seq.poses, pad, mode="edge"), trans=np.pad(seq.trans, pad, mode="edge")
+    ), -before
+
+
+def sample_person(assets: SceneAssets, split: str, gen: torch.Generator) -> PersonParams:
+    """Draw one person (see :class:`PersonParams`)."""
+    cfg = assets.cfg
+    gender = cfg.genders[int(torch.randint(len(cfg.genders), (), generator=gen))]
+    body = assets.bodies[gender]
+    sampler = assets.shapes[(gender, split)]
+    shape = (
+        sampler.sample(1, gen)
+        if sampler is not None
+        else sample_normal_betas(1, body.num_betas, gen, cfg.shape_sigma)
+    )
+    pool = assets.motions[split]
+    seq = pool[int(torch.randint(len(pool), (), generator=gen))]
+    mc = cfg.motion
+    speed = _uniform(gen, *mc.speed_range)
+    mirrored = bool(torch.rand((), generator=gen) < mc.mirror_prob)
+    heading = _uniform(gen, 0.0, 2 * math.pi)
+    if speed != 1.0:
+        seq = change_speed(seq, speed)
+    seq, start = _motion_window(seq, cfg.frames, mc, gen)
+    root = (
+        body(shape.betas.to(body.dtype), torch.zeros(1, 72, dtype=body.dtype), normals=False)
+        .joints[0, 0]
+        .double()
+        .numpy()
+    )
+    if mirrored:
+        seq = mirror(seq, root)
+    seq = rotate_heading(seq, heading, root)
+    if assets.texture_folder is not None:
+        paths = assets.texture_folder.paths(gender, split)
+        pick = int(torch.randint(len(paths), (), generator=gen))
+        texture = _resize_texture(load_image(paths[pick]), cfg.texture.size)
+        texture_name = str(paths[pick])
+    elif assets.has_uv:
+        texture = paint_texture(assets.bake(gender), gen, cfg.texture)
+        texture_name = "procedural"
+    else:
+        texture = part_colours(body.face_labels, gen, str(body.data.path), cfg.texture).texture
+        texture_name = "part colours"
+    light = sample_light(cfg.light, 1, gen)[0]
+    return PersonParams(
+        gender, shape.betas[0].float(), int(shape.row[0]), seq.name, start, mirrored, speed, heading,
+        seq.poses.astype(np.float64), seq.trans.astype(np.float64), texture, texture_name, light,
+    )  # fmt: skip
+
+
+def _resize_texture(image: Tensor, size: int) -> Tensor:
+    if image.shape[0] == size and image.shape[1] == size:
+        return image
+    x = image.permute(2, 0, 1)[None]
+    return (
+        torch.nn.functional.interpolate(x, (size, size), mode="area").squeeze(0).permute(1, 2, 0).contiguous()
+    )
+
+
+def sample_clip(assets: SceneAssets, seed: int, split: str, index: int) -> ClipParams:
+    """Draw clip ``index`` of ``split`` in a run seeded ``seed``: the same whatever else is drawn."""
+    cfg = assets.cfg
+    gen = clip_generator(seed, split, index)
+    people = tuple(sample_person(assets, split, gen) for _ in range(cfg.people))
+    h, w = cfg.height, cfg.width
+    if assets.background_folders is not None:
+        folder = assets.background_folders[split]
+        background = folder.sample(h, w, gen)
+        background_name = folder.source
+    elif assets.photos is not None and bool(torch.rand((), generator=gen) < 0.5):
+        background, background_name = assets.photos.sample(h, w, gen), "skimage"
+    else:
+        background, background_name = random_background(h, w, gen, cfg.background), "procedural"
+    cam = cfg.camera
+    distance = max(
+        cam.distance_min, cam.distance_mean + cam.distance_std * float(torch.randn((), generator=gen))
+    )
+    placement = torch.rand(64, 2, generator=gen, dtype=torch.float64)
+    return ClipParams(
+        split, index, clip_seed(seed, split, index), people, background, background_name, distance, placement
+    )
