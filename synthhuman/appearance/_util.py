@@ -17,7 +17,6 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".g
 """File suffixes (lower case) scanned as images."""
 
 
-
 def check_probabilities(name: str, probs: tuple[float, ...], size: int) -> None:
     require(
         len(probs) == size and all(p >= 0 for p in probs) and sum(probs) > 0,

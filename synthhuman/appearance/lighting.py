@@ -1,4 +1,4 @@
-"""Spherical-harmonics lights sampled as SURREAL samples them (DESIGN.md section 4), ranges configurable.
+"""Spherical-harmonics lights sampled as SURREAL samples them (``docs/conventions.md``), ranges configurable.
 
 SURREAL: ``c_i = 0.7 (2U - 1)`` for the 9 coefficients, then ``c_0 = 0.5 + 0.9U`` (ambient) and
 ``c_1 = -0.7U`` (light from above in SURREAL's -Y-up world; ``synthhuman.render.shading`` evaluates the

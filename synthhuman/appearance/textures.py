@@ -12,7 +12,7 @@ the 3-D rest positions with scales in metres, so stripes and checks run on conti
 A gutter of texels around every island is painted too, with positions extrapolated from the nearest face,
 so bilinear and mip sampling at island borders read the continued pattern, not the empty background.
 
-Labels are SMPL's (DESIGN.md section 3): label = joint index + 1, 1..24.
+Labels are SMPL's (``docs/conventions.md``): label = joint index + 1, 1..24.
 """
 
 from __future__ import annotations

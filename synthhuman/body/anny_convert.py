@@ -30,7 +30,8 @@ axes (metres, +Z up, facing -Y, +X the body's left). Steps, for each variant (ne
 7. Joint regressor: for each joint, signed weights over the ``regressor_support`` template vertices
    nearest to it, summing to 1 (so joints follow translations exactly), fitted by ridge-regularized least
    squares to anny's joints over the training shapes. Then ``shapedirs -= J_regressor[0] @ shapedirs``
-   makes the regressed root exactly independent of betas (DESIGN.md section 5).
+   makes the regressed root exactly independent of betas (SURREAL-style clients place the body by the
+   template's root).
 8. No pose correctives (``posedirs`` zero).
 
 Outputs ``default_body_{neutral,male,female}.npz`` (see ``NPZ_KEYS``) and ``conversion_report.json``

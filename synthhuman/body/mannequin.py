@@ -1,6 +1,6 @@
 """A procedural, SMPL-like articulated mannequin: a body to test, benchmark and demo with, no files needed.
 
-Rest pose: SMPL's T-pose in SMPL's world frame (DESIGN.md section 3: metres, +Y up, facing +Z, +X is the
+Rest pose: SMPL's T-pose in SMPL's world frame (``docs/conventions.md``: metres, +Y up, facing +Z, +X is the
 body's left), standing on the ground: soles at y = 0, pelvis joint at (0, 0.93, 0), top of the head at
 y = 1.74. The 24 joints follow SMPL's order and kinematic tree (``conventions.SMPL_PARENTS``).
 

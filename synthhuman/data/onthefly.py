@@ -33,6 +33,7 @@ from synthhuman.scene import (
     sample_clip,
     stills_batch,
 )
+from synthhuman.timing import StageTimer
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,12 @@ class SyntheticHumans(IterableDataset):
         if self.assets.cfg != cfg.scene:
             raise ValueError("assets: loaded for another scene config than cfg.scene")
         self.device = resolve_device(cfg.device)
-        self.seconds = 0.0
+        self.timer = StageTimer()  # the prefetch thread adds to it too
+
+    @property
+    def seconds(self) -> float:
+        """Seconds spent producing data so far (sampling, posing, rendering), on any thread."""
+        return self.timer.seconds.get("data", 0.0)
 
     def __len__(self) -> int:
         if self.cfg.split == "train":
@@ -163,7 +169,7 @@ class SyntheticHumans(IterableDataset):
             picks.append((self._build("train", j), frames, self._person("train", j, frames.shape[0])))
         frames = self._timed_render(picks)
         frames = frames.take(chunk_order(self.cfg.seed, k, len(frames)))
-        self.seconds += time.perf_counter() - started
+        self.timer.add("data", time.perf_counter() - started)
         return frames
 
     def _train(self, worker: int, workers: int) -> Iterator[LabeledFrames]:
@@ -195,5 +201,5 @@ class SyntheticHumans(IterableDataset):
                 for i in range(b * B, min((b + 1) * B, self.cfg.test_clips))
             ]
             frames = self._timed_render(picks)
-            self.seconds += time.perf_counter() - started
+            self.timer.add("data", time.perf_counter() - started)
             yield frames

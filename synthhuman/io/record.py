@@ -55,9 +55,10 @@ class ClipRecord:
     """One clip's frames, ground truth and parameters.
 
     rgb (T, H, W, 3) uint8, or None for a clip read back without its video. depth (T, H, W) float32
-    planar camera z in metres, 0 background. normals (T, H, W, 3) float16 unit, camera axes, 0 background. segm (T, H, W) uint8, 0 background,
-    1..24 parts. instance (T, H, W) uint8, 0 background, 1..P. flow (T, H, W, 2) float32 forward flow in
-    pixels (du, dv) from t to t+1; flow_valid (T, H, W) bool (false on the last frame).
+    planar camera z in metres, 0 background. normals (T, H, W, 3) float16 unit, camera axes, 0 background.
+    segm (T, H, W) uint8, 0 background, 1..24 parts. instance (T, H, W) uint8, 0 background, 1..P.
+    flow (T, H, W, 2) float32 forward flow in pixels (du, dv) from t to t+1;
+    flow_valid (T, H, W) bool (false on the last frame).
     flow_backward (T, H, W, 2) float32 or None: for the point seen at frame t, its pixel motion from t-1 to
     t (SURREAL's flow before its sign change; 0 on frame 0 and off the body); only computed when a writer
     needs it.

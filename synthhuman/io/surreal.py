@@ -1,5 +1,6 @@
 """SURREAL-compatible clips: the files SURREAL's Blender pipeline wrote, so that its own clients
-(``smpl_relations.py``, the Torch7 loaders) read ours unchanged. Every convention is in SURREAL_FORMAT.md.
+(``smpl_relations.py``, the Torch7 loaders) read ours unchanged. Their conventions are summarised in
+``docs/conventions.md``.
 
 Geometry. A :class:`ClipRecord` lives in our world (+Y up) seen by a proper OpenCV camera ``R`` with no
 tilt or roll (its y axis is world -Y). SURREAL's camera ``R_s`` is a mirror (det -1); ``R_p = diag(-1, 1, 1)
@@ -22,7 +23,7 @@ SURREAL's -X, and our +Y (up) becomes SURREAL's -Y (up). Consequences, all appli
   normal, Blender at SURREAL's world normal ``Q n``; see :func:`light_in_surreal_world`).
 
 Other fields: ``shape`` holds the first 10 betas (zero-padded); ``camDist`` is the record's sampled
-``camera_distance`` (SURREAL's is about 1 m more than the camera-pelvis distance, see SURREAL_FORMAT.md);
+``camera_distance`` (SURREAL's is about 1 m more than the camera-pelvis distance);
 ``bg`` and ``cloth`` are the record's background and texture names. Gender: SURREAL knows 0 (female) and
 1 (male); a neutral body is written as 2 (SURREAL's clients then take the male model). Single person
 only: SURREAL's files describe one body, so a record with P > 1 is refused.
@@ -201,7 +202,7 @@ def euclidean_depth(depth: np.ndarray, K: np.ndarray) -> np.ndarray:
 def surreal_info(
     record: ClipRecord, geom: SurrealGeometry, name: str, clip_no: int, stride: int
 ) -> dict[str, object]:
-    """The fields of ``_info.mat`` (shapes and dtypes of SURREAL_FORMAT.md's table, in the order of the
+    """The fields of ``_info.mat`` (SURREAL's shapes and dtypes, in the order of the
     released files)."""
     info, T = record.info, record.num_frames
     joints3d = (record.joints3d_world[:, 0].astype(np.float64) @ geom.Q.T).astype(np.float32)  # (T, 24, 3)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_CRF = 23  # SURREAL's setting (SURREAL_FORMAT.md)
+DEFAULT_CRF = 23  # SURREAL's setting
 
 
 def write_mp4(path: str | os.PathLike, frames: np.ndarray, fps: float = 30.0, crf: int = DEFAULT_CRF) -> Path:

@@ -2,13 +2,13 @@
 ``read_motion_file`` also dispatches ``.bvh`` files to ``bvh.read_bvh``.
 
 Both sources store SMPL global orientations in a Z-up world: a standing body's own up axis (SMPL +Y) is
-the world's +Z. Our world is Y-up (DESIGN.md section 3), so both readers turn the whole motion by
+the world's +Z. Our world is Y-up (``docs/conventions.md``), so both readers turn the whole motion by
 ``Q = Rx(-90 deg)`` (which maps +Z to +Y and +Y to -Z): global orientation ``Q @ R0`` and
 ``trans' = Q @ trans``. The second is exact for the pelvis trajectory up to a constant offset
 ``(Q - I) J0`` of the source body's rest root joint J0 (a few tenths of a metre for SMPL): the absolute
 placement is redone anyway by ``clips.place_on_ground`` and the camera follows ``clips.root_trajectory``.
 
-SURREAL (``SURREAL_FORMAT.md``, "Body"): its renderer's world orientation is
+SURREAL (``docs/conventions.md``, SURREAL's files): its renderer's world orientation is
 ``R_world = R90 @ Rz(zrot) @ rot(pose[0:3])`` with ``R90 = Rx(+90 deg)``, i.e. ``pose[0:3]`` itself is the
 orientation in the MoSh/CMU Z-up frame (``Rz(zrot)`` is SURREAL's random per-clip heading, not stored in
 ``smpl_data.npz``, and ``R90`` takes Z-up to SURREAL's -Y-up world). Going to our Y-up world instead is

@@ -2,7 +2,7 @@
 looping of cyclic clips.
 
 A sequence is SMPL's 24 joints as 72-d axis-angle per frame (global orientation about the pelvis joint
-first) plus a translation per frame, in our world frame (DESIGN.md section 3: +Y up, the body in zero
+first) plus a translation per frame, in our world frame (``docs/conventions.md``: +Y up, the body in zero
 pose faces +Z, +X is the body's left). Arrays are numpy float32; rotation arithmetic runs in float64.
 
 World rotations (``rotate_heading``, ``mirror``, the readers' axis conversions) change the global

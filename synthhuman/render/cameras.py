@@ -1,4 +1,5 @@
-"""OpenCV pinhole cameras (DESIGN.md section 3): ``X_cam = R @ X_world + t``, +x right, +y down, +z forward.
+"""OpenCV pinhole cameras: ``X_cam = R @ X_world + t``, +x right, +y down, +z forward (see
+``docs/conventions.md``).
 
 Functions take per-batch tensors: ``K (B, 3, 3)``, ``R (B, 3, 3)``, ``t (B, 3)``. ``Cameras`` bundles them.
 """

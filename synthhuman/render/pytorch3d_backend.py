@@ -7,7 +7,7 @@ Only the z-buffer (which face is visible at each pixel) comes from pytorch3d. Ba
 then recomputed for the winning faces by :func:`synthhuman.render.raster.fragments_from_winners`, so
 values and gradients are those of our rasterizer.
 
-Camera conventions (DESIGN.md section 3): our pixel ``(u, v)`` has its centre at integer coordinates;
+Camera conventions (``docs/conventions.md``): our pixel ``(u, v)`` has its centre at integer coordinates;
 pytorch3d's NDC has +X left, +Y up, spans [-1, 1] along the shorter image side, and puts the centre of
 pixel (row i, col j) at ``x = -(j + 0.5 - W/2) / s``, ``y = -(i + 0.5 - H/2) / s`` with
 ``s = min(H, W) / 2``. Both axes flip, a 180 degree rotation of the image plane, so triangle winding is

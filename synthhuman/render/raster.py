@@ -1,4 +1,4 @@
-"""Batched triangle rasterization in plain PyTorch (DESIGN.md sections 3 and 6).
+"""Batched triangle rasterization in plain PyTorch (the contract: ``docs/conventions.md``).
 
 Design: faces are culled (back faces, near plane, boxes holding no pixel centre) on whole corner planes
 before any per-face gather; every surviving face enumerates the pixel centres of its screen bounding box,
@@ -40,7 +40,7 @@ _MAX_CANDIDATES = 1 << 22  # candidate pixels processed per chunk; bounds peak m
 class Fragments:
     """What the rasterizer saw at each pixel.
 
-    Dense layers (the contract in DESIGN.md section 3):
+    Dense layers (the contract in ``docs/conventions.md``):
       pix_to_face: (B, H, W) int64, index into ``faces`` of the visible face, -1 where empty.
       bary: (B, H, W, 3) perspective-correct barycentrics of the visible face, 0 where empty.
       depth: (B, H, W) camera-space z of the visible surface, 0 where empty.

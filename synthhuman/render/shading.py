@@ -1,4 +1,4 @@
-"""Spherical-harmonics irradiance shading, as SURREAL (DESIGN.md section 4).
+"""Spherical-harmonics irradiance shading, as SURREAL (``docs/conventions.md``).
 
 Colour = albedo x E(n): E is the Ramamoorthi-Hanrahan irradiance of 9 SH coefficients, ordered
 ``L00, L1-1, L10, L11, L2-2, L2-1, L20, L21, L22`` (SURREAL's ``sh.osl`` order), evaluated at the world
