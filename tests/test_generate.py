@@ -230,7 +230,7 @@ def test_surreal_format_through_generate(tmp_path):
     assert paths.complete
     c = read_surreal_clip(paths.info)
     assert (
-        c["joints2D"].shape == (2, 24, 5) and c["segm"].shape == (5, H, W) and c["rgb"].shape == (5, H, W, 3)
+        c.info["joints2D"].shape == (2, 24, 5) and c.segm.shape == (5, H, W) and c.rgb.shape == (5, H, W, 3)
     )
     assert generate(replace(cfg, resume=True)).written == 0
     with pytest.raises(ValueError, match="people"):

@@ -1,5 +1,5 @@
 """The package's layout, checked: every name of each flat API imports, and the import graph has floors
-and no circles (``docs/conventions.md``, "Layout").
+and no circles (the README's "Layout" section).
 
 Floors, bottom to top: conventions; the small shared tools on it (rng, config, timing, atomic, _memory;
 then viz); render/; gt/; the pipeline; the assets (body/, motion/, appearance/, then the demo scene and the

@@ -291,6 +291,56 @@ def _joint_errors(reg: np.ndarray, verts: np.ndarray, joints: np.ndarray) -> np.
     return np.linalg.norm(np.einsum("jv,nvc->njc", reg, verts) - joints, axis=-1)
 
 
+def _oriented_pca(X: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """PCA of the centred training shapes ``X`` (N, V * 3) around ``mean`` (V, 3): singular values (K,),
+    directions (K, V * 3) and standard deviations (K,). Signs are deterministic (LAPACK may flip them):
+    each direction's largest entry is positive, except the first, oriented so that a positive beta 0 makes
+    the body taller."""
+    _, s, vh = np.linalg.svd(X, full_matrices=False)
+    std = s / np.sqrt(X.shape[0] - 1)
+    vh *= np.sign(vh[np.arange(len(vh)), np.abs(vh).argmax(1)])[:, None]
+    num_v = mean.shape[0]
+    top, bottom = mean[:, 1].argmax(), mean[:, 1].argmin()
+    if vh[0].reshape(num_v, 3)[top, 1] - vh[0].reshape(num_v, 3)[bottom, 1] < 0:
+        vh[0] *= -1.0
+    return s, vh, std
+
+
+def _variant_metrics(
+    verts: np.ndarray,
+    s: np.ndarray,
+    num_betas: int,
+    num_test: int,
+    pca: dict,
+    pca_max: float,
+    err_true: np.ndarray,
+    err_model: np.ndarray,
+    root_drift: np.ndarray,
+    num_train: int,
+) -> dict:
+    """The conversion report of one variant: held-out PCA and joint-regressor errors (mm), the root's
+    drift per beta before the fix, statures and explained variance."""
+    heights = verts[..., 1].max(1) - verts[..., 1].min(1)
+    return {
+        "num_train": num_train,
+        "num_test": num_test,
+        "pca_heldout_mean_vertex_error_mm": pca,
+        f"pca_heldout_max_vertex_error_mm_at_{num_betas}": pca_max,
+        "regressor_heldout_mm_on_anny_meshes": {
+            "mean": float(err_true.mean() * 1e3),
+            "max": float(err_true.max() * 1e3),
+            "per_joint_mean": [round(float(e), 3) for e in err_true.mean(0) * 1e3],
+        },
+        f"regressor_heldout_mm_on_pca{num_betas}_meshes": {
+            "mean": float(err_model.mean() * 1e3),
+            "max": float(err_model.max() * 1e3),
+        },
+        "root_drift_before_fix_m_per_beta_max": float(np.abs(root_drift).max()),
+        "stature_m_min_mean_max": [float(heights.min()), float(heights.mean()), float(heights.max())],
+        "explained_variance_at_betas": float((s[:num_betas] ** 2).sum() / (s**2).sum()),
+    }
+
+
 def _build_variant(
     src: _AnnySource,
     gender: str,
@@ -321,14 +371,7 @@ def _build_variant(
     num_v = verts.shape[1]
     mean = tr_v.mean(0)
     X = (tr_v - mean).reshape(num_train, -1)
-    _, s, vh = np.linalg.svd(X, full_matrices=False)
-    std = s / np.sqrt(num_train - 1)
-    # Deterministic signs (LAPACK may flip them): each direction's largest entry is positive, except the
-    # first, oriented so that a positive beta 0 makes the body taller.
-    vh *= np.sign(vh[np.arange(len(vh)), np.abs(vh).argmax(1)])[:, None]
-    top, bottom = mean[:, 1].argmax(), mean[:, 1].argmin()
-    if vh[0].reshape(num_v, 3)[top, 1] - vh[0].reshape(num_v, 3)[bottom, 1] < 0:
-        vh[0] *= -1.0
+    s, vh, std = _oriented_pca(X, mean)
 
     def pca_error(k: int, data: np.ndarray) -> np.ndarray:
         d = (data - mean).reshape(len(data), -1)
@@ -350,25 +393,9 @@ def _build_variant(
     template = mean + (lift - reg[0] @ mean)[None]  # root exactly at (0, root_height, 0)
     betas_tr = (X @ vh[:num_betas].T) / std[:num_betas]
 
-    heights = verts[..., 1].max(1) - verts[..., 1].min(1)
-    metrics = {
-        "num_train": num_train,
-        "num_test": num_test,
-        "pca_heldout_mean_vertex_error_mm": pca,
-        f"pca_heldout_max_vertex_error_mm_at_{num_betas}": pca_max,
-        "regressor_heldout_mm_on_anny_meshes": {
-            "mean": float(err_true.mean() * 1e3),
-            "max": float(err_true.max() * 1e3),
-            "per_joint_mean": [round(float(e), 3) for e in err_true.mean(0) * 1e3],
-        },
-        f"regressor_heldout_mm_on_pca{num_betas}_meshes": {
-            "mean": float(err_model.mean() * 1e3),
-            "max": float(err_model.max() * 1e3),
-        },
-        "root_drift_before_fix_m_per_beta_max": float(np.abs(root_drift).max()),
-        "stature_m_min_mean_max": [float(heights.min()), float(heights.mean()), float(heights.max())],
-        "explained_variance_at_betas": float((s[:num_betas] ** 2).sum() / (s**2).sum()),
-    }
+    metrics = _variant_metrics(
+        verts, s, num_betas, num_test, pca, pca_max, err_true, err_model, root_drift, num_train
+    )
     log(f"[{gender}] PCA held-out mean error (mm) {pca}; regressor mean/max "
         f"{metrics['regressor_heldout_mm_on_anny_meshes']['mean']:.2f}/"
         f"{metrics['regressor_heldout_mm_on_anny_meshes']['max']:.2f} mm")  # fmt: skip

@@ -20,7 +20,7 @@ from torch import Tensor
 from torch.utils.data import IterableDataset, get_worker_info
 
 from synthhuman.config import check_device, require, resolve_device
-from synthhuman.conventions import NUM_JOINTS, SPLITS
+from synthhuman.conventions import NUM_JOINTS, SPLITS, clip_id
 from synthhuman.data.frames import LabeledFrames, StreamConfig, chunk_order, clip_frames, middle_frame
 from synthhuman.pipeline import RenderConfig, render_frames
 from synthhuman.rng import derived_generator
@@ -101,7 +101,9 @@ def render_stills(
                 joints2d=joints2d.float(),
                 joints3d=joints3d.float(),
                 clip_ids=tuple(
-                    f"{c.params.split}/{c.params.index:06d}" for c, f, _ in group for _ in range(f.shape[0])
+                    f"{c.params.split}/{clip_id(c.params.index)}"
+                    for c, f, _ in group
+                    for _ in range(f.shape[0])
                 ),
                 frame=torch.cat([f.cpu() for _, f, _ in group]),
             )

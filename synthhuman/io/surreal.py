@@ -324,23 +324,42 @@ def _savemat(path: Path, mdict: dict[str, object]) -> Path:
     return path
 
 
-def read_surreal_clip(path: str | os.PathLike) -> dict[str, object]:
-    """Read a SURREAL clip back (ours or SURREAL's own): ``path`` is its ``_info.mat``, its mp4, or a folder
-    holding exactly one clip.
+@dataclass(frozen=True)
+class SurrealClip:
+    """A SURREAL clip as its files hold it, in SURREAL's own conventions (its mirrored image and world,
+    Euclidean depth with 1e10 background, the backward flow; module docstring). T = ``numel(zrot)``, as
+    SURREAL's loader takes it.
 
-    Returns the ``_info.mat`` fields as stored (e.g. joints2D (2, 24, T) float32), with 'sequence' and
-    'source' as str and 'bg', 'cloth' as (T,) str arrays, and the stacked layers: 'rgb' (T, H, W, 3) uint8,
-    'depth' (T, H, W) float32, 'segm' (T, H, W) uint8, 'gtflow' (T, H, W, 2) float32 and, when the file
-    exists, 'normal' (T, H, W, 3) float32. T is ``numel(zrot)``, as SURREAL's loader takes it.
+    info: every ``_info.mat`` field as stored (e.g. ``joints2D`` (2, 24, T) float32, ``camLoc`` (3, 1)).
+    sequence, source: str. bg, cloth: (T,) str. rgb (T, H, W, 3) uint8; depth (T, H, W) float32; segm
+    (T, H, W) uint8; gtflow (T, H, W, 2) float32; normal (T, H, W, 3) float32, or None without the file.
     """
+
+    info: dict[str, np.ndarray]
+    sequence: str
+    source: str
+    bg: np.ndarray
+    cloth: np.ndarray
+    rgb: np.ndarray
+    depth: np.ndarray
+    segm: np.ndarray
+    gtflow: np.ndarray
+    normal: np.ndarray | None = None
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.info["zrot"].size)
+
+
+def read_surreal_clip(path: str | os.PathLike) -> SurrealClip:
+    """Read a SURREAL clip back (ours or SURREAL's own): ``path`` is its ``_info.mat``, its mp4, or a folder
+    holding exactly one clip. (Frames in our conventions, for training: :func:`read_surreal_frames`.)"""
     paths = _clip_of(Path(path))
     info = scipy.io.loadmat(paths.info)
-    out: dict[str, object] = {k: v for k, v in info.items() if not k.startswith("__")}
-    for key in ("sequence", "source"):
-        out[key] = str(info[key][0])
-    for key in ("bg", "cloth"):
-        out[key] = np.array([str(c[0]) if c.size else "" for c in info[key][0]])
+    fields = {k: v for k, v in info.items() if not k.startswith("__")}
+    names = {key: np.array([str(c[0]) if c.size else "" for c in info[key][0]]) for key in ("bg", "cloth")}
     T = info["zrot"].size
+    layers: dict[str, np.ndarray] = {}
     for key in ("depth", "segm", "gtflow", "normal"):
         file = paths.file(f"_{key}.mat")
         if key == "normal" and not file.exists():
@@ -351,9 +370,15 @@ def read_surreal_clip(path: str | os.PathLike) -> dict[str, object]:
             raise ValueError(
                 f"{file}: keys {missing[:3]}... missing (expected {key}_1..{key}_{T}, T from zrot)"
             )
-        out[key] = np.stack([mat[f"{key}_{k}"] for k in range(1, T + 1)])
-    out["rgb"] = read_mp4(paths.mp4)
-    return out
+        layers[key] = np.stack([mat[f"{key}_{k}"] for k in range(1, T + 1)])
+    return SurrealClip(
+        info=fields,
+        sequence=str(info["sequence"][0]),
+        source=str(info["source"][0]),
+        rgb=read_mp4(paths.mp4),
+        **names,
+        **layers,
+    )
 
 
 def _clip_of(path: Path) -> SurrealClipPaths:

@@ -214,16 +214,7 @@ def _zbuffer(
     window_base = torch.arange(b, device=sel.device) * (win_h * win_w) - (origin[:, 1] * win_w + origin[:, 0])
     base = window_base.index_select(0, batch)
 
-    # Canonical edges: edge k joins v_{k+1} -> v_{k+2} (opposite vertex k), endpoints in lexicographic order.
-    xa, ya, xb, yb = fx.roll(-1, 1), fy.roll(-1, 1), fx.roll(-2, 1), fy.roll(-2, 1)
-    swap = (xa > xb) | ((xa == xb) & (ya > yb))
-    lo_x, lo_y = torch.where(swap, xb, xa), torch.where(swap, yb, ya)
-    d_x, d_y = torch.where(swap, xa, xb) - lo_x, torch.where(swap, ya, yb) - lo_y
-    edge_sign = 1.0 - 2.0 * swap.to(fx.dtype)  # canonical value * edge_sign = e_k
-    # A pixel on edge k counts when the face lies on the canonical edge's positive side.
-    positive = edge_sign * torch.sign(area2)[:, None] > 0
-    weight = edge_sign / fz  # e_k / z_k = canonical value * weight
-    data = (bbox, lo_x, lo_y, d_x, d_y, positive, weight, area2, face, base)
+    data = (bbox, *_canonical_edges(fx, fy, fz, area2), area2, face, base)
 
     keys = torch.full((b * win_h * win_w,), _EMPTY_KEY, dtype=torch.int64, device=verts.device)
     start = 0
@@ -243,6 +234,23 @@ def _zbuffer(
     row = torch.div(in_window, win_w, rounding_mode="floor") + origin[:, 1].index_select(0, frame)
     col = in_window % win_w + origin[:, 0].index_select(0, frame)
     return frame * (h * w) + row * w + col, keys.index_select(0, covered) & _FACE_MASK
+
+
+def _canonical_edges(fx: Tensor, fy: Tensor, fz: Tensor, area2: Tensor) -> tuple[Tensor, ...]:
+    """Per-face edge data (each (N, 3)) from screen corners ``fx``, ``fy`` and depths ``fz`` (N, 3) and
+    twice the signed areas (N,): lo_x, lo_y, d_x, d_y, positive, weight.
+
+    Canonical edges: edge k joins v_{k+1} -> v_{k+2} (opposite vertex k), endpoints in lexicographic order
+    (lo, lo + d), so the two faces sharing an edge evaluate it with the same rounding."""
+    xa, ya, xb, yb = fx.roll(-1, 1), fy.roll(-1, 1), fx.roll(-2, 1), fy.roll(-2, 1)
+    swap = (xa > xb) | ((xa == xb) & (ya > yb))
+    lo_x, lo_y = torch.where(swap, xb, xa), torch.where(swap, yb, ya)
+    d_x, d_y = torch.where(swap, xa, xb) - lo_x, torch.where(swap, ya, yb) - lo_y
+    edge_sign = 1.0 - 2.0 * swap.to(fx.dtype)  # canonical value * edge_sign = e_k
+    # A pixel on edge k counts when the face lies on the canonical edge's positive side.
+    positive = edge_sign * torch.sign(area2)[:, None] > 0
+    weight = edge_sign / fz  # e_k / z_k = canonical value * weight
+    return lo_x, lo_y, d_x, d_y, positive, weight
 
 
 def _ceil_log2(n: Tensor) -> Tensor:

@@ -19,6 +19,7 @@ from synthhuman.io import surreal
 from synthhuman.io.surreal import (
     R90,
     SURREAL_R,
+    SurrealClip,
     light_in_surreal_world,
     read_surreal_clip,
     rot_z,
@@ -109,32 +110,32 @@ def test_info_fields_match_a_released_surreal_file(written):
 
 def test_joints2d_follow_surreal_projection_and_mirror_ours(written, clip_record):
     _, c = written
-    X, Y, Z = c["joints3D"].astype(np.float64)
-    cx, cy, cz = c["camLoc"][:, 0].astype(np.float64)
+    X, Y, Z = c.info["joints3D"].astype(np.float64)
+    cx, cy, cz = c.info["camLoc"][:, 0].astype(np.float64)
     u = 160 + 600 * (cz - Z) / (cx - X)
     v = 120 + 600 * (Y - cy) / (cx - X)
-    np.testing.assert_array_equal(c["joints2D"][0], np.round(u))
-    np.testing.assert_array_equal(c["joints2D"][1], np.round(v))
+    np.testing.assert_array_equal(c.info["joints2D"][0], np.round(u))
+    np.testing.assert_array_equal(c.info["joints2D"][1], np.round(v))
     # SURREAL's pixel centres are at j + 0.5 and its image is ours mirrored: u_s = W - 0.5 - u, v_s = v + 0.5.
     ours = clip_record.joints2d[:, 0].transpose(2, 1, 0)  # (2, 24, T)
     np.testing.assert_allclose(u, W - 0.5 - ours[0], atol=2e-3)
     np.testing.assert_allclose(v, ours[1] + 0.5, atol=2e-3)
     # the camera sits on SURREAL's +X side of the pelvis, level with it, as in SURREAL
-    offset = c["camLoc"][:, 0] - c["joints3D"][:, 0, 0]
+    offset = c.info["camLoc"][:, 0] - c.info["joints3D"][:, 0, 0]
     np.testing.assert_allclose(offset, [clip_record.info.camera_distance, 0, 0], atol=1e-4)
 
 
-def _rebuild(c: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _rebuild(c: SurrealClip) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """SURREAL's client: the body with betas shape[:, 0], global rotation R90 Rz(zrot) rot(pose[0:3]) and
     its root joint at joints3D[:, 0, t]. Returns SURREAL-world vertices (T, V, 3), joints (T, 24, 3) and
     vertex part labels (V,)."""
     body = load_default_body(GENDER, dtype=torch.float64)
-    pose = c["pose"].T.astype(np.float64).copy()
+    pose = c.info["pose"].T.astype(np.float64).copy()
     g = Rotation.from_rotvec(pose[:, :3]).as_matrix()
-    pose[:, :3] = Rotation.from_matrix(R90 @ rot_z(float(c["zrot"][0, 0])) @ g).as_rotvec()
-    betas = torch.as_tensor(c["shape"][:, 0], dtype=torch.float64).expand(T, -1)
+    pose[:, :3] = Rotation.from_matrix(R90 @ rot_z(float(c.info["zrot"][0, 0])) @ g).as_rotvec()
+    betas = torch.as_tensor(c.info["shape"][:, 0], dtype=torch.float64).expand(T, -1)
     out = body(betas, torch.as_tensor(pose))
-    shift = c["joints3D"][:, 0].T.astype(np.float64) - out.joints[:, 0].numpy()
+    shift = c.info["joints3D"][:, 0].T.astype(np.float64) - out.joints[:, 0].numpy()
     return (
         out.vertices.numpy() + shift[:, None],
         out.joints.numpy() + shift[:, None],
@@ -152,12 +153,12 @@ def _surreal_pixels(points: np.ndarray, cam_loc: np.ndarray) -> np.ndarray:
 def test_body_rebuilt_surreal_style_lands_on_the_segmentation(written):
     _, c = written
     verts, joints, labels = _rebuild(c)
-    np.testing.assert_allclose(joints, c["joints3D"].transpose(2, 1, 0), atol=1e-3)
-    col_row = np.floor(_surreal_pixels(verts, c["camLoc"][:, 0])).astype(int)  # (T, V, 2)
+    np.testing.assert_allclose(joints, c.info["joints3D"].transpose(2, 1, 0), atol=1e-3)
+    col_row = np.floor(_surreal_pixels(verts, c.info["camLoc"][:, 0])).astype(int)  # (T, V, 2)
     for k in range(T):
         col, row = col_row[k, :, 0], col_row[k, :, 1]
         assert ((col >= 0) & (col < W) & (row >= 0) & (row < H)).all()
-        segm = c["segm"][k]
+        segm = c.segm[k]
         inside = binary_dilation(segm > 0, iterations=1)[row, col]
         assert inside.mean() > 0.99, k
         # anatomical labels, mirrored image: each hand's vertices land mostly on that hand's label
@@ -169,13 +170,13 @@ def test_body_rebuilt_surreal_style_lands_on_the_segmentation(written):
 def test_depth_is_euclidean_in_surreal_pixels_and_lies_on_the_body(written, clip_record):
     _, c = written
     verts, _, _ = _rebuild(c)
-    cam_loc = c["camLoc"][:, 0].astype(np.float64)
+    cam_loc = c.info["camLoc"][:, 0].astype(np.float64)
     rows, cols = np.mgrid[0:H, 0:W]
     # SURREAL's ray through the centre (j + 0.5, i + 0.5) of its pixel, in its camera axes
     rays = np.stack([(cols + 0.5 - 160) / 600, (rows + 0.5 - 120) / 600, np.ones((H, W))], -1)
     for k in range(T):
-        depth = c["depth"][k].astype(np.float64)
-        body = c["segm"][k] > 0
+        depth = c.depth[k].astype(np.float64)
+        body = c.segm[k] > 0
         assert (depth[~body] == 1e10).all() and (depth[body] < 1e3).all()
         planar = depth / np.linalg.norm(rays, axis=-1)
         np.testing.assert_allclose(planar[body], clip_record.depth[k][:, ::-1][body], rtol=1e-6)
@@ -186,18 +187,18 @@ def test_depth_is_euclidean_in_surreal_pixels_and_lies_on_the_body(written, clip
 
 def test_flow_signs_on_a_known_sideways_motion(written, clip_record):
     _, c = written
-    flow = c["gtflow"]
+    flow = c.gtflow
     assert (flow[0] == 0).all()
     rows, cols = np.mgrid[0:H, 0:W]
     norm = np.linalg.norm(
         np.stack([(cols + 0.5 - 160) / 600, (rows + 0.5 - 120) / 600, np.ones((H, W))]), axis=0
     )
-    pelvis = c["joints3D"][:, 0].T.astype(np.float64)
-    pelvis_uv = _surreal_pixels(pelvis, c["camLoc"][:, 0].astype(np.float64))
+    pelvis = c.info["joints3D"][:, 0].T.astype(np.float64)
+    pelvis_uv = _surreal_pixels(pelvis, c.info["camLoc"][:, 0].astype(np.float64))
     for k in range(1, T):
-        body = c["segm"][k] > 0
+        body = c.segm[k] > 0
         assert (flow[k][~body] == 0).all()
-        z = c["depth"][k] / norm  # planar depth
+        z = c.depth[k] / norm  # planar depth
         # the body moves STEP_RIGHT to our right: leftwards in SURREAL's mirrored image (du < 0), which
         # SURREAL stores negated (channel 0 > 0); it moves STEP_UP upwards: dv < 0, stored as is.
         np.testing.assert_allclose(flow[k][body][:, 0], 600 * STEP_RIGHT / z[body], rtol=2e-3, atol=2e-3)
@@ -213,21 +214,21 @@ def test_normals_are_world_normals_facing_surreal_camera(written, clip_record):
     rows, cols = np.mgrid[0:H, 0:W]
     rays = np.stack([(cols + 0.5 - 160) / 600, (rows + 0.5 - 120) / 600, np.ones((H, W))], -1) @ SURREAL_R
     for k in range(T):
-        n = c["normal"][k]
-        body = c["segm"][k] > 0
+        n = c.normal[k]
+        body = c.segm[k] > 0
         assert (n[~body] == 0).all()
         np.testing.assert_allclose(np.linalg.norm(n[body], axis=-1), 1, atol=2e-3)
         facing = np.einsum("nc,nc->n", n[body], rays[body])  # world normal . world viewing ray
         assert np.mean(facing < 0) > 0.97, k
     # the top of the head faces SURREAL's up, -Y
-    top = np.argwhere(c["segm"][0] == 16)
+    top = np.argwhere(c.segm[0] == 16)
     row, col = top[top[:, 0].argmin()]
-    assert c["normal"][0][row, col, 1] < -0.5
+    assert c.normal[0][row, col, 1] < -0.5
 
 
 def test_video_decodes_to_the_mirrored_frames(written, clip_record):
     _, c = written
-    rgb = c["rgb"]
+    rgb = c.rgb
     assert rgb.shape == (T, H, W, 3) and rgb.dtype == np.uint8
 
     def blocks(a: np.ndarray) -> np.ndarray:  # 8x8 means: H.264's loss averages out, the picture stays
@@ -261,8 +262,8 @@ def test_reader_accepts_folder_info_or_mp4(written):
     folder = root / "cmu/train/run0/01_01"
     for path in (folder, folder / "01_01_c0001.mp4"):
         again = read_surreal_clip(path)
-        assert again["sequence"] == "01_01_c0001"
-        np.testing.assert_array_equal(again["joints2D"], c["joints2D"])
+        assert again.sequence == "01_01_c0001"
+        np.testing.assert_array_equal(again.info["joints2D"], c.info["joints2D"])
     assert surreal_clip_paths(root, "01_01", 1, "train").complete
     assert not surreal_clip_paths(root, "01_01", 2, "train").complete
 
