@@ -396,6 +396,61 @@ def predict_cmd(
         typer.echo(f"wrote {path}")
 
 
+@app.command("fit")
+def fit_cmd(
+    sources: list[Path] = typer.Argument(..., help="a canonical clip folder, or image files"),
+    out: Path = typer.Option(..., help="folder for fit.json, overlay pictures and meshes"),
+    frames: str = typer.Option("0:100:10", help="clip frames: start:stop:step or a comma list"),
+    person: int = typer.Option(0, help="the clip's person to fit"),
+    segm_checkpoint: Path = typer.Option(None, help="images: checkpoint.pt of a segmentation run"),
+    joints: Path = typer.Option(None, help="images: JSON {file name: 24 [x, y, confidence]} (SMPL order)"),
+    focal: float = typer.Option(None, help="images: focal length in pixels [600 per 320 of width]"),
+    body: Path = typer.Option(None, help="SMPL-family file or folder [the bundled body]"),
+    gender: str = typer.Option(None, help="neutral, male or female [the clip's, else neutral]"),
+    motion: Path = typer.Option(None, help="AMASS/SURREAL/BVH motion added to the pose prior's data"),
+    mesh: bool = typer.Option(False, "--mesh", help="also write each fitted body as .obj"),
+    batch: int = typer.Option(16, help="frames fitted together"),
+    steps: int = typer.Option(150, help="optimizer steps of the full fit"),
+    no_parts: bool = typer.Option(False, "--no-parts", help="fit 2D joints and priors only (ablation)"),
+    device: str = typer.Option("cpu", help="auto, cpu or cuda"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+) -> None:
+    """Fit bodies to a clip's frames (scored against its truth) or to photos, by differentiable rendering."""
+    from dataclasses import replace
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from synthhuman.fit import FitConfig, FitRunConfig, run_fit
+
+    try:
+        fit = replace(FitConfig(), steps=steps, use_parts=not no_parts, trial_steps=min(40, steps))
+        path = lambda p: None if p is None else str(p)  # noqa: E731
+        cfg = FitRunConfig(
+            tuple(str(s) for s in sources), str(out), frames, person, path(segm_checkpoint), path(joints),
+            focal, path(body), gender, path(motion), mesh, batch, device, fit,
+        )  # fmt: skip
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True
+        ) as bar:
+            task = bar.add_task("fit", total=None)
+
+            def progress(stage: str, step: int, total: int, loss: float) -> None:
+                bar.update(
+                    task, description=f"{stage} {step}/{total} loss {loss:.4f}", completed=step, total=total
+                )
+
+            summary = run_fit(cfg, progress)
+    except (OSError, ValueError) as err:
+        raise typer.BadParameter(str(err)) from None
+    short = {k: v for k, v in summary.items() if k not in ("frames", "config")}
+    if as_json:
+        typer.echo(json.dumps(short, indent=1))
+        return
+    typer.echo(f"fitted {len(summary['frames'])} frames in {summary['seconds']:.1f} s -> {out / 'fit.json'}")
+    for k, v in summary.get("median", {}).items():
+        typer.echo(f"  median {k}: {v:.3f}")
+
+
 from synthhuman.cli_assets import assets_app, motion_app  # noqa: E402  (sub-commands, after app)
 
 app.add_typer(assets_app, name="assets")

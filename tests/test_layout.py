@@ -34,7 +34,7 @@ FLOORS = {
     "io": 10,
     "rendering": 11, "data": 11, "overview": 11,
     "ray_tasks": 12, "train": 12,
-    "generate": 13,
+    "generate": 13, "fit": 13,
     "cli_assets": 14,
     "cli": 15,
 }  # fmt: skip
@@ -109,7 +109,7 @@ def test_render_imports_only_conventions():
 
 FLAT_APIS = [
     "synthhuman.render", "synthhuman.gt", "synthhuman.pipeline", "synthhuman.scene", "synthhuman.data",
-    "synthhuman.body", "synthhuman.motion",
+    "synthhuman.body", "synthhuman.motion", "synthhuman.fit",
 ]  # fmt: skip
 
 

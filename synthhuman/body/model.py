@@ -205,6 +205,20 @@ class BodyModel(torch.nn.Module):
             joints = joints + trans.to(self.dtype)[:, None]
         return BodyOutput(verts, joints, vertex_normals(verts, self.faces) if normals else None, self.faces)
 
+    def posed_joints(self, pose: Tensor, betas: Tensor | None = None) -> Tensor:
+        """(B, 24, 3) SMPL joints of (B, 72) axis-angle poses (and (B, num_betas) betas, default zeros),
+        without trans and without skinning the vertices: as :meth:`forward`'s joints, much cheaper."""
+        check_tensor("pose", pose, 2, (3 * NUM_JOINTS,))
+        B = pose.shape[0]
+        betas = pose.new_zeros(B, self.num_betas) if betas is None else betas
+        check_tensor("betas", betas, 2, (self.num_betas,))
+        rot = batch_rodrigues(pose.reshape(-1, 3).to(self.dtype)).view(-1, NUM_JOINTS, 3, 3)
+        template = self.J_regressor @ self.v_template  # (J, 3): the regressor is linear in the vertices
+        directions = torch.einsum("jv,vck->jck", self.J_regressor, self.shapedirs)
+        rest_joints = template + torch.einsum("jck,bk->bjc", directions, betas.to(self.dtype))
+        joints, _ = batch_rigid_transform(self._full_pose(rot), rest_joints, self.parents, dtype=rot.dtype)
+        return joints[:, self._joint_index]
+
     def _skin(self, betas: Tensor, rot: Tensor) -> tuple[Tensor, Tensor]:
         """Linear blend skinning: (B, V, 3) vertices and (B, J, 3) posed joints of all model joints."""
         B, J = rot.shape[:2]

@@ -1,0 +1,420 @@
+"""Fitting bodies to images by analysis-by-synthesis: pose, shape and placement of a body model found by
+gradient descent through our differentiable renderer (SMPLify-style, with a rendered part loss).
+
+The body lives in the camera's frame (``X_cam = body(betas, pose, trans)``): ``pose[:3]`` is its orientation
+seen from the camera, ``trans`` its placement. Stages:
+
+1. *Placement*: for each of ``orientations`` headings about the body's vertical axis (the body upright,
+   facing the camera, turned), the orientation and translation are fitted to the 2D joints (depth
+   initialised from the torso's size in pixels); each frame keeps the heading whose joints and parts fit
+   best.
+2. *Everything*: orientation, body pose, shape (shared by the frames of a group) and translation, against
+   the robust 2D joint reprojection error, the rendered part map (:mod:`synthhuman.fit.parts`; its
+   background channel is the silhouette), and the priors (:mod:`synthhuman.fit.priors`), plus a temporal
+   smoothness term on the 3D joints when the frames are consecutive.
+
+Part maps are rendered in a window around each frame's target (the same size for the batch), so the cost
+follows the person's size in pixels, not the image's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+from scipy.spatial.transform import Rotation
+from torch import Tensor
+
+from synthhuman.body.model import BodyModel
+from synthhuman.config import require
+from synthhuman.conventions import NUM_JOINTS
+from synthhuman.fit.parts import PartMesh, soft_parts
+from synthhuman.fit.priors import PosePrior, joint_limit_penalty, shape_penalty
+from synthhuman.fit.targets import NUM_PARTS, FitTargets
+from synthhuman.render import project
+
+TORSO_PAIRS = ((1, 16), (2, 17))
+"""Hip to shoulder of each side: their length in pixels sets the initial depth."""
+
+
+@dataclass(frozen=True)
+class FitWeights:
+    """Weights of the loss terms. joints: robust 2D reprojection; parts: rendered part map (mean squared
+    error per pixel of the window); pose_prior, limits, shape: the priors; smooth: 3D joint motion between
+    consecutive frames (metres squared)."""
+
+    joints: float = 1.0
+    parts: float = 10.0
+    pose_prior: float = 0.02
+    limits: float = 1.0
+    shape: float = 0.01
+    smooth: float = 10.0
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """How :func:`fit_bodies` fits. orientations: headings about the vertical the example poses are tried
+    at, candidates: starting points per frame kept for stage 1 (:func:`_hypotheses`); placement_steps,
+    steps: Adam steps of stages 1 and 2; lr: stage 2's learning rate (stage 1: 2.5x), decayed to a tenth
+    by a cosine; joint_sigma: the robust joint loss's scale as a fraction of the image's longer side (a
+    joint farther off than that counts less and less); use_parts: False fits the joints and priors only;
+    window_margin: the part window's margin around the target, as a fraction of its size; keep: the best
+    stage-1 hypotheses of each frame that stage 2 starts from, each descended ``trial_steps`` steps before
+    the frame keeps the one with the lowest objective for the remaining ``steps - trial_steps``;
+    prior_anneal: the priors' weights start this many times higher and fall to theirs by mid-stage 2 (a
+    smoother landscape first, the data's details last)."""
+
+    orientations: int = 12
+    candidates: int = 8
+    placement_steps: int = 40
+    steps: int = 150
+    lr: float = 0.02
+    joint_sigma: float = 0.05
+    use_parts: bool = True
+    window_margin: float = 0.25
+    keep: int = 3
+    trial_steps: int = 40
+    prior_anneal: float = 10.0
+    weights: FitWeights = field(default_factory=FitWeights)
+
+    def __post_init__(self) -> None:
+        require(self.orientations >= 1, "orientations", ">= 1", self.orientations)
+        require(1 <= self.candidates <= self.orientations, "candidates", "1..orientations", self.candidates)
+        require(self.placement_steps >= 0, "placement_steps", ">= 0", self.placement_steps)
+        require(self.steps >= 0, "steps", ">= 0", self.steps)
+        require(self.lr > 0, "lr", "> 0", self.lr)
+        require(self.joint_sigma > 0, "joint_sigma", "> 0", self.joint_sigma)
+        require(self.window_margin >= 0, "window_margin", ">= 0", self.window_margin)
+        require(1 <= self.keep <= self.candidates, "keep", "1..candidates", self.keep)
+        require(0 <= self.trial_steps <= self.steps, "trial_steps", "0..steps", self.trial_steps)
+        require(self.prior_anneal >= 1, "prior_anneal", ">= 1", self.prior_anneal)
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The fitted frames: pose (N, 72) axis-angle (camera frame), betas (N, K), trans (N, 3); joints3d
+    (N, 24, 3) and vertices (N, V, 3) camera space, metres; loss (N,) the final objective of each frame and
+    terms: each term's final value per frame (unweighted); history: the mean objective at every step."""
+
+    pose: Tensor
+    betas: Tensor
+    trans: Tensor
+    joints3d: Tensor
+    vertices: Tensor
+    loss: Tensor
+    terms: dict[str, Tensor]
+    history: list[float]
+
+
+Progress = Callable[[str, int, int, float], None]
+"""``progress(stage, step, steps, loss)`` after every optimizer step."""
+
+
+def fit_bodies(
+    targets: FitTargets,
+    body: BodyModel,
+    prior: PosePrior,
+    cfg: FitConfig = FitConfig(),
+    progress: Progress | None = None,
+) -> FitResult:
+    """Fit ``body`` to every frame of ``targets`` (on the body's device) and return the parameters."""
+    device, dtype = body.device, body.dtype
+    t = _on(targets, device, dtype)
+    mesh = PartMesh.of(body.faces, body.part_labels, body.face_labels, dtype)
+    prior = prior.to(device)
+    window = _windows(t, cfg.window_margin) if (cfg.use_parts and t.parts is not None) else None
+    objective = _Objective(t, body, mesh, prior, cfg, window)
+
+    orient, body_pose, trans = _placement(objective, cfg, progress)  # (keep * N, ...) each
+    n, keep = t.num_frames, cfg.keep
+    history: list[float] = []
+    # stage 2a: every kept hypothesis descends on its own (own shape), then each frame keeps its best
+    rows = torch.arange(n * keep, device=device)
+    trial_targets = replace(t.take(rows % n), group=rows, consecutive=False)
+    trial = _Objective(trial_targets, body, mesh, prior, cfg, _take_window(window, rows % n))
+    params = _start(orient, body_pose, trans, n * keep, body.num_betas)
+    _descend(trial, params, 0, cfg.trial_steps, cfg, history, progress)
+    with torch.no_grad():
+        score, _ = trial(params, parts=True)
+        best = score.view(keep, n).argmin(0) * n + torch.arange(n, device=device)
+    # stage 2b: the chosen hypotheses, shapes shared by groups
+    groups = int(t.group.max()) + 1
+    betas = torch.zeros(groups, body.num_betas, device=device, dtype=dtype).index_add_(
+        0, t.group, params["betas"].detach()[best]
+    ) / torch.bincount(t.group, minlength=groups).clamp_min(1)[:, None].to(dtype)
+    params = _start(params["orient"][best], params["body_pose"][best], params["trans"][best], groups, 0)
+    params["betas"] = betas.requires_grad_()
+    _descend(objective, params, cfg.trial_steps, cfg.steps, cfg, history, progress)
+    with torch.no_grad():
+        loss, terms = objective(params, parts=True)
+        out = objective.pose(params)
+    return FitResult(
+        pose=torch.cat([params["orient"], params["body_pose"]], 1).detach(),
+        betas=params["betas"].detach()[t.group],
+        trans=params["trans"].detach(),
+        joints3d=out.joints,
+        vertices=out.vertices,
+        loss=loss,
+        terms=terms,
+        history=history,
+    )
+
+
+def _start(
+    orient: Tensor, body_pose: Tensor, trans: Tensor, groups: int, num_betas: int
+) -> dict[str, Tensor]:
+    """Parameters to descend, copied from the given ones; betas zero, one row per group."""
+    return {
+        "orient": orient.detach().clone().requires_grad_(),
+        "body_pose": body_pose.detach().clone().requires_grad_(),
+        "betas": orient.new_zeros(groups, num_betas).requires_grad_(),
+        "trans": trans.detach().clone().requires_grad_(),
+    }
+
+
+def _descend(
+    objective: _Objective,
+    params: dict[str, Tensor],
+    first: int,
+    last: int,
+    cfg: FitConfig,
+    history: list[float],
+    progress: Progress | None,
+) -> None:
+    """Adam steps ``first .. last - 1`` of stage 2 on ``params`` (in place): the learning rate follows one
+    cosine from ``cfg.lr`` to a tenth of it over the whole stage."""
+    opt = torch.optim.Adam(list(params.values()), lr=cfg.lr)
+    for step in range(first, last):
+        for g in opt.param_groups:
+            g["lr"] = cfg.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * step / max(cfg.steps, 1))))
+        objective.prior_scale = 1 + (cfg.prior_anneal - 1) * max(0.0, 1 - 2 * step / max(cfg.steps, 1))
+        opt.zero_grad()
+        loss, _ = objective(params, parts=True)
+        loss.mean().backward()
+        opt.step()
+        history.append(float(loss.detach().mean()))
+        if progress:
+            progress("fit", step + 1, cfg.steps, history[-1])
+    objective.prior_scale = 1.0
+
+
+def _take_window(window: _Window | None, index: Tensor) -> _Window | None:
+    return None if window is None else _Window(window.K[index], window.size, window.target[index])
+
+
+def _on(t: FitTargets, device: torch.device, dtype: torch.dtype) -> FitTargets:
+    move = lambda x: None if x is None else x.to(device)  # noqa: E731
+    return FitTargets(
+        t.K.to(device, dtype), t.joints2d.to(device, dtype), t.joints_weight.to(device, dtype), t.image_size,
+        move(t.parts), None, t.group.to(device), t.consecutive, t.names,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Per-frame part windows: K (N, 3, 3) of the window; size (h, w); target (N, h, w, 15) one-hot."""
+
+    K: Tensor
+    size: tuple[int, int]
+    target: Tensor
+
+
+def _windows(t: FitTargets, margin: float) -> _Window:
+    """A window per frame around its part pixels and weighted joints, all of the batch's largest size."""
+    h, w = t.image_size
+    boxes = []
+    for i in range(t.num_frames):
+        pts = [t.joints2d[i][t.joints_weight[i] > 0]]
+        ys, xs = torch.nonzero(t.parts[i] > 0, as_tuple=True)
+        pts.append(torch.stack([xs, ys], 1).to(t.joints2d))
+        p = torch.cat(pts)
+        lo, hi = p.amin(0), p.amax(0)
+        boxes.append(torch.cat([lo, hi]))
+    box = torch.stack(boxes)  # (N, 4) x0 y0 x1 y1
+    size = (box[:, 2:] - box[:, :2]) * (1 + 2 * margin) + 16
+    win_w = int(min(w, math.ceil(float(size[:, 0].max()))))
+    win_h = int(min(h, math.ceil(float(size[:, 1].max()))))
+    centre = (box[:, :2] + box[:, 2:]) / 2
+    x0 = (centre[:, 0] - win_w / 2).round().clamp(0, w - win_w).long()
+    y0 = (centre[:, 1] - win_h / 2).round().clamp(0, h - win_h).long()
+    K = t.K.clone()
+    K[:, 0, 2] -= x0.to(K)
+    K[:, 1, 2] -= y0.to(K)
+    rows = y0[:, None] + torch.arange(win_h, device=y0.device)
+    cols = x0[:, None] + torch.arange(win_w, device=x0.device)
+    n = torch.arange(t.num_frames, device=y0.device)[:, None, None]
+    crop = t.parts[n, rows[:, :, None], cols[:, None, :]]
+    target = torch.nn.functional.one_hot(crop, NUM_PARTS + 1).to(t.K.dtype)
+    return _Window(K, (win_h, win_w), target)
+
+
+class _Objective:
+    """The per-frame objective (N,) and its terms for a set of parameters."""
+
+    def __init__(
+        self, t: FitTargets, body: BodyModel, mesh: PartMesh, prior: PosePrior, cfg: FitConfig, window
+    ) -> None:
+        self.t, self.body, self.mesh, self.prior, self.cfg, self.window = t, body, mesh, prior, cfg, window
+        self.sigma2 = (cfg.joint_sigma * max(t.image_size)) ** 2
+        self.prior_scale = 1.0
+
+    def pose(self, p: dict[str, Tensor], index: Tensor | None = None):
+        index = torch.arange(self.t.num_frames, device=p["trans"].device) if index is None else index
+        group = self.t.group[index % self.t.num_frames]
+        betas = p["betas"][group] if "betas" in p else None
+        pose = torch.cat([p["orient"], p["body_pose"]], 1)
+        return self.body(betas, pose, p["trans"], normals=False)
+
+    def joints_term(self, joints3d: Tensor, frames: Tensor) -> Tensor:
+        """(M,) robust (Geman-McClure) mean squared reprojection error, in units of the joint sigma."""
+        uv = project(joints3d, self.t.K[frames])
+        d2 = ((uv - self.t.joints2d[frames]) ** 2).sum(-1) / self.sigma2
+        rho = d2 / (1 + d2)
+        w = self.t.joints_weight[frames]
+        return (w * rho).sum(1) / w.sum(1).clamp_min(1e-9)
+
+    def parts_term(self, verts: Tensor, frames: Tensor) -> Tensor:
+        """(M,) mean squared error of the soft part map over the window."""
+        win = self.window
+        pred = soft_parts(self.mesh, verts, win.K[frames], win.size)
+        return ((pred - win.target[frames]) ** 2).sum(-1).mean((1, 2))
+
+    def __call__(self, p: dict[str, Tensor], parts: bool) -> tuple[Tensor, dict[str, Tensor]]:
+        n = self.t.num_frames
+        frames = torch.arange(n, device=p["trans"].device)
+        out = self.pose(p)
+        wts = self.cfg.weights
+        terms = {"joints": self.joints_term(out.joints, frames)}
+        if parts and self.window is not None:
+            terms["parts"] = self.parts_term(out.vertices, frames)
+        terms["pose_prior"] = self.prior(p["body_pose"])
+        terms["limits"] = joint_limit_penalty(torch.cat([p["orient"], p["body_pose"]], 1))
+        if "betas" in p:
+            terms["shape"] = shape_penalty(p["betas"])[self.t.group]
+        if self.t.consecutive and n > 1:
+            step = ((out.joints[1:] - out.joints[:-1]) ** 2).sum(-1).mean(-1)
+            terms["smooth"] = torch.cat([step, step.new_zeros(1)]) + torch.cat([step.new_zeros(1), step])
+        scale = {"pose_prior": self.prior_scale, "shape": self.prior_scale}
+        total = sum(getattr(wts, k) * scale.get(k, 1.0) * v for k, v in terms.items())
+        return total, {k: v.detach() for k, v in terms.items()}
+
+
+def _headings(count: int, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """(count, 3, 3) orientations: the body upright, facing the camera (Rx(pi): its +Y up to the camera's
+    -Y, its front +Z to -Z), turned by 2 pi k / count about its vertical axis."""
+    turns = [
+        Rotation.from_euler("x", math.pi) * Rotation.from_euler("y", 2 * math.pi * k / count)
+        for k in range(count)
+    ]
+    return torch.tensor(np.stack([r.as_matrix() for r in turns]), dtype=dtype, device=device)
+
+
+def _hypotheses(objective: _Objective, cfg: FitConfig) -> tuple[Tensor, Tensor]:
+    """Stage 1's starting points, ``cfg.candidates`` per frame: (N * C, 3, 3) orientations and (N * C, 69)
+    body poses, hypothesis c of frame i at row c * N + i. From the prior's example poses turned to each of
+    ``cfg.orientations`` headings, those whose joints, seen orthographically at the best scale and offset,
+    lie nearest the frame's 2D joints (weighted); frames with fewer than 4 weighted joints, or a prior
+    without examples, start from the mean pose at evenly spread headings."""
+    t, prior, body = objective.t, objective.prior, objective.body
+    n, c = t.num_frames, cfg.candidates
+    device, dtype = t.K.device, t.K.dtype
+    heads = _headings(cfg.orientations, dtype, device)  # (H, 3, 3)
+    spread = heads[torch.arange(c, device=device) * cfg.orientations // c]  # (C, 3, 3)
+    orient = spread.repeat_interleave(n, 0)
+    pose = prior.mean.to(device, dtype).expand(n * c, -1).clone()
+    if prior.examples is None:
+        return orient, pose
+    examples = prior.examples.to(device, dtype)  # (M, 69)
+    full = torch.cat([examples.new_zeros(examples.shape[0], 3), examples], 1)
+    rest = body.posed_joints(full)  # (M, 24, 3), body frame
+    seen = torch.einsum("hab,mjb->hmja", heads, rest)[..., :2].reshape(-1, NUM_JOINTS, 2)  # (H * M, 24, 2)
+    for i in range(n):
+        w = t.joints_weight[i]
+        if int((w > 0).sum()) < 4:
+            continue
+        y = t.joints2d[i]
+        yc = y - (w[:, None] * y).sum(0) / w.sum()
+        xc = seen - (w[:, None] * seen).sum(1, keepdim=True) / w.sum()
+        scale = (w[:, None] * xc * yc).sum((1, 2)) / (w[:, None] * xc * xc).sum((1, 2)).clamp_min(1e-12)
+        residual = (w[:, None] * (scale[:, None, None] * xc - yc) ** 2).sum((1, 2))
+        residual = torch.where(scale > 0, residual, torch.full_like(residual, float("inf")))
+        best = residual.topk(c, largest=False).indices
+        orient[i::n] = heads[best // examples.shape[0]]
+        pose[i::n] = examples[best % examples.shape[0]]
+    return orient, pose
+
+
+def _initial_translation(objective: _Objective) -> Tensor:
+    """(N, 3): the pelvis at the depth where the mean body's torso has its size in pixels, under the
+    pelvis joint (or the part pixels' centre); the mean body's rest pelvis subtracted (``trans`` moves the
+    body, whose pelvis sits at its rest position)."""
+    t, body = objective.t, objective.body
+    with torch.no_grad():
+        rest = body(None, torch.zeros(1, 72, dtype=body.dtype, device=body.device), normals=False)
+    joints = rest.joints[0]
+    height = float(rest.vertices[0, :, 1].max() - rest.vertices[0, :, 1].min())
+    f = t.K[:, 0, 0]
+    out = []
+    for i in range(t.num_frames):
+        w = t.joints_weight[i]
+        pairs = [(a, b) for a, b in TORSO_PAIRS if w[a] > 0 and w[b] > 0]
+        if pairs:
+            px = sum(float((t.joints2d[i, a] - t.joints2d[i, b]).norm()) for a, b in pairs)
+            metres = sum(float((joints[a] - joints[b]).norm()) for a, b in pairs)
+            z = float(f[i]) * metres / max(px, 1.0)
+        else:
+            ys = torch.nonzero(t.parts[i] > 0, as_tuple=True)[0].to(f) if t.parts is not None else None
+            span = float(ys.max() - ys.min()) + 1 if ys is not None and ys.numel() else max(t.image_size) / 2
+            z = float(f[i]) * height / span
+        if w[0] > 0:
+            u, v = t.joints2d[i, 0]
+        else:
+            ys, xs = torch.nonzero(t.parts[i] > 0, as_tuple=True)
+            u, v = xs.to(f).mean(), ys.to(f).mean()
+        x = (float(u) - float(t.K[i, 0, 2])) * z / float(f[i])
+        y = (float(v) - float(t.K[i, 1, 2])) * z / float(f[i])
+        out.append(torch.tensor([x, y, z], dtype=f.dtype, device=f.device) - joints[0])
+    return torch.stack(out)
+
+
+def _placement(
+    objective: _Objective, cfg: FitConfig, progress: Progress | None
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Stage 1: (keep * N, 3) orientation, (keep * N, 69) body pose and (keep * N, 3) translation of each
+    frame's ``cfg.keep`` best hypotheses (:func:`_hypotheses`; row k * N + i is frame i's k-th best), their
+    orientation and translation fitted to the 2D joints."""
+    t, n, c = objective.t, objective.t.num_frames, cfg.candidates
+    device = t.K.device
+    rot, body_pose = _hypotheses(objective, cfg)
+    orient = _axis_angle(rot).requires_grad_()
+    trans = _initial_translation(objective).repeat(c, 1).clone().requires_grad_()
+    frames = torch.arange(n * c, device=device) % n
+    opt = torch.optim.Adam([orient, trans], lr=2.5 * cfg.lr)
+    for step in range(cfg.placement_steps):
+        opt.zero_grad()
+        joints = objective.pose({"orient": orient, "body_pose": body_pose, "trans": trans}, frames).joints
+        loss = objective.joints_term(joints, frames)
+        loss.mean().backward()
+        opt.step()
+        if progress:
+            progress("placement", step + 1, cfg.placement_steps, float(loss.detach().mean()))
+    with torch.no_grad():
+        out = objective.pose({"orient": orient, "body_pose": body_pose, "trans": trans}, frames)
+        w = cfg.weights
+        score = w.joints * objective.joints_term(out.joints, frames) + w.pose_prior * objective.prior(
+            body_pose
+        )
+        if objective.window is not None:
+            score = score + w.parts * objective.parts_term(out.vertices, frames)
+        order = score.view(c, n).argsort(0)[: cfg.keep]  # (keep, N) hypotheses, best first
+        best = (order * n + torch.arange(n, device=device)).flatten()  # row k * N + i: frame i's k-th
+    return orient.detach()[best], body_pose[best], trans.detach()[best]
+
+
+def _axis_angle(R: Tensor) -> Tensor:
+    """(N, 3, 3) rotations -> (N, 3) axis-angle (through scipy: exact at every angle)."""
+    rotvec = Rotation.from_matrix(R.detach().double().cpu().numpy()).as_rotvec()
+    return torch.as_tensor(rotvec, dtype=R.dtype, device=R.device)
