@@ -30,8 +30,8 @@ from torch import Tensor
 
 from synthhuman.body.model import BodyModel
 from synthhuman.config import require
-from synthhuman.conventions import NUM_JOINTS
-from synthhuman.fit.parts import PartMesh, soft_parts
+from synthhuman.conventions import DEFAULT_JOINT_TOLERANCE, NUM_JOINTS
+from synthhuman.fit.parts import PartMesh, soft_parts_and_depth
 from synthhuman.fit.priors import PosePrior, joint_limit_penalty, shape_penalty
 from synthhuman.fit.targets import NUM_PARTS, FitTargets
 from synthhuman.render import project
@@ -44,7 +44,8 @@ TORSO_PAIRS = ((1, 16), (2, 17))
 class FitWeights:
     """Weights of the loss terms. joints: robust 2D reprojection; parts: rendered part map (mean squared
     error per pixel of the window); pose_prior, limits, shape: the priors; smooth: 3D joint motion between
-    consecutive frames (metres squared)."""
+    consecutive frames (metres squared); visibility: joints' depth order against the rendered surface, where
+    the targets say which joints are hidden (metres squared)."""
 
     joints: float = 1.0
     parts: float = 10.0
@@ -52,6 +53,7 @@ class FitWeights:
     limits: float = 1.0
     shape: float = 0.01
     smooth: float = 10.0
+    visibility: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,7 @@ def _on(t: FitTargets, device: torch.device, dtype: torch.dtype) -> FitTargets:
     move = lambda x: None if x is None else x.to(device)  # noqa: E731
     return FitTargets(
         t.K.to(device, dtype), t.joints2d.to(device, dtype), t.joints_weight.to(device, dtype), t.image_size,
-        move(t.parts), None, t.group.to(device), t.consecutive, t.names,
+        move(t.parts), None, t.group.to(device), t.consecutive, t.names, move(t.joints_visible),
     )  # fmt: skip
 
 
@@ -276,11 +278,28 @@ class _Objective:
         w = self.t.joints_weight[frames]
         return (w * rho).sum(1) / w.sum(1).clamp_min(1e-9)
 
-    def parts_term(self, verts: Tensor, frames: Tensor) -> Tensor:
-        """(M,) mean squared error of the soft part map over the window."""
+    def parts_term(self, verts: Tensor, frames: Tensor, joints: Tensor | None = None) -> Tensor | tuple:
+        """(M,) mean squared error of the soft part map over the window; with ``joints`` (M, 24, 3) and
+        the targets' visibility, also (M,) the visibility term: the squared depth (metres) by which the
+        rendered surface at a joint's pixel contradicts its flag (a visible joint with a surface more than
+        the joint tolerance in front of it; a hidden one without)."""
         win = self.window
-        pred = soft_parts(self.mesh, verts, win.K[frames], win.size)
-        return ((pred - win.target[frames]) ** 2).sum(-1).mean((1, 2))
+        pred, depth, covered = soft_parts_and_depth(self.mesh, verts, win.K[frames], win.size)
+        parts = ((pred - win.target[frames]) ** 2).sum(-1).mean((1, 2))
+        if joints is None:
+            return parts
+        h, w = win.size
+        uv = project(joints, win.K[frames]).detach().round().long()
+        col, row = uv[..., 0], uv[..., 1]
+        inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
+        flat = (torch.arange(len(frames), device=uv.device)[:, None] * (h * w) + row.clamp(0, h - 1) * w
+                + col.clamp(0, w - 1))  # fmt: skip
+        surface = depth.flatten()[flat]
+        hit = covered.flatten()[flat] & inside
+        gap = joints[..., 2] - DEFAULT_JOINT_TOLERANCE - surface  # > 0: a surface hides the joint
+        visible = self.t.joints_visible[frames]
+        wrong = torch.where(visible, torch.relu(gap), torch.relu(-gap)) * hit
+        return parts, (wrong**2).mean(1)
 
     def __call__(self, p: dict[str, Tensor], parts: bool) -> tuple[Tensor, dict[str, Tensor]]:
         n = self.t.num_frames
@@ -289,7 +308,10 @@ class _Objective:
         wts = self.cfg.weights
         terms = {"joints": self.joints_term(out.joints, frames)}
         if parts and self.window is not None:
-            terms["parts"] = self.parts_term(out.vertices, frames)
+            if self.t.joints_visible is not None:
+                terms["parts"], terms["visibility"] = self.parts_term(out.vertices, frames, out.joints)
+            else:
+                terms["parts"] = self.parts_term(out.vertices, frames)
         terms["pose_prior"] = self.prior(p["body_pose"])
         terms["limits"] = joint_limit_penalty(torch.cat([p["orient"], p["body_pose"]], 1))
         if "betas" in p:
@@ -408,7 +430,11 @@ def _placement(
             body_pose
         )
         if objective.window is not None:
-            score = score + w.parts * objective.parts_term(out.vertices, frames)
+            if t.joints_visible is not None:
+                parts, visibility = objective.parts_term(out.vertices, frames, out.joints)
+                score = score + w.parts * parts + w.visibility * visibility
+            else:
+                score = score + w.parts * objective.parts_term(out.vertices, frames)
         order = score.view(c, n).argsort(0)[: cfg.keep]  # (keep, N) hypotheses, best first
         best = (order * n + torch.arange(n, device=device)).flatten()  # row k * N + i: frame i's k-th
     return orient.detach()[best], body_pose[best], trans.detach()[best]

@@ -39,10 +39,18 @@ class PartMesh:
 def soft_parts(mesh: PartMesh, verts: Tensor, K: Tensor, image_size: tuple[int, int]) -> Tensor:
     """(B, H, W, 15) soft part probabilities of (B, V, 3) camera-space vertices seen with K (B, 3, 3):
     channel 0 background, 1..14 the parts; differentiable in ``verts``."""
+    return soft_parts_and_depth(mesh, verts, K, image_size)[0]
+
+
+def soft_parts_and_depth(
+    mesh: PartMesh, verts: Tensor, K: Tensor, image_size: tuple[int, int]
+) -> tuple[Tensor, Tensor, Tensor]:
+    """:func:`soft_parts`, and from the same rasterization the (B, H, W) depth (differentiable in
+    ``verts``) and (B, H, W) bool coverage."""
     frags = rasterize(verts, mesh.faces, K, image_size, cull_backfaces=True)
     parts = interpolate(mesh.vertex_parts.to(verts), frags, mesh.faces).contiguous()
     parts = antialias(parts, frags, verts, mesh.faces, K, mesh.adjacency)
-    return torch.cat([1 - parts.sum(-1, keepdim=True), parts], -1)
+    return torch.cat([1 - parts.sum(-1, keepdim=True), parts], -1), frags.depth, frags.pix_to_face >= 0
 
 
 def hard_parts(mesh: PartMesh, verts: Tensor, K: Tensor, image_size: tuple[int, int]) -> Tensor:

@@ -38,6 +38,8 @@ class FitTargets:
     background) or None (joints only). image: (N, H, W, 3) float in [0, 1] or None (for pictures only).
     image_size: (H, W). group: (N,) int64, frames of one group share their shape (one person of a clip).
     consecutive: the frames follow each other in time (a smoothness term applies). names: N labels.
+    joints_visible: (N, 24) bool or None: which joints no surface hides (the renderer's depth is then held
+    to it, with the generator's joint tolerance).
     """
 
     K: Tensor
@@ -49,6 +51,7 @@ class FitTargets:
     group: Tensor | None = None
     consecutive: bool = False
     names: tuple[str, ...] = ()
+    joints_visible: Tensor | None = None
 
     def __post_init__(self) -> None:
         n = self.K.shape[0] if self.K.ndim == 3 else -1
@@ -80,6 +83,9 @@ class FitTargets:
                 )
         if self.image is not None:
             _check("image", self.image, (n, h, w, 3))
+        if self.joints_visible is not None:
+            _check("joints_visible", self.joints_visible, (n, NUM_JOINTS))
+            object.__setattr__(self, "joints_visible", self.joints_visible.bool())
         group = self.group if self.group is not None else torch.arange(n)
         _check("group", group, (n,))
         object.__setattr__(self, "group", group.long())
@@ -106,6 +112,7 @@ class FitTargets:
             self.K[index], self.joints2d[index], self.joints_weight[index], self.image_size,
             pick(self.parts), pick(self.image), self.group[index],
             self.consecutive and index.numel() == self.num_frames, tuple(self.names[int(i)] for i in index),
+            pick(self.joints_visible),
         )  # fmt: skip
 
 
@@ -184,6 +191,7 @@ def clip_targets(
         group=torch.zeros(len(f), dtype=torch.int64),
         consecutive=len(f) > 1 and bool((steps == 1).all()),
         names=tuple(f"{c.info.split}/{c.info.clip_id}/{k}" for k in frames),
+        joints_visible=visible,
     )
     truth = FitTruth(torch.from_numpy(c.joints3d[f, person]).double(), parts, mine)
     return targets, truth

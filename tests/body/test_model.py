@@ -414,3 +414,14 @@ def test_tiny_model_end_to_end_render(tmp_path):
     assert torch.equal(res.segm > 0, res.depth > 0) and int((res.segm > 0).sum()) > 200
     assert set(res.segm.unique().tolist()) > {0, 1, 16}
     assert bool(res.flow.valid[0].any()) and not bool(res.flow.valid[1].any())
+
+
+def test_posed_joints_equal_the_skinned_ones():
+    from synthhuman.body.default_body import load_default_body
+
+    body = load_default_body("female")
+    gen = torch.Generator().manual_seed(5)
+    pose = 0.4 * torch.randn(3, 72, generator=gen)
+    betas = torch.randn(3, 10, generator=gen)
+    torch.testing.assert_close(body.posed_joints(pose, betas), body(betas, pose, normals=False).joints)
+    torch.testing.assert_close(body.posed_joints(pose), body(None, pose, normals=False).joints)
