@@ -4,8 +4,8 @@ and no circles (the README's "Layout" section).
 Floors, bottom to top: conventions; the small shared tools on it (rng, config, timing, atomic, _memory;
 then viz); render/; gt/; the pipeline; the assets (body/, motion/, appearance/, then the demo scene and the
 benchmark built on them); scene/; io/; then the jobs (clip rendering, data/, the dataset overview), the
-Ray tasks and train/, generate, and the CLI on top. A module imports only modules on lower floors, or on
-its own floor inside its own package (the asset packages may also use each other).
+Ray tasks and train/, generate and fit/, and the CLI on top. A module imports only modules on lower
+floors, or on its own floor inside its own package (the asset packages may also use each other).
 """
 
 from __future__ import annotations
