@@ -84,7 +84,7 @@ class FitConfig:
 
     def __post_init__(self) -> None:
         require(self.orientations >= 1, "orientations", ">= 1", self.orientations)
-        require(1 <= self.candidates <= self.orientations, "candidates", "1..orientations", self.candidates)
+        require(self.candidates >= 1, "candidates", ">= 1", self.candidates)
         require(self.placement_steps >= 0, "placement_steps", ">= 0", self.placement_steps)
         require(self.steps >= 0, "steps", ">= 0", self.steps)
         require(self.lr > 0, "lr", "> 0", self.lr)
@@ -336,10 +336,11 @@ def _headings(count: int, dtype: torch.dtype, device: torch.device) -> Tensor:
 
 def _hypotheses(objective: _Objective, cfg: FitConfig) -> tuple[Tensor, Tensor]:
     """Stage 1's starting points, ``cfg.candidates`` per frame: (N * C, 3, 3) orientations and (N * C, 69)
-    body poses, hypothesis c of frame i at row c * N + i. From the prior's example poses turned to each of
-    ``cfg.orientations`` headings, those whose joints, seen orthographically at the best scale and offset,
-    lie nearest the frame's 2D joints (weighted); frames with fewer than 4 weighted joints, or a prior
-    without examples, start from the mean pose at evenly spread headings."""
+    body poses, hypothesis c of frame i at row c * N + i. From the prior's example poses (their own root
+    orientation kept: lying and crouching bodies too) turned to each of ``cfg.orientations`` headings
+    about the vertical, those whose joints, seen orthographically at the best scale and offset, lie nearest
+    the frame's 2D joints (weighted); frames with fewer than 4 weighted joints, or a prior without
+    examples, start from the mean pose upright at evenly spread headings."""
     t, prior, body = objective.t, objective.prior, objective.body
     n, c = t.num_frames, cfg.candidates
     device, dtype = t.K.device, t.K.dtype
@@ -349,10 +350,12 @@ def _hypotheses(objective: _Objective, cfg: FitConfig) -> tuple[Tensor, Tensor]:
     pose = prior.mean.to(device, dtype).expand(n * c, -1).clone()
     if prior.examples is None:
         return orient, pose
-    examples = prior.examples.to(device, dtype)  # (M, 69)
-    full = torch.cat([examples.new_zeros(examples.shape[0], 3), examples], 1)
-    rest = body.posed_joints(full)  # (M, 24, 3), body frame
+    examples = prior.examples.to(device, dtype)  # (M, 72), each with its own root orientation
+    m = examples.shape[0]
+    rest = body.posed_joints(examples)  # (M, 24, 3), body frame
     seen = torch.einsum("hab,mjb->hmja", heads, rest)[..., :2].reshape(-1, NUM_JOINTS, 2)  # (H * M, 24, 2)
+    roots = Rotation.from_rotvec(examples[:, :3].double().cpu().numpy()).as_matrix()
+    roots = torch.as_tensor(roots).to(heads)
     for i in range(n):
         w = t.joints_weight[i]
         if int((w > 0).sum()) < 4:
@@ -364,8 +367,8 @@ def _hypotheses(objective: _Objective, cfg: FitConfig) -> tuple[Tensor, Tensor]:
         residual = (w[:, None] * (scale[:, None, None] * xc - yc) ** 2).sum((1, 2))
         residual = torch.where(scale > 0, residual, torch.full_like(residual, float("inf")))
         best = residual.topk(c, largest=False).indices
-        orient[i::n] = heads[best // examples.shape[0]]
-        pose[i::n] = examples[best % examples.shape[0]]
+        orient[i::n] = heads[best // m] @ roots[best % m]
+        pose[i::n] = examples[best % m, 3:]
     return orient, pose
 
 

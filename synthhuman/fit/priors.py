@@ -29,7 +29,8 @@ class PosePrior:
     """A Gaussian over the 69-d body pose (joints 1..23, axis-angle). mean: (69,); whiten: (69, 69), with
     ``(x - mean) @ whiten`` standard normal under the prior. Calling it gives, for (N, 69) poses, (N,) the
     squared Mahalanobis distance divided by 69 (about 1 for a typical pose of the data it was fitted to).
-    examples: (M, 69) body poses of that data (a fit starts from those whose joints match its targets)."""
+    examples: (M, 72) poses of that data, global orientation included (a fit starts from those whose joints,
+    turned about the vertical, match its targets)."""
 
     mean: Tensor
     whiten: Tensor
@@ -57,13 +58,14 @@ def fit_pose_prior(
     if not sequences:
         raise ValueError("sequences: expected at least one motion sequence to fit the pose prior to")
     seqs = list(sequences) + ([mirror(s) for s in sequences] if mirrored else [])
-    poses = np.concatenate([s.poses[:, 3:] for s in seqs]).astype(np.float64)
+    full = np.concatenate([s.poses for s in seqs]).astype(np.float64)
+    poses = full[:, 3:]
     mean = poses.mean(0)
     cov = np.cov(poses, rowvar=False) if len(poses) > 1 else np.zeros((BODY_POSE_DIM, BODY_POSE_DIM))
     values, vectors = np.linalg.eigh(cov)
     std = np.sqrt(np.maximum(values, min_std**2))
     whiten = vectors / std  # columns scaled: (x - mean) @ whiten is white
-    examples = torch.from_numpy(poses[:: max(1, len(poses) // max_examples)]).float()
+    examples = torch.from_numpy(full[:: max(1, len(full) // max_examples)]).float()
     return PosePrior(torch.from_numpy(mean).float(), torch.from_numpy(whiten).float(), len(poses), examples)
 
 

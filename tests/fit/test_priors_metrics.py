@@ -32,7 +32,7 @@ def test_pose_prior_is_white_on_its_data_and_far_from_random_poses():
     prior = fit_pose_prior([PoseSequence(full, full[:, :3] * 0, 30.0, "x")], mirrored=False, min_std=0.01)
     assert prior(poses.float()).mean() == pytest.approx(1.0, rel=0.03)  # E[chi2_69 / 69] = 1
     assert float(prior(mean.float()[None])) < 1e-3
-    assert prior.examples.shape[1] == 69
+    assert prior.examples.shape[1] == 72
 
 
 def test_library_prior_prefers_held_out_motion_to_noise():
