@@ -34,10 +34,11 @@ from PIL import Image
 from synthhuman._memory import retain_freed_memory
 from synthhuman.appearance.textures import TextureConfig, procedural_texture
 from synthhuman.body.default_body import load_default_body
-from synthhuman.pipeline import FrameBatch, RenderConfig, StageTimer, Topology, render_frames
+from synthhuman.pipeline import FrameBatch, RenderConfig, Topology, render_frames
 from synthhuman.render.cameras import Cameras, look_at
 from synthhuman.render.pytorch3d_backend import is_pytorch3d_available
 from synthhuman.render.texture import build_mipmaps
+from synthhuman.timing import StageTimer
 
 HERE = Path(__file__).resolve().parent
 BPY_VENV = HERE / ".venv-bpy"

@@ -14,7 +14,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -80,12 +80,9 @@ class GenerateConfig:
         return resolve_device(self.device)
 
     def clip_job(self) -> ClipJob:
-        """What rendering and writing this run's clips needs (for this machine or a Ray task)."""
-        return ClipJob(
-            out=self.out, format=self.format, seed=self.seed, device=self.device,
-            batch_frames=self.batch_frames, writers=self.writers, png=self.png, crf=self.crf,
-            compress_level=self.compress_level, scene=self.scene, assets=self.assets, render=self.render,
-        )  # fmt: skip
+        """What rendering and writing this run's clips needs (for this machine or a Ray task): the fields
+        of :class:`ClipJob`, all of them fields of this config too."""
+        return ClipJob(**{f.name: getattr(self, f.name) for f in fields(ClipJob)})
 
 
 @dataclass(frozen=True)

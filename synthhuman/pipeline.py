@@ -36,7 +36,7 @@ from synthhuman.render import (
 from synthhuman.render.checks import check_batch, check_tensor
 from synthhuman.timing import StageTimer, untimed
 
-__all__ = ["FrameBatch", "RenderConfig", "RenderOutput", "StageTimer", "Topology", "render_frames"]
+__all__ = ["FrameBatch", "RenderConfig", "RenderOutput", "Topology", "render_frames"]
 
 RASTERIZERS = ("synthhuman", "pytorch3d")
 

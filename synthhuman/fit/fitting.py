@@ -140,7 +140,7 @@ def fit_bodies(
     params = _start(orient, body_pose, trans, n * keep, body.num_betas)
     _descend(trial, params, 0, cfg.trial_steps, cfg, history, progress)
     with torch.no_grad():
-        score, _ = trial(params, parts=True)
+        score, _ = trial(params)
         best = score.view(keep, n).argmin(0) * n + torch.arange(n, device=device)
     # stage 2b: the chosen hypotheses, shapes shared by groups
     groups = int(t.group.max()) + 1
@@ -151,7 +151,7 @@ def fit_bodies(
     params["betas"] = betas.requires_grad_()
     _descend(objective, params, cfg.trial_steps, cfg.steps, cfg, history, progress)
     with torch.no_grad():
-        loss, terms = objective(params, parts=True)
+        loss, terms = objective(params)
         out = objective.pose(params)
     return FitResult(
         pose=torch.cat([params["orient"], params["body_pose"]], 1).detach(),
@@ -192,15 +192,14 @@ def _descend(
     for step in range(first, last):
         for g in opt.param_groups:
             g["lr"] = cfg.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * step / max(cfg.steps, 1))))
-        objective.prior_scale = 1 + (cfg.prior_anneal - 1) * max(0.0, 1 - 2 * step / max(cfg.steps, 1))
+        prior_scale = 1 + (cfg.prior_anneal - 1) * max(0.0, 1 - 2 * step / max(cfg.steps, 1))
         opt.zero_grad()
-        loss, _ = objective(params, parts=True)
+        loss, _ = objective(params, prior_scale)
         loss.mean().backward()
         opt.step()
         history.append(float(loss.detach().mean()))
         if progress:
             progress("fit", step + 1, cfg.steps, history[-1])
-    objective.prior_scale = 1.0
 
 
 def _take_window(window: _Window | None, index: Tensor) -> _Window | None:
@@ -261,7 +260,6 @@ class _Objective:
     ) -> None:
         self.t, self.body, self.mesh, self.prior, self.cfg, self.window = t, body, mesh, prior, cfg, window
         self.sigma2 = (cfg.joint_sigma * max(t.image_size)) ** 2
-        self.prior_scale = 1.0
 
     def pose(self, p: dict[str, Tensor], index: Tensor | None = None):
         index = torch.arange(self.t.num_frames, device=p["trans"].device) if index is None else index
@@ -278,16 +276,19 @@ class _Objective:
         w = self.t.joints_weight[frames]
         return (w * rho).sum(1) / w.sum(1).clamp_min(1e-9)
 
-    def parts_term(self, verts: Tensor, frames: Tensor, joints: Tensor | None = None) -> Tensor | tuple:
-        """(M,) mean squared error of the soft part map over the window; with ``joints`` (M, 24, 3) and
-        the targets' visibility, also (M,) the visibility term: the squared depth (metres) by which the
-        rendered surface at a joint's pixel contradicts its flag (a visible joint with a surface more than
-        the joint tolerance in front of it; a hidden one without)."""
+    def rendered_terms(self, verts: Tensor, joints: Tensor, frames: Tensor) -> dict[str, Tensor]:
+        """The terms that need a rendering (none without a part window), each (M,): ``parts``, the mean
+        squared error of the soft part map over the window; with the targets' visibility, ``visibility``,
+        the squared depth (metres) by which the rendered surface at a joint's pixel contradicts its flag (a
+        visible joint with a surface more than the joint tolerance in front of it; a hidden one without).
+        verts: (M, V, 3), joints: (M, 24, 3) camera space."""
         win = self.window
+        if win is None:
+            return {}
         pred, depth, covered = soft_parts_and_depth(self.mesh, verts, win.K[frames], win.size)
-        parts = ((pred - win.target[frames]) ** 2).sum(-1).mean((1, 2))
-        if joints is None:
-            return parts
+        terms = {"parts": ((pred - win.target[frames]) ** 2).sum(-1).mean((1, 2))}
+        if self.t.joints_visible is None:
+            return terms
         h, w = win.size
         uv = project(joints, win.K[frames]).detach().round().long()
         col, row = uv[..., 0], uv[..., 1]
@@ -299,19 +300,17 @@ class _Objective:
         gap = joints[..., 2] - DEFAULT_JOINT_TOLERANCE - surface  # > 0: a surface hides the joint
         visible = self.t.joints_visible[frames]
         wrong = torch.where(visible, torch.relu(gap), torch.relu(-gap)) * hit
-        return parts, (wrong**2).mean(1)
+        terms["visibility"] = (wrong**2).mean(1)
+        return terms
 
-    def __call__(self, p: dict[str, Tensor], parts: bool) -> tuple[Tensor, dict[str, Tensor]]:
+    def __call__(self, p: dict[str, Tensor], prior_scale: float = 1.0) -> tuple[Tensor, dict[str, Tensor]]:
+        """(N,) objective and its unweighted terms; ``prior_scale`` multiplies the priors' weights."""
         n = self.t.num_frames
         frames = torch.arange(n, device=p["trans"].device)
         out = self.pose(p)
         wts = self.cfg.weights
         terms = {"joints": self.joints_term(out.joints, frames)}
-        if parts and self.window is not None:
-            if self.t.joints_visible is not None:
-                terms["parts"], terms["visibility"] = self.parts_term(out.vertices, frames, out.joints)
-            else:
-                terms["parts"] = self.parts_term(out.vertices, frames)
+        terms.update(self.rendered_terms(out.vertices, out.joints, frames))
         terms["pose_prior"] = self.prior(p["body_pose"])
         terms["limits"] = joint_limit_penalty(torch.cat([p["orient"], p["body_pose"]], 1))
         if "betas" in p:
@@ -319,7 +318,7 @@ class _Objective:
         if self.t.consecutive and n > 1:
             step = ((out.joints[1:] - out.joints[:-1]) ** 2).sum(-1).mean(-1)
             terms["smooth"] = torch.cat([step, step.new_zeros(1)]) + torch.cat([step.new_zeros(1), step])
-        scale = {"pose_prior": self.prior_scale, "shape": self.prior_scale}
+        scale = {"pose_prior": prior_scale, "shape": prior_scale}
         total = sum(getattr(wts, k) * scale.get(k, 1.0) * v for k, v in terms.items())
         return total, {k: v.detach() for k, v in terms.items()}
 
@@ -432,12 +431,8 @@ def _placement(
         score = w.joints * objective.joints_term(out.joints, frames) + w.pose_prior * objective.prior(
             body_pose
         )
-        if objective.window is not None:
-            if t.joints_visible is not None:
-                parts, visibility = objective.parts_term(out.vertices, frames, out.joints)
-                score = score + w.parts * parts + w.visibility * visibility
-            else:
-                score = score + w.parts * objective.parts_term(out.vertices, frames)
+        for name, term in objective.rendered_terms(out.vertices, out.joints, frames).items():
+            score = score + getattr(w, name) * term
         order = score.view(c, n).argsort(0)[: cfg.keep]  # (keep, N) hypotheses, best first
         best = (order * n + torch.arange(n, device=device)).flatten()  # row k * N + i: frame i's k-th
     return orient.detach()[best], body_pose[best], trans.detach()[best]

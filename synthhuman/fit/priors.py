@@ -13,6 +13,8 @@ import torch
 from torch import Tensor
 
 from synthhuman.conventions import NUM_JOINTS
+from synthhuman.motion.deepmimic import read_bundled_library
+from synthhuman.motion.library import read_motion_folder
 from synthhuman.motion.sequence import PoseSequence, mirror
 
 BODY_POSE_DIM = 3 * (NUM_JOINTS - 1)
@@ -73,9 +75,6 @@ def library_pose_prior(motion: str | None = None, exclude: tuple[str, ...] = ())
     """The pose prior of the bundled motion library (without the clips named in ``exclude``, e.g. the
     test split's), plus the user's motion file or folder ``motion`` (AMASS, SURREAL, BVH or ours) when
     given."""
-    from synthhuman.motion.deepmimic import read_bundled_library
-    from synthhuman.motion.library import read_motion_folder
-
     seqs = [s for s in read_bundled_library() if s.name not in exclude]
     if motion is not None:
         seqs += read_motion_folder(motion)

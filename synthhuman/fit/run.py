@@ -27,6 +27,8 @@ from synthhuman.fit.targets import FitTargets, FitTruth, clip_targets, parse_fra
 from synthhuman.io.canonical import npz_shape, read_clip_info
 from synthhuman.render import Fragments, rasterize, vertex_normals
 from synthhuman.scene import BUNDLED_TEST_MOTIONS
+from synthhuman.train.predict import predict_image, read_image
+from synthhuman.train.run import load_trained
 
 SURREAL_FOCAL_PER_WIDTH = 600.0 / 320.0
 """Default focal of a photo, in pixels per pixel of width: SURREAL's camera (600 px at 320 wide)."""
@@ -150,9 +152,6 @@ def _clip(cfg: FitRunConfig) -> tuple[FitTargets, FitTruth, str]:
 
 
 def _images(cfg: FitRunConfig, device: torch.device) -> FitTargets:
-    from synthhuman.train.predict import predict_image, read_image
-    from synthhuman.train.run import load_trained
-
     paths = [Path(p) for p in cfg.sources]
     images = [read_image(p) for p in paths]
     sizes = {tuple(im.shape[:2]) for im in images}

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from synthhuman.conventions import NUM_JOINTS, SEGM_24_TO_14
+from synthhuman.io.canonical import read_canonical_clip
 
 NUM_PARTS = 14
 """SURREAL's training parts; part maps hold 0 (background) .. 14."""
@@ -164,8 +165,6 @@ def clip_targets(
     """Targets and truth of ``frames`` of person ``person`` of a canonical clip folder: the true 14-part
     map of that person (its instance's pixels), its 2D joints (weight 1 where visible, ``hidden_weight``
     where hidden by a surface, 0 outside the image), K, and the frames' RGB."""
-    from synthhuman.io.canonical import read_canonical_clip
-
     c = read_canonical_clip(folder)
     people = c.num_people
     if not 0 <= person < people:

@@ -20,7 +20,15 @@ import numpy as np
 
 from synthhuman.atomic import atomic_write
 from synthhuman.conventions import NUM_JOINTS, SPLITS
-from synthhuman.io.record import ClipInfo, ClipRecord, ClipRef, DiskClip, FrameLabels, check_shape
+from synthhuman.io.record import (
+    ClipInfo,
+    ClipRecord,
+    ClipRef,
+    DiskClip,
+    FrameLabels,
+    check_shape,
+    read_clip_video,
+)
 from synthhuman.io.video import DEFAULT_CRF, read_mp4, write_mp4
 from synthhuman.io.writer import DatasetWriter
 from synthhuman.timing import StageTimer
@@ -219,12 +227,10 @@ def canonical_clips(root: Path, split: str) -> list[DiskClip]:
 def read_canonical_frames(clip: DiskClip, frames: np.ndarray, people: np.ndarray) -> FrameLabels:
     """Frames ``frames`` (N,) of a canonical clip, each with the joints of person ``people`` (N,); the
     video is decoded whole (clips are short) and every array's shape is checked."""
-    video, path = clip.path("video"), clip.path("labels")
-    for file in (video, path):
-        if not file.is_file():
-            raise FileNotFoundError(f"{file}: missing (clip {clip.clip_id})")
-    rgb = read_mp4(video)
-    check_shape(video, "frames", rgb, (clip.num_frames, None, None, 3))
+    rgb = read_clip_video(clip)
+    path = clip.path("labels")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing (clip {clip.clip_id})")
     T, P, size = clip.num_frames, clip.num_people, rgb.shape[1:3]
     expected = {
         "depth": (T, *size),

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from synthhuman.conventions import NUM_JOINTS, clip_id
+from synthhuman.io.video import read_mp4
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,16 @@ class FrameLabels:
     segm: np.ndarray
     joints2d: np.ndarray
     joints3d: np.ndarray
+
+
+def read_clip_video(clip: DiskClip) -> np.ndarray:
+    """(T, H, W, 3) uint8: the whole video of ``clip`` (clips are short), checked to hold its T frames."""
+    video = clip.path("video")
+    if not video.is_file():
+        raise FileNotFoundError(f"{video}: missing (clip {clip.clip_id})")
+    rgb = read_mp4(video)
+    check_shape(video, "frames", rgb, (clip.num_frames, None, None, 3))
+    return rgb
 
 
 def check_shape(path: str | os.PathLike, name: str, a: np.ndarray, shape: tuple[int | None, ...]) -> None:

@@ -50,7 +50,7 @@ from scipy.spatial.transform import Rotation
 
 from synthhuman.atomic import atomic_write
 from synthhuman.conventions import NUM_JOINTS
-from synthhuman.io.record import ClipRecord, ClipRef, DiskClip, FrameLabels, check_shape
+from synthhuman.io.record import ClipRecord, ClipRef, DiskClip, FrameLabels, check_shape, read_clip_video
 from synthhuman.io.video import DEFAULT_CRF, read_mp4, write_mp4
 from synthhuman.io.writer import DatasetWriter
 from synthhuman.render import sh_irradiance
@@ -454,11 +454,7 @@ def read_surreal_frames(clip: DiskClip, frames: np.ndarray, people: np.ndarray) 
     0) in SURREAL's own image, which is the mirror image of the world: image and segm as stored, depth made
     planar, joints2d moved to our integer pixel centres, joints3d in the camera frame of that mirrored
     image (x to its right); labels stay anatomical. Each file is read once, the video decoded whole."""
-    video = clip.path("video")
-    if not video.is_file():
-        raise FileNotFoundError(f"{video}: missing (clip {clip.clip_id})")
-    rgb = read_mp4(video)
-    check_shape(video, "frames", rgb, (clip.num_frames, None, None, 3))
+    rgb = read_clip_video(clip)
     size = rgb.shape[1:3]
     T = clip.num_frames
     path = clip.path("info")
