@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import resource
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 
@@ -57,6 +57,7 @@ def run_bench(cfg: BenchConfig) -> BenchResult:
         raise ValueError("--device cuda: no CUDA device is available")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    cfg = replace(cfg, render=cfg.render.resolved(device))  # "auto": the backend that runs, reported
     batch, topo = demo_clip(cfg.batch, (cfg.height, cfg.width), device=device)
     with torch.no_grad():
         for _ in range(cfg.warmup):

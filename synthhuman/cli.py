@@ -32,7 +32,7 @@ def bench(
     iterations: int = typer.Option(10, help="timed batches"),
     warmup: int = typer.Option(2, help="untimed batches first"),
     no_antialias: bool = typer.Option(False, "--no-antialias", help="skip silhouette anti-aliasing"),
-    rasterizer: str = typer.Option("synthhuman", help="synthhuman, or pytorch3d where importable"),
+    backend: str = typer.Option("auto", help="auto, warp, torch or pytorch3d [auto: warp where installed]"),
     threads: int = typer.Option(0, help="torch CPU threads (0: torch's default)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON (key 'fps')"),
 ) -> None:
@@ -51,7 +51,7 @@ def bench(
             iterations,
             warmup,
             threads or None,
-            RenderConfig(rasterizer=rasterizer, antialias=not no_antialias),
+            RenderConfig(backend=backend, antialias=not no_antialias),
         )
         res = run_bench(cfg)
     except ValueError as err:
@@ -60,7 +60,8 @@ def bench(
         typer.echo(json.dumps(asdict(res), indent=2))
         return
     typer.echo(
-        f"{res.fps:.1f} frames/s  ({res.seconds_per_batch * 1e3:.1f} ms per batch of {batch}, "
+        f"{res.fps:.1f} frames/s with the {res.config['render']['backend']} backend  "
+        f"({res.seconds_per_batch * 1e3:.1f} ms per batch of {batch}, "
         f"{width}x{height}, {res.triangles} triangles, {res.covered_pixels_per_frame:.0f} covered px/frame)"
     )
     for name, sec in res.stage_seconds_per_batch.items():
@@ -130,7 +131,8 @@ def _generate_config(out: Path, config: Path | None, flags: dict) -> GenerateCon
     from synthhuman.generate import GenerateConfig
 
     sections = {"scene": ("frames", "height", "width", "people"),
-                "assets": ("body", "motion", "shapes", "textures", "backgrounds", "uv_template")}  # fmt: skip
+                "assets": ("body", "motion", "shapes", "textures", "backgrounds", "uv_template"),
+                "render": ("backend",)}  # fmt: skip
     data = _config_data(out, config, flags, sections)
     return from_mapping(GenerateConfig, data, str(config) if config else "flags")
 
@@ -160,6 +162,7 @@ def generate(
     batch_frames: int = typer.Option(None, help="frames rendered per batch [100]"),
     writers: int = typer.Option(None, help="encoding/writing threads [2]"),
     no_preview: bool = typer.Option(False, "--no-preview", help="skip OUT/preview.png"),
+    backend: str = typer.Option(None, help="auto, warp, torch or pytorch3d [auto: warp where installed]"),
 ) -> None:
     """Generate a dataset of rendered clips with every ground-truth layer (see README)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -169,7 +172,7 @@ def generate(
     flags = dict(clips=clips, frames=frames, seed=seed, height=height, width=width, device=device,
                  people=people, format=fmt, body=body, motion=motion, shapes=shapes, textures=textures,
                  backgrounds=backgrounds, uv_template=uv_template, batch_frames=batch_frames,
-                 writers=writers, ray=ray)  # fmt: skip
+                 writers=writers, ray=ray, backend=backend)  # fmt: skip
     if resume:
         flags["resume"] = True
     if png:
@@ -245,7 +248,8 @@ def info(
 def _run_config(out: Path, config: Path | None, flags: dict):
     from synthhuman.train.run import run_config
 
-    sections = {"train": ("task", "steps", "batch", "stacks", "features", "input_size", "lr")}
+    sections = {"train": ("task", "steps", "batch", "stacks", "features", "input_size", "lr"),
+                "render": ("backend",)}  # fmt: skip
     return run_config(_config_data(out, config, flags, sections), str(config) if config else "flags")
 
 
@@ -272,6 +276,7 @@ def train(
     workers: int = typer.Option(None, help="DataLoader processes reading --data [0]"),
     tensorboard: bool = typer.Option(False, "--tensorboard", help="also write TensorBoard events"),
     resume: bool = typer.Option(False, "--resume", help="continue OUT/checkpoint.pt"),
+    backend: str = typer.Option(None, help="auto, warp, torch or pytorch3d: renders on-the-fly data [auto]"),
 ) -> None:
     """Train SURREAL's stacked hourglass for part segmentation or quantized depth."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -280,7 +285,8 @@ def train(
 
     flags = dict(task=task, steps=steps, batch=batch, stacks=stacks, features=features, input_size=input_size,
                  lr=lr, device=device, data=data, seed=seed, eval_clips=eval_clips, eval_every=eval_every,
-                 checkpoint_every=checkpoint_every, log_every=log_every, workers=workers)  # fmt: skip
+                 checkpoint_every=checkpoint_every, log_every=log_every, workers=workers,
+                 backend=backend)  # fmt: skip
     if tensorboard:
         flags["tensorboard"] = True
     if resume:

@@ -14,7 +14,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import torch
@@ -174,6 +174,7 @@ def _write_manifest(out: Path, content: dict, resume: bool, sharded: bool) -> No
 def generate(cfg: GenerateConfig, on_progress: Callable[[int, int], None] | None = None) -> GenerateResult:
     """Run ``cfg``: check everything, write the manifest, render and write the clips of this shard that
     are not done yet (``on_progress(frames_done, frames_total)`` after each clip), then a preview."""
+    cfg = replace(cfg, render=cfg.render.resolved(cfg.torch_device))  # "auto": what renders here, recorded
     out = Path(cfg.out)
     check_output_folder(out)
     assets = SceneAssets(cfg.scene, cfg.assets)

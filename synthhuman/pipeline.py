@@ -8,6 +8,9 @@ the on-the-fly dataset, the benchmark and the previews use. Each stage is a prim
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -22,6 +25,7 @@ from synthhuman.render import (
     MipTexture,
     antialias_,
     face_adjacency,
+    fragments_from_winners,
     interpolate_fg,
     project,
     rasterize,
@@ -33,36 +37,51 @@ from synthhuman.render import (
     texture_lod,
     vertex_normals,
 )
-from synthhuman.render.checks import check_batch, check_tensor
+from synthhuman.render.checks import check_batch, check_rasterizer_inputs, check_tensor
+from synthhuman.render.kernels import covered_pixels, zbuffer
+from synthhuman.render.kernels.forward import flow_layers, shade_layers, vertex_faces, vertex_normals_kernel
+from synthhuman.render.raster import resolve_backend
 from synthhuman.timing import StageTimer, untimed
 
 __all__ = ["FrameBatch", "RenderConfig", "RenderOutput", "Topology", "render_frames"]
 
-RASTERIZERS = ("synthhuman", "pytorch3d")
+BACKENDS = ("auto", "warp", "torch", "pytorch3d")
 
 
 @dataclass(frozen=True)
 class RenderConfig:
     """How :func:`render_frames` renders a batch.
 
-    rasterizer: "synthhuman" (ours, always available) or "pytorch3d" (when importable).
+    backend: "warp" (compiled kernels: the z-buffer and silhouette searches, and, when no input requires
+      a gradient, the whole forward), "torch" (the PyTorch reference, always available), "auto" (warp where
+      warp-lang imports, else torch) or "pytorch3d" (its rasterizer, when importable). Discrete layers are
+      identical across backends; continuous ones agree to float32 rounding (``docs/conventions.md``).
     antialias: smooth silhouettes (and give them gradients); label layers stay point-sampled either way.
     znear: metres; faces with a vertex nearer than this are culled.
     occlusion_tolerance: metres; flow's occlusion test (:func:`synthhuman.gt.optical_flow`).
     joint_tolerance: metres; joints' visibility test (:func:`synthhuman.gt.project_joints`).
     """
 
-    rasterizer: str = "synthhuman"
+    backend: str = "auto"
     antialias: bool = True
     znear: float = DEFAULT_ZNEAR
     occlusion_tolerance: float = DEFAULT_OCCLUSION_TOLERANCE
     joint_tolerance: float = DEFAULT_JOINT_TOLERANCE
 
     def __post_init__(self) -> None:
-        require(self.rasterizer in RASTERIZERS, "rasterizer", f"one of {RASTERIZERS}", self.rasterizer)
+        require(self.backend in BACKENDS, "backend", f"one of {BACKENDS}", self.backend)
         require(self.znear > 0, "znear", "> 0 metres", self.znear)
         require(self.occlusion_tolerance >= 0, "occlusion_tolerance", ">= 0 metres", self.occlusion_tolerance)
         require(self.joint_tolerance >= 0, "joint_tolerance", ">= 0 metres", self.joint_tolerance)
+
+    def resolved(self, device: torch.device | str) -> RenderConfig:
+        """This config with ``backend`` "auto" replaced by what runs on ``device`` here ("warp" or "torch"):
+        what a run records, so that its other workers and its resumes render the same way."""
+        if self.backend in ("warp", "torch", "pytorch3d"):
+            if self.backend == "warp":
+                resolve_backend("warp", torch.empty(0, device=device))  # a clear error when absent
+            return self
+        return dataclasses.replace(self, backend=resolve_backend("auto", torch.empty(0, device=device)))
 
 
 @dataclass(frozen=True)
@@ -97,6 +116,11 @@ class Topology:
                 )
         if self.adjacency is None:
             object.__setattr__(self, "adjacency", face_adjacency(self.faces))
+
+    @functools.cached_property
+    def vertex_faces(self) -> tuple[Tensor, Tensor]:
+        """The faces of each vertex as CSR (offsets (V + 1,), face ids (3F,)), for the normals kernel."""
+        return vertex_faces(self.faces, int(self.faces.max()) + 1)
 
     @property
     def num_people(self) -> int:
@@ -156,7 +180,8 @@ class RenderOutput:
     """rgb (B, H, W, 3) in [0, 1]; depth (B, H, W) metres, 0 background; normals (B, H, W, 3) camera axes;
     segm, instance (B, H, W) uint8; flow; joints (per person flattened: J = P * joints per person);
     flow_backward: with ``FrameBatch.prev_index``, for the point seen at each pixel of frame t, its position
-    in frame t-1 minus the pixel (every covered pixel of a frame that has a previous one; else 0)."""
+    in frame t-1 minus the pixel (every covered pixel of a frame that has a previous one; else 0).
+    fragments: the rasterizer's :class:`Fragments` (made on first use after the fused forward)."""
 
     rgb: Tensor
     depth: Tensor
@@ -165,17 +190,106 @@ class RenderOutput:
     instance: Tensor
     flow: Flow
     joints: Joints
-    fragments: Fragments
+    raster: Fragments | Callable[[], Fragments] = field(repr=False)
     flow_backward: Flow | None = None
+
+    @functools.cached_property
+    def fragments(self) -> Fragments:
+        return self.raster() if callable(self.raster) else self.raster
 
 
 def render_frames(
     batch: FrameBatch, topo: Topology, cfg: RenderConfig = RenderConfig(), *, timer: StageTimer | None = None
 ) -> RenderOutput:
-    """Render RGB and every ground-truth layer of a batch of frames from one rasterization."""
+    """Render RGB and every ground-truth layer of a batch of frames from one rasterization.
+
+    With the warp backend and no input requiring a gradient (float32, 3-channel textures) the fused Warp
+    forward runs; otherwise the differentiable PyTorch primitives, on the chosen rasterizer."""
+    if cfg.backend == "pytorch3d":
+        return _render_differentiable(batch, topo, cfg, rasterize_pytorch3d, timer)
+    backend = resolve_backend(cfg.backend, batch.verts)
+    if backend == "warp" and _fusable(batch):
+        return _render_fused(batch, topo, cfg, timer)
+    return _render_differentiable(batch, topo, cfg, functools.partial(rasterize, backend=backend), timer)
+
+
+def _fusable(batch: FrameBatch) -> bool:
+    """Whether the fused no-grad forward applies: no gradient wanted, float32 throughout, RGB textures."""
+    tensors = (batch.verts, batch.cameras.K, batch.cameras.R, batch.cameras.t, batch.textures.texels)
+    tensors += (batch.sh, batch.background, batch.joints)
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        return False
+    return all(t.dtype == torch.float32 for t in tensors) and batch.textures.texels.shape[1] == 3
+
+
+def _render_fused(
+    batch: FrameBatch, topo: Topology, cfg: RenderConfig, timer: StageTimer | None
+) -> RenderOutput:
     stage = timer or untimed
     cams = batch.cameras
-    rasterizer = rasterize if cfg.rasterizer == "synthhuman" else rasterize_pytorch3d
+    faces = topo.faces
+    with stage("rasterize"):
+        verts_cam = cams.to_camera(batch.verts)
+        size = check_rasterizer_inputs(verts_cam, faces, cams.K, cams.image_size)
+        keys = zbuffer(verts_cam, faces, cams.K, size, cull_backfaces=topo.closed, znear=cfg.znear)
+    with stage("shade"):
+        normals_world = vertex_normals_kernel(batch.verts, faces, topo.vertex_faces)
+        layers = shade_layers(
+            keys,
+            verts_cam,
+            faces,
+            cams.K,
+            cams.R,
+            normals_world,
+            topo.uv,
+            topo.uv_faces,
+            topo.face_labels,
+            topo.face_instance,
+            batch.textures,
+            batch.texture_index,
+            batch.sh,
+            batch.background,
+            clamp_rgb=not cfg.antialias,
+        )
+    rgb = layers.rgb
+    if cfg.antialias:
+        with stage("antialias"):
+            rgb = _antialias_fused(rgb, layers, verts_cam, faces, cams.K, topo.adjacency, keys, size)
+    with stage("ground_truth"):
+        b = batch.verts.shape[0]
+        joints_cam = cams.to_camera(batch.joints.reshape(b, -1, 3))
+        joints = project_joints(joints_cam, cams.K, layers.depth, cfg.joint_tolerance)
+    with stage("flow"):
+        common = (keys, verts_cam, faces, cams.K, layers.pix_to_face, layers.depth)
+        flow = Flow(*flow_layers(*common, batch.next_index, cfg.occlusion_tolerance, zero_invalid=True))
+        back = None
+        if batch.prev_index is not None:
+            back = Flow(*flow_layers(*common, batch.prev_index, cfg.occlusion_tolerance, zero_invalid=False))
+
+    def fragments() -> Fragments:
+        return fragments_from_winners(verts_cam, faces, cams.K, *covered_pixels(keys), size)
+
+    return RenderOutput(
+        rgb, layers.depth, layers.normals, layers.segm, layers.instance, flow, joints, fragments, back
+    )
+
+
+def _antialias_fused(rgb, layers, verts_cam, faces, K, adjacency, keys, size):  # TEMPORARY
+    try:
+        from synthhuman.render.kernels.silhouette import antialias_forward
+    except ImportError:
+        frags = fragments_from_winners(verts_cam, faces, K, *covered_pixels(keys), size)
+        return antialias_(rgb, frags, verts_cam, faces, K, adjacency).clamp_(0, 1)
+    screen = project(verts_cam, K)
+    return antialias_forward(rgb, layers.pix_to_face, layers.depth, screen, faces, adjacency, K)
+
+
+def _render_differentiable(
+    batch: FrameBatch, topo: Topology, cfg: RenderConfig, rasterizer: Callable, timer: StageTimer | None
+) -> RenderOutput:
+    """The PyTorch primitives, composed: differentiable in every input."""
+    stage = timer or untimed
+    cams = batch.cameras
     with stage("rasterize"):
         verts_cam = cams.to_camera(batch.verts)
         frags = rasterizer(

@@ -30,6 +30,11 @@ from synthhuman.conventions import DEFAULT_ZNEAR
 from synthhuman.render.checks import check_rasterizer_inputs
 from synthhuman.render.corners import corner_sum
 from synthhuman.render.gather import take_batched, take_rows
+from synthhuman.render.kernels import covered_pixels, warp_available, zbuffer
+
+BACKENDS = ("auto", "warp", "torch")
+"""Rasterizer backends: the Warp kernel ("warp"), the PyTorch reference ("torch"), or "auto": Warp where it
+imports and the tensors are on cpu or cuda. Both give identical fragments."""
 
 _EMPTY_KEY = torch.iinfo(torch.int64).max
 _FACE_MASK = 0xFFFFFFFF
@@ -96,6 +101,7 @@ def rasterize(
     *,
     cull_backfaces: bool = False,
     znear: float = DEFAULT_ZNEAR,
+    backend: str = "auto",
 ) -> Fragments:
     """Rasterize B meshes sharing one topology.
 
@@ -108,15 +114,32 @@ def rasterize(
       cull_backfaces: drop faces whose front side (counter-clockwise as seen from outside, i.e. the
         right-hand normal) points away from the camera.
       znear: faces with any vertex at z <= znear are culled.
+      backend: who finds the visible face of each pixel (:data:`BACKENDS`): the same answer either way.
 
     Returns:
       :class:`Fragments`. Gradients flow from ``bary``/``depth`` to ``verts`` and ``K``.
     """
     h, w = check_rasterizer_inputs(verts, faces, K, image_size)
-
-    with torch.no_grad():
-        pixel_index, face = _zbuffer(verts.detach(), faces, K.detach(), h, w, cull_backfaces, znear)
+    if resolve_backend(backend, verts) == "warp":
+        keys = zbuffer(verts, faces, K, (h, w), cull_backfaces=cull_backfaces, znear=znear)
+        pixel_index, face = covered_pixels(keys)
+    else:
+        with torch.no_grad():
+            pixel_index, face = _zbuffer(verts.detach(), faces, K.detach(), h, w, cull_backfaces, znear)
     return fragments_from_winners(verts, faces, K, pixel_index, face, (h, w))
+
+
+def resolve_backend(backend: str, like: Tensor) -> str:
+    """ "warp" or "torch" for a requested backend (:data:`BACKENDS`) and tensors on ``like``'s device."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
+    if backend == "auto":
+        return "warp" if like.device.type in ("cpu", "cuda") and warp_available() else "torch"
+    if backend == "warp" and not warp_available():
+        raise ValueError(
+            "backend 'warp': warp-lang does not import here; pip install warp-lang, or use 'torch'"
+        )
+    return backend
 
 
 def fragments_from_winners(

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from synthhuman.render.cameras import intrinsics, project
+from synthhuman.render.kernels import warp_available
 from synthhuman.render.raster import rasterize
 from tests.conftest import tolerance
 from tests.meshes import uv_sphere
@@ -13,6 +14,16 @@ from tests.render.reference import edge_distance, rasterize_reference, ray_hits
 
 H, W = 24, 32
 ZNEAR = 1e-2
+
+
+@pytest.fixture(
+    autouse=True,
+    params=["torch", pytest.param("warp", marks=pytest.mark.skipif(not warp_available(), reason="no warp"))],
+)
+def backend(request, monkeypatch) -> str:
+    """Every test here runs on both z-buffers: the PyTorch reference and the Warp kernel."""
+    monkeypatch.setitem(rasterize.__kwdefaults__, "backend", request.param)
+    return request.param
 
 
 def _faces(rows: list[list[int]], device: torch.device) -> torch.Tensor:

@@ -1,0 +1,278 @@
+"""Warp kernels of the fused no-grad forward (float32): vertex normals, then one thread per pixel for
+fragments, texture, shading, composite and the label layers, then one per pixel for optical flow.
+
+Each quantity follows its PyTorch reference expression for expression (``render.raster.barycentrics``,
+``render.texture``, ``render.shading``, ``gt.flow``); only sums whose order PyTorch leaves to its kernels
+(vertex normals) are summed in a fixed order of our own. Imported only when the warp backend is used.
+"""
+
+from __future__ import annotations
+
+import warp as wp
+
+from synthhuman.render.kernels._raster import float_bits  # noqa: F401  (one module: shared helpers)
+
+wp.set_module_options({"enable_backward": False})
+
+_EMPTY = wp.constant(wp.int64(0x7FFFFFFFFFFFFFFF))
+_FACE_MASK = wp.constant(wp.int64(0xFFFFFFFF))
+_C1, _C2, _C3, _C4, _C5 = (
+    wp.constant(wp.float32(c)) for c in (0.429043, 0.511664, 0.743125, 0.886227, 0.247708)
+)
+
+
+@wp.kernel
+def vertex_normals_gather(
+    verts: wp.array3d(dtype=wp.float32),
+    faces: wp.array2d(dtype=wp.int64),
+    offsets: wp.array(dtype=wp.int64),
+    vertex_faces: wp.array(dtype=wp.int64),
+    frame0: int,
+    normals: wp.array3d(dtype=wp.float32),
+):
+    """Unit area-weighted normal of vertex v of frame frame0 + i: its faces' cross products summed in
+    face order (``offsets``/``vertex_faces``: the faces of each vertex, CSR)."""
+    i, v = wp.tid()
+    b = frame0 + i
+    sx, sy, sz = float(0.0), float(0.0), float(0.0)  # noqa: UP018  (warp: a variable, not a constant)
+    for j in range(int(offsets[v]), int(offsets[v + 1])):
+        f = vertex_faces[j]
+        i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
+        ax = verts[b, i1, 0] - verts[b, i0, 0]
+        ay = verts[b, i1, 1] - verts[b, i0, 1]
+        az = verts[b, i1, 2] - verts[b, i0, 2]
+        bx = verts[b, i2, 0] - verts[b, i0, 0]
+        by = verts[b, i2, 1] - verts[b, i0, 1]
+        bz = verts[b, i2, 2] - verts[b, i0, 2]
+        sx += ay * bz - az * by
+        sy += az * bx - ax * bz
+        sz += ax * by - ay * bx
+    length = wp.max(wp.sqrt(sx * sx + sy * sy + sz * sz), 1.0e-12)
+    normals[b, v, 0] = sx / length
+    normals[b, v, 1] = sy / length
+    normals[b, v, 2] = sz / length
+
+
+@wp.func
+def perspective_bary(
+    verts: wp.array3d(dtype=wp.float32),
+    K: wp.array3d(dtype=wp.float32),
+    b: int,
+    i0: wp.int64,
+    i1: wp.int64,
+    i2: wp.int64,
+    px: float,
+    py: float,
+):
+    """Perspective-correct barycentrics and planar depth at pixel centre (px, py): as
+    ``render.raster.barycentrics``. Returns (b0, b1, b2, depth)."""
+    k00, k01, k02, k11, k12 = K[b, 0, 0], K[b, 0, 1], K[b, 0, 2], K[b, 1, 1], K[b, 1, 2]
+    z0, z1, z2 = verts[b, i0, 2], verts[b, i1, 2], verts[b, i2, 2]
+    x0 = k00 * verts[b, i0, 0] / z0 + k01 * verts[b, i0, 1] / z0 + k02
+    x1 = k00 * verts[b, i1, 0] / z1 + k01 * verts[b, i1, 1] / z1 + k02
+    x2 = k00 * verts[b, i2, 0] / z2 + k01 * verts[b, i2, 1] / z2 + k02
+    y0 = k11 * verts[b, i0, 1] / z0 + k12
+    y1 = k11 * verts[b, i1, 1] / z1 + k12
+    y2 = k11 * verts[b, i2, 1] / z2 + k12
+    e0 = (x2 - x1) * (py - y1) - (y2 - y1) * (px - x1)
+    e1 = (x0 - x2) * (py - y2) - (y0 - y2) * (px - x2)
+    e2 = (x1 - x0) * (py - y0) - (y1 - y0) * (px - x0)
+    w0, w1, w2 = e0 / z0, e1 / z1, e2 / z2
+    inv_depth = w0 + w1 + w2
+    return w0 / inv_depth, w1 / inv_depth, w2 / inv_depth, (e0 + e1 + e2) / inv_depth
+
+
+@wp.func
+def project_x(verts: wp.array3d(dtype=wp.float32), K: wp.array3d(dtype=wp.float32), b: int, v: wp.int64):
+    z = verts[b, v, 2]
+    return K[b, 0, 0] * (verts[b, v, 0] / z) + K[b, 0, 1] * (verts[b, v, 1] / z) + K[b, 0, 2]
+
+
+@wp.func
+def project_y(verts: wp.array3d(dtype=wp.float32), K: wp.array3d(dtype=wp.float32), b: int, v: wp.int64):
+    return K[b, 1, 1] * (verts[b, v, 1] / verts[b, v, 2]) + K[b, 1, 2]
+
+
+@wp.func
+def bilinear(
+    texels: wp.array2d(dtype=wp.float32),
+    offsets: wp.array(dtype=wp.int64),
+    heights: wp.array(dtype=wp.int64),
+    widths: wp.array(dtype=wp.int64),
+    level: int,
+    tex: wp.int64,
+    u: float,
+    v: float,
+):
+    """Clamp-to-edge bilinear lookup of texture ``tex`` at mip ``level`` (as ``render.texture``)."""
+    h, w = heights[level], widths[level]
+    x = u * float(w) - 0.5
+    y = (1.0 - v) * float(h) - 0.5
+    x0f, y0f = wp.floor(x), wp.floor(y)
+    fx, fy = x - x0f, y - y0f
+    x0, y0 = wp.int64(x0f), wp.int64(y0f)
+    base = offsets[level] + tex * h * w
+    c0 = wp.min(wp.max(x0, wp.int64(0)), w - wp.int64(1))
+    c1 = wp.min(wp.max(x0 + wp.int64(1), wp.int64(0)), w - wp.int64(1))
+    r0 = base + wp.min(wp.max(y0, wp.int64(0)), h - wp.int64(1)) * w
+    r1 = base + wp.min(wp.max(y0 + wp.int64(1), wp.int64(0)), h - wp.int64(1)) * w
+    out = wp.vec3f()
+    for c in range(3):
+        top = texels[r0 + c0, c] * (1.0 - fx) + texels[r0 + c1, c] * fx
+        bottom = texels[r1 + c0, c] * (1.0 - fx) + texels[r1 + c1, c] * fx
+        out[c] = top * (1.0 - fy) + bottom * fy
+    return out
+
+
+@wp.func
+def irradiance(nx: float, ny: float, nz: float, sh: wp.array3d(dtype=wp.float32), b: int, p: int):
+    """SH irradiance at a world normal, in SURREAL's axes (as ``render.shading.sh_irradiance``)."""
+    x, y, z = nx, -ny, -nz
+    L0, L1, L2, L3 = sh[b, p, 0], sh[b, p, 1], sh[b, p, 2], sh[b, p, 3]
+    L4, L5, L6, L7, L8 = sh[b, p, 4], sh[b, p, 5], sh[b, p, 6], sh[b, p, 7], sh[b, p, 8]
+    return (
+        _C1 * L8 * (x * x - y * y)
+        + _C3 * L6 * z * z
+        + _C4 * L0
+        - _C5 * L6
+        + 2.0 * _C1 * (L4 * x * y + L7 * x * z + L5 * y * z)
+        + 2.0 * _C2 * (L3 * x + L1 * y + L2 * z)
+    )
+
+
+@wp.kernel
+def shade_pixels(
+    keys: wp.array3d(dtype=wp.int64),
+    verts: wp.array3d(dtype=wp.float32),
+    faces: wp.array2d(dtype=wp.int64),
+    K: wp.array3d(dtype=wp.float32),
+    R: wp.array3d(dtype=wp.float32),
+    normals: wp.array3d(dtype=wp.float32),
+    uv: wp.array2d(dtype=wp.float32),
+    uv_faces: wp.array2d(dtype=wp.int64),
+    face_labels: wp.array(dtype=wp.int64),
+    face_instance: wp.array(dtype=wp.int64),
+    texels: wp.array2d(dtype=wp.float32),
+    tex_offsets: wp.array(dtype=wp.int64),
+    tex_heights: wp.array(dtype=wp.int64),
+    tex_widths: wp.array(dtype=wp.int64),
+    texel_area: float,
+    texture_index: wp.array2d(dtype=wp.int64),
+    sh: wp.array3d(dtype=wp.float32),
+    background: wp.array4d(dtype=wp.float32),
+    clamp_rgb: int,
+    frame0: int,
+    span: int,
+    rgb: wp.array4d(dtype=wp.float32),
+    depth: wp.array3d(dtype=wp.float32),
+    normals_cam: wp.array4d(dtype=wp.float32),
+    segm: wp.array3d(dtype=wp.uint8),
+    instance: wp.array3d(dtype=wp.uint8),
+    pix_to_face: wp.array3d(dtype=wp.int64),
+):
+    """Every per-pixel layer of pixels [s * span, (s + 1) * span) of row ``row`` of frame frame0 + i from
+    their z-buffer keys (a thread per pixel on CUDA, per row on CPU, where a thread costs more than an
+    empty pixel)."""
+    i, row, s = wp.tid()
+    b = frame0 + i
+    for col in range(s * span, wp.min((s + 1) * span, keys.shape[2])):
+        key = keys[b, row, col]
+        if key == _EMPTY:
+            for c in range(3):
+                rgb[b, row, col, c] = background[b, row, col, c]
+                normals_cam[b, row, col, c] = 0.0
+            depth[b, row, col] = 0.0
+            segm[b, row, col] = wp.uint8(0)
+            instance[b, row, col] = wp.uint8(0)
+            pix_to_face[b, row, col] = wp.int64(-1)
+            continue
+        f = key & _FACE_MASK
+        i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
+        b0, b1, b2, z = perspective_bary(verts, K, b, i0, i1, i2, float(col), float(row))
+        # texture coordinates and mip level (ratio of the face's texel area to its pixel area)
+        t0, t1, t2 = uv_faces[f, 0], uv_faces[f, 1], uv_faces[f, 2]
+        u = uv[t0, 0] * b0 + uv[t1, 0] * b1 + uv[t2, 0] * b2
+        v = uv[t0, 1] * b0 + uv[t1, 1] * b1 + uv[t2, 1] * b2
+        du1, dv1 = uv[t1, 0] - uv[t0, 0], uv[t1, 1] - uv[t0, 1]
+        du2, dv2 = uv[t2, 0] - uv[t0, 0], uv[t2, 1] - uv[t0, 1]
+        uv_area = wp.abs(du1 * dv2 - dv1 * du2)
+        sx0, sx1, sx2 = project_x(verts, K, b, i0), project_x(verts, K, b, i1), project_x(verts, K, b, i2)
+        sy0, sy1, sy2 = project_y(verts, K, b, i0), project_y(verts, K, b, i1), project_y(verts, K, b, i2)
+        px_area = wp.max(wp.abs((sx1 - sx0) * (sy2 - sy0) - (sy1 - sy0) * (sx2 - sx0)), 1.0e-12)
+        lod = wp.max(0.5 * wp.log2(wp.max(uv_area * texel_area / px_area, 1.0e-12)), 0.0)
+        lod = wp.clamp(lod, 0.0, float(tex_offsets.shape[0] - 1))
+        l0 = int(wp.floor(lod))
+        l1 = wp.min(l0 + 1, tex_offsets.shape[0] - 1)
+        frac = lod - float(l0)
+        p = int(face_instance[f]) - 1
+        tex = texture_index[b, p]
+        a0 = bilinear(texels, tex_offsets, tex_heights, tex_widths, l0, tex, u, v)
+        a1 = bilinear(texels, tex_offsets, tex_heights, tex_widths, l1, tex, u, v)
+        # world normal, shading
+        nx = normals[b, i0, 0] * b0 + normals[b, i1, 0] * b1 + normals[b, i2, 0] * b2
+        ny = normals[b, i0, 1] * b0 + normals[b, i1, 1] * b1 + normals[b, i2, 1] * b2
+        nz = normals[b, i0, 2] * b0 + normals[b, i1, 2] * b1 + normals[b, i2, 2] * b2
+        length = wp.max(wp.sqrt(nx * nx + ny * ny + nz * nz), 1.0e-12)
+        nx, ny, nz = nx / length, ny / length, nz / length
+        light = wp.max(irradiance(nx, ny, nz, sh, b, p), 0.0)
+        for c in range(3):
+            value = (a0[c] * (1.0 - frac) + a1[c] * frac) * light
+            if clamp_rgb != 0:
+                value = wp.clamp(value, 0.0, 1.0)
+            rgb[b, row, col, c] = value
+            normals_cam[b, row, col, c] = R[b, c, 0] * nx + R[b, c, 1] * ny + R[b, c, 2] * nz
+        depth[b, row, col] = z
+        segm[b, row, col] = wp.uint8(face_labels[f])
+        instance[b, row, col] = wp.uint8(face_instance[f])
+        pix_to_face[b, row, col] = f
+
+
+@wp.kernel
+def flow_pixels(
+    keys: wp.array3d(dtype=wp.int64),
+    verts: wp.array3d(dtype=wp.float32),
+    faces: wp.array2d(dtype=wp.int64),
+    K: wp.array3d(dtype=wp.float32),
+    pix_to_face: wp.array3d(dtype=wp.int64),
+    depth: wp.array3d(dtype=wp.float32),
+    other: wp.array(dtype=wp.int64),
+    tolerance: float,
+    zero_invalid: int,
+    frame0: int,
+    span: int,
+    flow: wp.array4d(dtype=wp.float32),
+    valid: wp.array3d(dtype=wp.bool),
+):
+    """Optical flow of pixels [s * span, (s + 1) * span) of row ``row`` of frame frame0 + i to frame
+    ``other[b]`` (-1: none), with the occlusion test against that frame's layers (as ``gt.optical_flow``)."""
+    i, row, s = wp.tid()
+    b = frame0 + i
+    for col in range(s * span, wp.min((s + 1) * span, keys.shape[2])):
+        h, w = keys.shape[1], keys.shape[2]
+        key = keys[b, row, col]
+        flow[b, row, col, 0] = 0.0
+        flow[b, row, col, 1] = 0.0
+        valid[b, row, col] = False
+        if key == _EMPTY:
+            continue
+        has = other[b] >= wp.int64(0)
+        o = int(wp.max(other[b], wp.int64(0)))
+        f = key & _FACE_MASK
+        i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
+        b0, b1, b2, z_here = perspective_bary(verts, K, b, i0, i1, i2, float(col), float(row))
+        x = verts[o, i0, 0] * b0 + verts[o, i1, 0] * b1 + verts[o, i2, 0] * b2
+        y = verts[o, i0, 1] * b0 + verts[o, i1, 1] * b1 + verts[o, i2, 1] * b2
+        z = verts[o, i0, 2] * b0 + verts[o, i1, 2] * b1 + verts[o, i2, 2] * b2
+        u = K[o, 0, 0] * (x / z) + K[o, 0, 1] * (y / z) + K[o, 0, 2]
+        v = K[o, 1, 1] * (y / z) + K[o, 1, 2]
+        cu, cv = wp.rint(u), wp.rint(v)
+        inside = z > 0.0 and cu >= 0.0 and cu <= float(w - 1) and cv >= 0.0 and cv <= float(h - 1)
+        r = int(wp.clamp(cv, 0.0, float(h - 1)))
+        c = int(wp.clamp(cu, 0.0, float(w - 1)))
+        face_there = pix_to_face[o, r, c]
+        unoccluded = face_there == f or face_there < wp.int64(0) or z <= depth[o, r, c] + tolerance
+        ok = inside and unoccluded and has
+        if ok or (has and zero_invalid == 0):
+            flow[b, row, col, 0] = u - float(col)
+            flow[b, row, col, 1] = v - float(row)
+        valid[b, row, col] = ok

@@ -1,0 +1,124 @@
+"""Warp kernels of the rasterizer: vertices projected once, then one thread per face z-buffers the pixel
+centres of its screen box through ``atomic_min`` on the packed (float32 depth bits << 32 | face) key.
+
+Every expression follows :mod:`synthhuman.render.raster` operation for operation (the same projection,
+culling, canonical edges, fill rule and depth), so the keys, and with them ``pix_to_face``, equal the
+PyTorch path's bit for bit. Imported only when the warp backend is used (it imports ``warp``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import warp as wp
+
+wp.set_module_options({"enable_backward": False})
+
+_FLOAT_BITS = """
+#if defined(__CUDA_ARCH__)
+    return __float_as_int(x);
+#else
+    int32_t bits;
+    memcpy(&bits, &x, sizeof(bits));
+    return bits;
+#endif
+"""
+
+
+@wp.func_native(_FLOAT_BITS)
+def float_bits(x: wp.float32) -> wp.int32:
+    """The IEEE bit pattern of a float32 (positive floats order like their bits)."""
+    ...
+
+
+@wp.kernel
+def project_vertices(
+    verts: wp.array3d(dtype=Any),
+    K: wp.array3d(dtype=Any),
+    znear: Any,
+    frame0: int,
+    screen_x: wp.array2d(dtype=Any),
+    screen_y: wp.array2d(dtype=Any),
+):
+    """Pixel positions of the camera-space vertices (B, V, 3) of frames frame0.. (depth clamped to znear:
+    faces with such vertices are culled anyway)."""
+    i, v = wp.tid()
+    b = frame0 + i
+    vx, vy = verts[b, v, 0], verts[b, v, 1]
+    zs = wp.max(verts[b, v, 2], znear)
+    screen_x[b, v] = (K[b, 0, 0] * vx + K[b, 0, 1] * vy) / zs + K[b, 0, 2]
+    screen_y[b, v] = K[b, 1, 1] * vy / zs + K[b, 1, 2]
+
+
+@wp.func
+def canonical_edge(xa: Any, ya: Any, xb: Any, yb: Any):
+    """An edge a -> b with its endpoints in lexicographic order: (lo_x, lo_y, d_x, d_y, sign), where the
+    edge function through (lo, lo + d) times ``sign`` is the one through (a, b)."""
+    one = xa - xa + type(xa)(1.0)
+    if xa > xb or (xa == xb and ya > yb):
+        return xb, yb, xa - xb, ya - yb, -one
+    return xa, ya, xb - xa, yb - ya, one
+
+
+@wp.kernel
+def zbuffer_faces(
+    screen_x: wp.array2d(dtype=Any),
+    screen_y: wp.array2d(dtype=Any),
+    verts: wp.array3d(dtype=Any),
+    faces: wp.array2d(dtype=wp.int64),
+    znear: Any,
+    cull_backfaces: int,
+    frame0: int,
+    keys: wp.array3d(dtype=wp.int64),
+):
+    """One thread per (frame frame0 + i, face f): cull, then keep the nearest key at each covered pixel."""
+    i, f = wp.tid()
+    b = frame0 + i
+    h, w = keys.shape[1], keys.shape[2]
+    i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
+    x0, x1, x2 = screen_x[b, i0], screen_x[b, i1], screen_x[b, i2]
+    y0, y1, y2 = screen_y[b, i0], screen_y[b, i1], screen_y[b, i2]
+    z0, z1, z2 = verts[b, i0, 2], verts[b, i1, 2], verts[b, i2, 2]
+    zero = x0 - x0
+    area2 = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
+    if cull_backfaces != 0:
+        if not (area2 < zero):
+            return
+    elif area2 == zero:
+        return
+    if wp.min(wp.min(z0, z1), z2) <= znear:
+        return
+    bx0 = wp.clamp(wp.ceil(wp.min(wp.min(x0, x1), x2)), zero, type(zero)(w - 1))
+    by0 = wp.clamp(wp.ceil(wp.min(wp.min(y0, y1), y2)), zero, type(zero)(h - 1))
+    bx1 = wp.clamp(wp.floor(wp.max(wp.max(x0, x1), x2)), type(zero)(-1.0), type(zero)(w - 1))
+    by1 = wp.clamp(wp.floor(wp.max(wp.max(y0, y1), y2)), type(zero)(-1.0), type(zero)(h - 1))
+    if bx0 > bx1 or by0 > by1:
+        return
+    # edge k joins corner k+1 -> k+2 (opposite corner k)
+    lx0, ly0, dx0, dy0, s0 = canonical_edge(x1, y1, x2, y2)
+    lx1, ly1, dx1, dy1, s1 = canonical_edge(x2, y2, x0, y0)
+    lx2, ly2, dx2, dy2, s2 = canonical_edge(x0, y0, x1, y1)
+    area_sign = wp.sign(area2)
+    pos0, pos1, pos2 = s0 * area_sign > zero, s1 * area_sign > zero, s2 * area_sign > zero
+    w0, w1, w2 = s0 / z0, s1 / z1, s2 / z2
+    face_bits = wp.int64(f)
+    for row in range(int(by0), int(by1) + 1):
+        py = type(zero)(row)
+        for col in range(int(bx0), int(bx1) + 1):
+            px = type(zero)(col)
+            e0 = dx0 * (py - ly0) - dy0 * (px - lx0)
+            if (e0 >= zero) != pos0:
+                continue
+            e1 = dx1 * (py - ly1) - dy1 * (px - lx1)
+            if (e1 >= zero) != pos1:
+                continue
+            e2 = dx2 * (py - ly2) - dy2 * (px - lx2)
+            if (e2 >= zero) != pos2:
+                continue
+            inv_depth = zero + e0 * w0
+            inv_depth = inv_depth + e1 * w1
+            inv_depth = inv_depth + e2 * w2
+            depth = area2 / inv_depth
+            if depth > zero:
+                key = (wp.int64(float_bits(wp.float32(depth))) << wp.int64(32)) | face_bits
+                wp.atomic_min(keys, b, row, col, key)

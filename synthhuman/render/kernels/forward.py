@@ -1,0 +1,150 @@
+"""The fused no-grad forward as Warp kernels (float32): every dense layer written straight into its output
+tensor, one thread per pixel, no host synchronisation inside a batch.
+
+The pipeline (:func:`synthhuman.pipeline.render_frames`) uses these when no input requires a gradient; the
+PyTorch primitives remain the reference they are tested against (``tests/render/test_forward_kernels.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from synthhuman.render.kernels.runtime import device_name, launch, launch_by_frames, row_span, view
+
+
+@dataclass(frozen=True)
+class ShadedLayers:
+    """rgb (B, H, W, 3) float32 composited over the background; depth (B, H, W) planar camera z, 0 where
+    empty; normals (B, H, W, 3) unit, camera axes, 0 where empty; segm, instance (B, H, W) uint8 (0
+    background); pix_to_face (B, H, W) int64 (-1 empty)."""
+
+    rgb: Tensor
+    depth: Tensor
+    normals: Tensor
+    segm: Tensor
+    instance: Tensor
+    pix_to_face: Tensor
+
+
+def vertex_faces(faces: Tensor, num_verts: int) -> tuple[Tensor, Tensor]:
+    """The faces of each vertex as CSR: offsets (V + 1,) int64 and face ids (3F,) int64, in face order."""
+    corner_vertex = faces.flatten()
+    order = torch.argsort(corner_vertex, stable=True)
+    counts = torch.bincount(corner_vertex, minlength=num_verts)
+    offsets = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+    return offsets, torch.div(order, 3, rounding_mode="floor")
+
+
+def vertex_normals_kernel(verts: Tensor, faces: Tensor, csr: tuple[Tensor, Tensor]) -> Tensor:
+    """(B, V, 3) float32 unit area-weighted vertex normals (as :func:`synthhuman.render.vertex_normals`,
+    summed in a fixed order). ``csr`` from :func:`vertex_faces`."""
+    from synthhuman.render.kernels import _forward
+
+    b, v = verts.shape[:2]
+    dev = device_name(verts)
+    verts = verts.contiguous()
+    out = torch.empty_like(verts)
+    args = [view(verts), view(faces.contiguous()), view(csr[0]), view(csr[1])]
+
+    def run(start: int, stop: int) -> None:
+        launch(_forward.vertex_normals_gather, (stop - start, v), [*args, start, view(out)], dev)
+
+    launch_by_frames(b, dev, run)
+    return out
+
+
+def shade_layers(
+    keys: Tensor,
+    verts: Tensor,
+    faces: Tensor,
+    K: Tensor,
+    R: Tensor,
+    normals_world: Tensor,
+    uv: Tensor,
+    uv_faces: Tensor,
+    face_labels: Tensor,
+    face_instance: Tensor,
+    texture,
+    texture_index: Tensor,
+    sh: Tensor,
+    background: Tensor,
+    clamp_rgb: bool,
+) -> ShadedLayers:
+    """Shade and label every pixel of (B, H, W) z-buffer ``keys``.
+
+    verts (B, V, 3) camera space; faces (F, 3) int64; K, R (B, 3, 3); normals_world (B, V, 3) unit vertex
+    normals (world); uv (Nuv, 2), uv_faces (F, 3); face_labels, face_instance (F,) int64; texture a
+    :class:`synthhuman.render.MipTexture` with 3 channels; texture_index (B, P) int64; sh (B, P, 9);
+    background (B, H, W, 3). All float tensors float32, on one device. ``clamp_rgb``: clamp to [0, 1] here
+    (when no anti-aliasing follows).
+    """
+    from synthhuman.render.kernels import _forward
+
+    b, h, w = keys.shape
+    dev = device_name(verts)
+    out = ShadedLayers(
+        rgb=background.new_empty(b, h, w, 3),
+        depth=verts.new_empty(b, h, w),
+        normals=verts.new_empty(b, h, w, 3),
+        segm=torch.empty(b, h, w, dtype=torch.uint8, device=verts.device),
+        instance=torch.empty(b, h, w, dtype=torch.uint8, device=verts.device),
+        pix_to_face=torch.empty(b, h, w, dtype=torch.int64, device=verts.device),
+    )
+    texel_area = float(texture.base_size[0] * texture.base_size[1])
+    inputs = [
+        view(t.contiguous())
+        for t in (keys, verts, faces, K, R, normals_world, uv, uv_faces, face_labels, face_instance)
+    ]
+    mip = (texture.texels, texture.offsets, texture.heights, texture.widths)
+    inputs += [view(t.contiguous()) for t in mip]
+    inputs.append(texel_area)
+    inputs += [view(t.contiguous()) for t in (texture_index, sh, background)]
+    outputs = [view(t) for t in (out.rgb, out.depth, out.normals, out.segm, out.instance, out.pix_to_face)]
+
+    span = row_span(w, dev)
+
+    def run(start: int, stop: int) -> None:
+        dim = (stop - start, h, -(-w // span))
+        launch(_forward.shade_pixels, dim, [*inputs, int(clamp_rgb), start, span, *outputs], dev)
+
+    if b * h * w:
+        launch_by_frames(b, dev, run)
+    return out
+
+
+def flow_layers(
+    keys: Tensor,
+    verts: Tensor,
+    faces: Tensor,
+    K: Tensor,
+    pix_to_face: Tensor,
+    depth: Tensor,
+    other: Tensor,
+    tolerance: float,
+    zero_invalid: bool,
+) -> tuple[Tensor, Tensor]:
+    """Flow (B, H, W, 2) float32 and valid (B, H, W) bool from each frame to frame ``other`` (B,) int64 of
+    the same batch (-1: none), as :func:`synthhuman.gt.optical_flow` with ``next_frame=other``.
+
+    keys (B, H, W); verts (B, V, 3) camera space, each frame in its own camera; K (B, 3, 3);
+    pix_to_face, depth (B, H, W) from :func:`shade_layers`."""
+    from synthhuman.render.kernels import _forward
+
+    b, h, w = keys.shape
+    dev = device_name(verts)
+    flow = verts.new_empty(b, h, w, 2)
+    valid = torch.empty(b, h, w, dtype=torch.bool, device=verts.device)
+    inputs = [view(t.contiguous()) for t in (keys, verts, faces, K, pix_to_face, depth, other)]
+
+    span = row_span(w, dev)
+
+    def run(start: int, stop: int) -> None:
+        args = [*inputs, float(tolerance), int(zero_invalid), start, span, view(flow), view(valid)]
+        launch(_forward.flow_pixels, (stop - start, h, -(-w // span)), args, dev)
+
+    if b * h * w:
+        launch_by_frames(b, dev, run)
+    return flow, valid

@@ -1,0 +1,154 @@
+"""Warp runtime for the render kernels: lazy initialisation, torch <-> warp views, and launches on the
+stream torch uses (CUDA) or split by frame over CPU threads.
+
+Warp compiles each kernel module on first use, for the device it runs on, and caches the result under
+``warp.config.kernel_cache_dir`` (``~/.cache/warp/<version>`` unless ``WARP_CACHE_PATH`` says otherwise):
+a few seconds once per machine and Warp version, then a load of some milliseconds per process. Nothing is
+downloaded: the CPU compiler ships inside the ``warp-lang`` wheel.
+
+CPU: one Warp launch runs on one thread, so a batch is split into contiguous runs of frames, one per
+worker thread (:func:`frame_chunks`), each launched from its own Python thread; the chunks write disjoint
+frames, so the result does not depend on the split.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import torch
+from torch import Tensor
+
+_lock = threading.Lock()
+_state: dict[str, object] = {}
+
+
+def warp_available() -> bool:
+    """Whether ``warp`` (the ``warp-lang`` package) imports here."""
+    if "available" not in _state:
+        try:
+            import warp  # noqa: F401
+
+            _state["available"] = True
+        except Exception:  # a broken install is as good as none: the PyTorch path still works
+            _state["available"] = False
+    return bool(_state["available"])
+
+
+def warp():
+    """The initialised ``warp`` module (imported and initialised once, quietly)."""
+    with _lock:
+        if "warp" not in _state:
+            if not warp_available():
+                raise RuntimeError(
+                    "the warp render backend needs warp-lang, which does not import here: "
+                    "pip install warp-lang, or use backend='torch'"
+                )
+            import warp as wp
+
+            wp.config.log_level = wp.LOG_WARNING
+            with _quiet_stderr(not torch.cuda.is_available()):
+                wp.init()
+            _state["warp"] = wp
+    return _state["warp"]
+
+
+@contextlib.contextmanager
+def _quiet_stderr(enabled: bool):
+    """Silence the C library's stderr (Warp's native "no CUDA driver" notice on CPU-only machines)."""
+    if not enabled:
+        yield
+        return
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def device_name(t: Tensor) -> str:
+    """Warp's name for the device of ``t``: "cpu" or "cuda:N"."""
+    if t.device.type == "cuda":
+        return f"cuda:{t.device.index if t.device.index is not None else torch.cuda.current_device()}"
+    if t.device.type != "cpu":
+        raise ValueError(f"the warp render backend runs on cpu and cuda tensors, got device {t.device}")
+    return "cpu"
+
+
+def view(t: Tensor):
+    """A zero-copy Warp array over a contiguous tensor (same shape and dtype)."""
+    if not t.is_contiguous():
+        raise ValueError(f"internal: kernel argument must be contiguous, got strides {t.stride()}")
+    return warp().from_torch(t)
+
+
+def cpu_workers() -> int:
+    """Threads used for CPU launches: torch's intra-op thread count."""
+    return max(1, torch.get_num_threads())
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="synthhuman-warp")
+    return _pool
+
+
+def frame_chunks(batch: int, workers: int) -> list[tuple[int, int]]:
+    """Contiguous [start, stop) frame runs, at most ``workers`` of them, sizes differing by at most one."""
+    n = max(1, min(workers, batch))
+    return [(batch * i // n, batch * (i + 1) // n) for i in range(n) if batch * (i + 1) // n > batch * i // n]
+
+
+def row_span(width: int, device: str) -> int:
+    """Pixels per thread in per-pixel kernels: one on CUDA; a whole row on CPU, where a Warp thread's
+    own cost exceeds that of an empty pixel."""
+    return 1 if device != "cpu" else max(1, width)
+
+
+_loaded: set[tuple] = set()
+_load_lock = threading.Lock()
+
+
+def launch(kernel, dim: int | Sequence[int], args: Sequence[object], device: str) -> None:
+    """Launch ``kernel`` over ``dim`` threads on ``device``, on torch's current stream when on CUDA.
+
+    The first launch of each kernel overload on each device runs under a lock: Warp builds and loads
+    modules on first use, which is not safe from two threads at once."""
+    wp = warp()
+    kwargs = {"dim": dim, "inputs": list(args), "device": device}
+    if device != "cpu":
+        kwargs["stream"] = wp.stream_from_torch(torch.cuda.current_stream(torch.device(device)))
+    signature = (kernel.key, device, *(getattr(a, "dtype", type(a)) for a in args))
+    if signature in _loaded:
+        wp.launch(kernel, **kwargs)
+        return
+    with _load_lock:
+        wp.launch(kernel, **kwargs)
+        _loaded.add(signature)
+
+
+def launch_by_frames(batch: int, device: str, run: Callable[[int, int], None]) -> None:
+    """Call ``run(start, stop)`` for runs of frames: one call on CUDA; on CPU one per worker thread, in
+    parallel (each launch writes only its own frames)."""
+    if device != "cpu":
+        run(0, batch)
+        return
+    chunks = frame_chunks(batch, cpu_workers())
+    if len(chunks) == 1:
+        run(*chunks[0])
+        return
+    futures = [_executor().submit(run, a, b) for a, b in chunks[1:]]
+    run(*chunks[0])
+    for f in futures:
+        f.result()
