@@ -8,7 +8,9 @@ lighting with fixed coefficients, a constant grey background, OpenCV cameras orb
 600 px at 320x240, scaled with the width; principal point at the image centre), at 320x240 and 640x480.
 
 Ours: ``render_frames`` on batches of ``--batch`` consecutive orbit frames, RGB and every ground-truth
-layer, in memory; seconds per frame = median batch time / batch (after one warm-up batch).
+layer, in memory; seconds per frame = median batch time / batch (after one warm-up batch). Both of our
+paths are timed, batch by batch in turn: the Warp kernels ("ours") and the PyTorch reference
+("ours_torch").
 Cycles: ``benchmarks/blender_render.py`` in its own venv (``benchmarks/.venv-bpy``: bpy 5.0.1 and numpy<2,
 created here when missing), CPU, 16 samples, passes combined + Z + normal + object index + material
 index + vector, written per frame to a multilayer EXR; seconds per frame = median over frames 2..N (frame 1,
@@ -44,6 +46,9 @@ HERE = Path(__file__).resolve().parent
 BPY_VENV = HERE / ".venv-bpy"
 BPY_REQUIREMENTS = ["bpy==5.0.1", "numpy<2"]
 SIZES = ((240, 320), (480, 640))
+OURS = {"ours": RenderConfig(backend="warp"), "ours_torch": RenderConfig(backend="torch")}
+"""Our two paths, timed interleaved: the Warp kernels (the default where warp-lang imports) and the
+PyTorch reference."""
 SAMPLES = 16
 LIGHTINGS = ("emission", "diffuse_env")  # see blender_render.py
 # Fixed SH coefficients (SURREAL's order): mostly ambient, light from above and a little from the front.
@@ -119,40 +124,55 @@ def frame_batch(scene: dict, cams: Cameras) -> tuple[FrameBatch, Topology]:
 
 
 def time_ours(
-    scene: dict, h: int, w: int, batch_size: int, iters: int, cfg: RenderConfig, warmup: bool = True
-) -> dict:
+    scene: dict,
+    h: int,
+    w: int,
+    batch_size: int,
+    iters: int,
+    cfgs: dict[str, RenderConfig],
+    warmup: bool = True,
+) -> dict[str, dict]:
+    """Time each config (name -> RenderConfig) on the same batch, interleaved: iteration i renders one
+    batch with each config in turn, so all see the same stretch of this shared machine's load."""
     batch, topo = frame_batch(scene, orbit_cameras(scene["centre"], batch_size, h, w))
-    timer = StageTimer(torch.device("cpu"))
+    timers = {name: StageTimer(torch.device("cpu")) for name in cfgs}
+    times: dict[str, list[float]] = {name: [] for name in cfgs}
+    outs = {}
     with torch.no_grad():
-        out = render_frames(batch, topo, cfg) if warmup else None
-        times = []
+        for name, cfg in cfgs.items():
+            outs[name] = render_frames(batch, topo, cfg) if warmup else None
         for _ in range(iters):
-            t0 = time.perf_counter()
-            out = render_frames(batch, topo, cfg, timer=timer)
-            times.append(time.perf_counter() - t0)
-    median = float(np.median(times))
-    produced = {
-        "rgb": tuple(out.rgb.shape),
-        "depth": tuple(out.depth.shape),
-        "normals": tuple(out.normals.shape),
-        "segm": tuple(out.segm.shape),
-        "instance": tuple(out.instance.shape),
-        "flow": tuple(out.flow.flow.shape),
-        "flow_valid": tuple(out.flow.valid.shape),
-        "joints2d": tuple(out.joints.joints2d.shape),
-        "joints3d": tuple(out.joints.joints3d.shape),
-        "joints_visible": tuple(out.joints.visible.shape),
-    }
-    return {
-        "seconds_per_frame": median / batch_size,
-        "seconds_per_batch": median,
-        "seconds_per_batch_all": times,
-        "stage_seconds_per_frame": {k: v / (iters * batch_size) for k, v in timer.seconds.items()},
-        "batch": batch_size,
-        "iterations": iters,
-        "produced": {k: list(v) for k, v in produced.items()},
-        "first_rgb": out.rgb[0].numpy(),
-    }
+            for name, cfg in cfgs.items():
+                t0 = time.perf_counter()
+                outs[name] = render_frames(batch, topo, cfg, timer=timers[name])
+                times[name].append(time.perf_counter() - t0)
+    results = {}
+    for name, out in outs.items():
+        median = float(np.median(times[name]))
+        produced = {
+            "rgb": tuple(out.rgb.shape),
+            "depth": tuple(out.depth.shape),
+            "normals": tuple(out.normals.shape),
+            "segm": tuple(out.segm.shape),
+            "instance": tuple(out.instance.shape),
+            "flow": tuple(out.flow.flow.shape),
+            "flow_valid": tuple(out.flow.valid.shape),
+            "joints2d": tuple(out.joints.joints2d.shape),
+            "joints3d": tuple(out.joints.joints3d.shape),
+            "joints_visible": tuple(out.joints.visible.shape),
+        }
+        results[name] = {
+            "backend": cfgs[name].backend,
+            "seconds_per_frame": median / batch_size,
+            "seconds_per_batch": median,
+            "seconds_per_batch_all": times[name],
+            "stage_seconds_per_frame": {k: v / (iters * batch_size) for k, v in timers[name].seconds.items()},
+            "batch": batch_size,
+            "iterations": iters,
+            "produced": {k: list(v) for k, v in produced.items()},
+            "first_rgb": out.rgb[0].numpy(),
+        }
+    return results
 
 
 def ensure_bpy_venv(log: list[str]) -> Path | None:
@@ -250,14 +270,20 @@ def main() -> None:
             "camera": f"orbit at {DISTANCE} m, 3 degrees per frame, focal {FOCAL_320:g} px at 320 wide",
         },
         "ours": {},
+        "ours_torch": {},
         "pytorch3d": {},
         "log": log,
     }
     for h, w in SIZES:
-        r = time_ours(scene, h, w, args.batch, args.iterations, RenderConfig())
-        save_png(r.pop("first_rgb"), args.out / f"ours_{w}x{h}.png")
-        result["ours"][f"{w}x{h}"] = r
-        print(f"ours {w}x{h}: {r['seconds_per_frame'] * 1e3:.2f} ms/frame (batch {args.batch})", flush=True)
+        both = time_ours(scene, h, w, args.batch, args.iterations, OURS)
+        save_png(both["ours"].pop("first_rgb"), args.out / f"ours_{w}x{h}.png")
+        both["ours_torch"].pop("first_rgb")
+        for name, r in both.items():
+            result[name][f"{w}x{h}"] = r
+            print(
+                f"{name} {w}x{h}: {r['seconds_per_frame'] * 1e3:.2f} ms/frame (batch {args.batch})",
+                flush=True,
+            )
     if is_pytorch3d_available():
         import pytorch3d
 
@@ -265,8 +291,8 @@ def main() -> None:
         for h, w in SIZES:
             # pytorch3d rasterizes naively on CPU (every pixel tests every face: seconds per frame), so
             # a small batch timed once, without a warm-up, which that cost makes immaterial.
-            cfg = RenderConfig(rasterizer="pytorch3d")
-            r = time_ours(scene, h, w, args.pytorch3d_batch, 1, cfg, warmup=False)
+            cfgs = {"pytorch3d": RenderConfig(backend="pytorch3d")}
+            r = time_ours(scene, h, w, args.pytorch3d_batch, 1, cfgs, warmup=False)["pytorch3d"]
             r.pop("first_rgb")
             result["pytorch3d"][f"{w}x{h}"] = r
             print(f"pytorch3d rasterizer {w}x{h}: {r['seconds_per_frame'] * 1e3:.2f} ms/frame", flush=True)
@@ -284,16 +310,18 @@ def main() -> None:
     # the figure used is the median over the batches of both passes.
     for h, w in SIZES:
         key = f"{w}x{h}"
-        again = time_ours(scene, h, w, args.batch, args.iterations, RenderConfig())
-        r = result["ours"][key]
-        r["seconds_per_batch_all"] += again["seconds_per_batch_all"]
-        r["seconds_per_batch"] = float(np.median(r["seconds_per_batch_all"]))
-        r["seconds_per_frame"] = r["seconds_per_batch"] / args.batch
-        r["iterations"] = len(r["seconds_per_batch_all"])
-        r["stage_seconds_per_frame"] = {
-            k: (v + again["stage_seconds_per_frame"][k]) / 2 for k, v in r["stage_seconds_per_frame"].items()
-        }
-        print(f"ours {key} (both passes): {r['seconds_per_frame'] * 1e3:.2f} ms/frame", flush=True)
+        both = time_ours(scene, h, w, args.batch, args.iterations, OURS)
+        for name, again in both.items():
+            r = result[name][key]
+            r["seconds_per_batch_all"] += again["seconds_per_batch_all"]
+            r["seconds_per_batch"] = float(np.median(r["seconds_per_batch_all"]))
+            r["seconds_per_frame"] = r["seconds_per_batch"] / args.batch
+            r["iterations"] = len(r["seconds_per_batch_all"])
+            r["stage_seconds_per_frame"] = {
+                k: (v + again["stage_seconds_per_frame"][k]) / 2
+                for k, v in r["stage_seconds_per_frame"].items()
+            }
+            print(f"{name} {key} (both passes): {r['seconds_per_frame'] * 1e3:.2f} ms/frame", flush=True)
     if result["cycles"]:
         bg = np.array(BACKGROUND, dtype=np.float32)
         for entry in result["cycles"]["runs"]:
@@ -306,6 +334,9 @@ def main() -> None:
             entry["mean_abs_diff_rgb_body"] = float(np.abs(ours - theirs)[both].mean())
             entry["silhouette_iou"] = float(both.sum() / max((m_ours | m_theirs).sum(), 1))
             entry["speedup"] = entry["seconds_per_frame"] / result["ours"][key]["seconds_per_frame"]
+            entry["speedup_torch"] = (
+                entry["seconds_per_frame"] / result["ours_torch"][key]["seconds_per_frame"]
+            )
             print(
                 f"cycles {entry['lighting']} {key}: {entry['seconds_per_frame']:.3f} s/frame; ours is "
                 f"{entry['speedup']:.0f}x faster; mean |RGB diff| on the body "

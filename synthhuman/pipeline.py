@@ -36,9 +36,10 @@ from synthhuman.render import (
     take_rows,
     texture_lod,
     vertex_normals,
+    world_to_camera,
 )
 from synthhuman.render.checks import check_batch, check_rasterizer_inputs, check_tensor
-from synthhuman.render.kernels import covered_pixels, zbuffer
+from synthhuman.render.kernels import EMPTY_KEY, FACE_MASK, covered_pixels, zbuffer
 from synthhuman.render.kernels.forward import flow_layers, shade_layers, vertex_faces, vertex_normals_kernel
 from synthhuman.render.raster import resolve_backend
 from synthhuman.timing import StageTimer, untimed
@@ -231,11 +232,11 @@ def _render_fused(
     with stage("rasterize"):
         verts_cam = cams.to_camera(batch.verts)
         size = check_rasterizer_inputs(verts_cam, faces, cams.K, cams.image_size)
-        keys = zbuffer(verts_cam, faces, cams.K, size, cull_backfaces=topo.closed, znear=cfg.znear)
+        zbuf = zbuffer(verts_cam, faces, cams.K, size, cull_backfaces=topo.closed, znear=cfg.znear)
     with stage("shade"):
         normals_world = vertex_normals_kernel(batch.verts, faces, topo.vertex_faces)
         layers = shade_layers(
-            keys,
+            zbuf,
             verts_cam,
             faces,
             cams.K,
@@ -254,20 +255,20 @@ def _render_fused(
     rgb = layers.rgb
     if cfg.antialias:
         with stage("antialias"):
-            rgb = _antialias_fused(rgb, layers, verts_cam, faces, cams.K, topo.adjacency, keys, size)
+            rgb = _antialias_fused(rgb, layers, verts_cam, faces, cams.K, topo.adjacency, zbuf.keys, size)
     with stage("ground_truth"):
         b = batch.verts.shape[0]
         joints_cam = cams.to_camera(batch.joints.reshape(b, -1, 3))
         joints = project_joints(joints_cam, cams.K, layers.depth, cfg.joint_tolerance)
     with stage("flow"):
-        common = (keys, verts_cam, faces, cams.K, layers.pix_to_face, layers.depth)
+        common = (zbuf, verts_cam, faces, cams.K, layers.depth)
         flow = Flow(*flow_layers(*common, batch.next_index, cfg.occlusion_tolerance, zero_invalid=True))
         back = None
         if batch.prev_index is not None:
             back = Flow(*flow_layers(*common, batch.prev_index, cfg.occlusion_tolerance, zero_invalid=False))
 
     def fragments() -> Fragments:
-        return fragments_from_winners(verts_cam, faces, cams.K, *covered_pixels(keys), size)
+        return fragments_from_winners(verts_cam, faces, cams.K, *covered_pixels(zbuf.keys), size)
 
     return RenderOutput(
         rgb, layers.depth, layers.normals, layers.segm, layers.instance, flow, joints, fragments, back
@@ -281,7 +282,8 @@ def _antialias_fused(rgb, layers, verts_cam, faces, K, adjacency, keys, size):  
         frags = fragments_from_winners(verts_cam, faces, K, *covered_pixels(keys), size)
         return antialias_(rgb, frags, verts_cam, faces, K, adjacency).clamp_(0, 1)
     screen = project(verts_cam, K)
-    return antialias_forward(rgb, layers.pix_to_face, layers.depth, screen, faces, adjacency, K)
+    p2f = torch.where(keys == EMPTY_KEY, -1, keys & FACE_MASK)
+    return antialias_forward(rgb, p2f, layers.depth, screen, faces, adjacency, K)
 
 
 def _render_differentiable(
@@ -359,4 +361,4 @@ def _flow_to(
 
 def _to_next_camera(verts_next: Tensor, cams: Cameras, nxt: Tensor) -> Tensor:
     """(B, V, 3) world vertices of each frame's next frame, in that next frame's camera."""
-    return verts_next @ cams.R[nxt].transpose(-1, -2) + cams.t[nxt][:, None]
+    return world_to_camera(verts_next, cams.R[nxt], cams.t[nxt])

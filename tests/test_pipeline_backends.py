@@ -118,3 +118,19 @@ def test_same_bytes_run_to_run_and_whatever_the_thread_split():
 def test_backend_is_checked():
     with pytest.raises(ValueError, match="backend"):
         RenderConfig(backend="cuda")
+
+
+@pytest.mark.gpu
+def test_warp_on_cuda_equals_torch_on_cpu():
+    batch, topo = demo_clip(6, (96, 128), seed=3, distance=4.0)
+    cuda_batch, _ = demo_clip(6, (96, 128), seed=3, distance=4.0, device="cuda")
+    with torch.no_grad():
+        ref = render_frames(batch, topo, RenderConfig(backend="torch"))
+        warp = render_frames(cuda_batch, topo.to("cuda"), RenderConfig(backend="warp"))
+    for name in DISCRETE:
+        assert torch.equal(getattr(warp, name).cpu(), getattr(ref, name)), name
+    assert torch.equal(warp.flow.valid.cpu(), ref.flow.valid)
+    torch.testing.assert_close(warp.depth.cpu(), ref.depth, rtol=1e-6, atol=0)
+    torch.testing.assert_close(warp.rgb.cpu(), ref.rgb, rtol=0, atol=1e-5)
+    torch.testing.assert_close(warp.normals.cpu(), ref.normals, rtol=0, atol=1e-5)
+    torch.testing.assert_close(warp.flow.flow.cpu(), ref.flow.flow, rtol=0, atol=1e-4)

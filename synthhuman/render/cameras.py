@@ -83,8 +83,15 @@ def intrinsics_from_fov(
 
 
 def world_to_camera(points: Tensor, R: Tensor, t: Tensor) -> Tensor:
-    """(B, N, 3) world points -> (B, N, 3) camera points, ``R @ X + t`` with R (B, 3, 3), t (B, 3)."""
-    return points @ R.transpose(-1, -2) + t[:, None, :]
+    """(B, N, 3) world points -> (B, N, 3) camera points, ``R @ X + t`` with R (B, 3, 3), t (B, 3).
+
+    Written out elementwise (three products and three sums per coordinate, in a fixed order) rather than
+    as a matrix product, whose rounding may follow the BLAS thread split: the same bytes on any machine."""
+    x, y, z = points[..., 0], points[..., 1], points[..., 2]
+    rows = [
+        x * R[:, None, i, 0] + y * R[:, None, i, 1] + z * R[:, None, i, 2] + t[:, None, i] for i in range(3)
+    ]
+    return torch.stack(rows, -1)
 
 
 def camera_to_world(points: Tensor, R: Tensor, t: Tensor) -> Tensor:

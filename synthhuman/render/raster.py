@@ -121,7 +121,7 @@ def rasterize(
     """
     h, w = check_rasterizer_inputs(verts, faces, K, image_size)
     if resolve_backend(backend, verts) == "warp":
-        keys = zbuffer(verts, faces, K, (h, w), cull_backfaces=cull_backfaces, znear=znear)
+        keys = zbuffer(verts, faces, K, (h, w), cull_backfaces=cull_backfaces, znear=znear).keys
         pixel_index, face = covered_pixels(keys)
     else:
         with torch.no_grad():

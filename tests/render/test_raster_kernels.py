@@ -75,7 +75,7 @@ def test_odd_sizes_and_frames_that_differ(device, dtype, size):
     )
     verts = (sphere[None] + centres[:, None]).to(device)
     assert_same_fragments(verts, faces.to(device), K, size, cull_backfaces=True)
-    keys = zbuffer(verts, faces.to(device), K, size, cull_backfaces=True)
+    keys = zbuffer(verts, faces.to(device), K, size, cull_backfaces=True).keys
     assert bool((keys[2] == EMPTY_KEY).all())
 
 
@@ -87,9 +87,9 @@ def test_same_keys_whatever_the_thread_split(threads):
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(1)
-        one = zbuffer(verts, faces, K, (H, W))
+        one = zbuffer(verts, faces, K, (H, W)).keys
         torch.set_num_threads(threads)
-        many = zbuffer(verts, faces, K, (H, W))
+        many = zbuffer(verts, faces, K, (H, W)).keys
     finally:
         torch.set_num_threads(before)
     assert torch.equal(one, many)

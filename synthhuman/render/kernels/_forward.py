@@ -12,7 +12,8 @@ import warp as wp
 
 from synthhuman.render.kernels._raster import float_bits  # noqa: F401  (one module: shared helpers)
 
-wp.set_module_options({"enable_backward": False})
+# no autodiff (PyTorch is the gradient path); no FMA contraction: the same bits on CPU and CUDA
+wp.set_module_options({"enable_backward": False, "fuse_fp": False})
 
 _EMPTY = wp.constant(wp.int64(0x7FFFFFFFFFFFFFFF))
 _FACE_MASK = wp.constant(wp.int64(0xFFFFFFFF))
@@ -22,21 +23,18 @@ _C1, _C2, _C3, _C4, _C5 = (
 
 
 @wp.kernel
-def vertex_normals_gather(
+def face_normals(
     verts: wp.array3d(dtype=wp.float32),
     faces: wp.array2d(dtype=wp.int64),
-    offsets: wp.array(dtype=wp.int64),
-    vertex_faces: wp.array(dtype=wp.int64),
     frame0: int,
+    chunk: int,
     normals: wp.array3d(dtype=wp.float32),
 ):
-    """Unit area-weighted normal of vertex v of frame frame0 + i: its faces' cross products summed in
-    face order (``offsets``/``vertex_faces``: the faces of each vertex, CSR)."""
-    i, v = wp.tid()
+    """Cross products (v1 - v0) x (v2 - v0) (twice the area times the unit normal) of faces
+    [c * chunk, (c + 1) * chunk) of frame frame0 + i, as ``render.mesh.vertex_normals`` forms them."""
+    i, c = wp.tid()
     b = frame0 + i
-    sx, sy, sz = float(0.0), float(0.0), float(0.0)  # noqa: UP018  (warp: a variable, not a constant)
-    for j in range(int(offsets[v]), int(offsets[v + 1])):
-        f = vertex_faces[j]
+    for f in range(c * chunk, wp.min((c + 1) * chunk, faces.shape[0])):
         i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
         ax = verts[b, i1, 0] - verts[b, i0, 0]
         ay = verts[b, i1, 1] - verts[b, i0, 1]
@@ -44,13 +42,35 @@ def vertex_normals_gather(
         bx = verts[b, i2, 0] - verts[b, i0, 0]
         by = verts[b, i2, 1] - verts[b, i0, 1]
         bz = verts[b, i2, 2] - verts[b, i0, 2]
-        sx += ay * bz - az * by
-        sy += az * bx - ax * bz
-        sz += ax * by - ay * bx
-    length = wp.max(wp.sqrt(sx * sx + sy * sy + sz * sz), 1.0e-12)
-    normals[b, v, 0] = sx / length
-    normals[b, v, 1] = sy / length
-    normals[b, v, 2] = sz / length
+        normals[b, f, 0] = ay * bz - az * by
+        normals[b, f, 1] = az * bx - ax * bz
+        normals[b, f, 2] = ax * by - ay * bx
+
+
+@wp.kernel
+def vertex_normals_gather(
+    face_normals: wp.array3d(dtype=wp.float32),
+    offsets: wp.array(dtype=wp.int64),
+    vertex_faces: wp.array(dtype=wp.int64),
+    frame0: int,
+    chunk: int,
+    normals: wp.array3d(dtype=wp.float32),
+):
+    """Unit area-weighted normals of vertices [c * chunk, (c + 1) * chunk) of frame frame0 + i: the cross
+    products of each vertex's faces summed in face order (``offsets``/``vertex_faces``: CSR)."""
+    i, c = wp.tid()
+    b = frame0 + i
+    for v in range(c * chunk, wp.min((c + 1) * chunk, normals.shape[1])):
+        sx, sy, sz = float(0.0), float(0.0), float(0.0)  # noqa: UP018  (warp: a variable, not a constant)
+        for j in range(int(offsets[v]), int(offsets[v + 1])):
+            f = vertex_faces[j]
+            sx += face_normals[b, f, 0]
+            sy += face_normals[b, f, 1]
+            sz += face_normals[b, f, 2]
+        length = wp.max(wp.sqrt(sx * sx + sy * sy + sz * sz), 1.0e-12)
+        normals[b, v, 0] = sx / length
+        normals[b, v, 1] = sy / length
+        normals[b, v, 2] = sz / length
 
 
 @wp.func
@@ -64,8 +84,9 @@ def perspective_bary(
     px: float,
     py: float,
 ):
-    """Perspective-correct barycentrics and planar depth at pixel centre (px, py): as
-    ``render.raster.barycentrics``. Returns (b0, b1, b2, depth)."""
+    """Perspective-correct barycentrics and planar depth at pixel centre (px, py), as
+    ``render.raster.barycentrics``, and the face's screen area (twice, unsigned: for the mip level).
+    Returns (b0, b1, b2, depth, area)."""
     k00, k01, k02, k11, k12 = K[b, 0, 0], K[b, 0, 1], K[b, 0, 2], K[b, 1, 1], K[b, 1, 2]
     z0, z1, z2 = verts[b, i0, 2], verts[b, i1, 2], verts[b, i2, 2]
     x0 = k00 * verts[b, i0, 0] / z0 + k01 * verts[b, i0, 1] / z0 + k02
@@ -79,18 +100,8 @@ def perspective_bary(
     e2 = (x1 - x0) * (py - y0) - (y1 - y0) * (px - x0)
     w0, w1, w2 = e0 / z0, e1 / z1, e2 / z2
     inv_depth = w0 + w1 + w2
-    return w0 / inv_depth, w1 / inv_depth, w2 / inv_depth, (e0 + e1 + e2) / inv_depth
-
-
-@wp.func
-def project_x(verts: wp.array3d(dtype=wp.float32), K: wp.array3d(dtype=wp.float32), b: int, v: wp.int64):
-    z = verts[b, v, 2]
-    return K[b, 0, 0] * (verts[b, v, 0] / z) + K[b, 0, 1] * (verts[b, v, 1] / z) + K[b, 0, 2]
-
-
-@wp.func
-def project_y(verts: wp.array3d(dtype=wp.float32), K: wp.array3d(dtype=wp.float32), b: int, v: wp.int64):
-    return K[b, 1, 1] * (verts[b, v, 1] / verts[b, v, 2]) + K[b, 1, 2]
+    area = wp.abs((x1 - x0) * (y2 - y0) - (y1 - y0) * (x2 - x0))
+    return w0 / inv_depth, w1 / inv_depth, w2 / inv_depth, (e0 + e1 + e2) / inv_depth, area
 
 
 @wp.func
@@ -161,6 +172,7 @@ def shade_pixels(
     sh: wp.array3d(dtype=wp.float32),
     background: wp.array4d(dtype=wp.float32),
     clamp_rgb: int,
+    window: wp.array2d(dtype=wp.int32),
     frame0: int,
     span: int,
     rgb: wp.array4d(dtype=wp.float32),
@@ -168,27 +180,21 @@ def shade_pixels(
     normals_cam: wp.array4d(dtype=wp.float32),
     segm: wp.array3d(dtype=wp.uint8),
     instance: wp.array3d(dtype=wp.uint8),
-    pix_to_face: wp.array3d(dtype=wp.int64),
 ):
-    """Every per-pixel layer of pixels [s * span, (s + 1) * span) of row ``row`` of frame frame0 + i from
-    their z-buffer keys (a thread per pixel on CUDA, per row on CPU, where a thread costs more than an
-    empty pixel)."""
+    """Every per-pixel layer of the covered pixels among [s * span, (s + 1) * span) of row ``row`` of frame
+    frame0 + i, from their z-buffer keys (the outputs hold the background and zeros already; a thread per
+    pixel on CUDA, per row on CPU, where a thread costs more than an empty pixel)."""
     i, row, s = wp.tid()
     b = frame0 + i
-    for col in range(s * span, wp.min((s + 1) * span, keys.shape[2])):
+    if row < int(window[b, 1]) or row > int(window[b, 3]):
+        return
+    for col in range(wp.max(s * span, int(window[b, 0])), wp.min((s + 1) * span, int(window[b, 2]) + 1)):
         key = keys[b, row, col]
         if key == _EMPTY:
-            for c in range(3):
-                rgb[b, row, col, c] = background[b, row, col, c]
-                normals_cam[b, row, col, c] = 0.0
-            depth[b, row, col] = 0.0
-            segm[b, row, col] = wp.uint8(0)
-            instance[b, row, col] = wp.uint8(0)
-            pix_to_face[b, row, col] = wp.int64(-1)
             continue
         f = key & _FACE_MASK
         i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
-        b0, b1, b2, z = perspective_bary(verts, K, b, i0, i1, i2, float(col), float(row))
+        b0, b1, b2, z, screen_area = perspective_bary(verts, K, b, i0, i1, i2, float(col), float(row))
         # texture coordinates and mip level (ratio of the face's texel area to its pixel area)
         t0, t1, t2 = uv_faces[f, 0], uv_faces[f, 1], uv_faces[f, 2]
         u = uv[t0, 0] * b0 + uv[t1, 0] * b1 + uv[t2, 0] * b2
@@ -196,9 +202,7 @@ def shade_pixels(
         du1, dv1 = uv[t1, 0] - uv[t0, 0], uv[t1, 1] - uv[t0, 1]
         du2, dv2 = uv[t2, 0] - uv[t0, 0], uv[t2, 1] - uv[t0, 1]
         uv_area = wp.abs(du1 * dv2 - dv1 * du2)
-        sx0, sx1, sx2 = project_x(verts, K, b, i0), project_x(verts, K, b, i1), project_x(verts, K, b, i2)
-        sy0, sy1, sy2 = project_y(verts, K, b, i0), project_y(verts, K, b, i1), project_y(verts, K, b, i2)
-        px_area = wp.max(wp.abs((sx1 - sx0) * (sy2 - sy0) - (sy1 - sy0) * (sx2 - sx0)), 1.0e-12)
+        px_area = wp.max(screen_area, 1.0e-12)
         lod = wp.max(0.5 * wp.log2(wp.max(uv_area * texel_area / px_area, 1.0e-12)), 0.0)
         lod = wp.clamp(lod, 0.0, float(tex_offsets.shape[0] - 1))
         l0 = int(wp.floor(lod))
@@ -224,7 +228,6 @@ def shade_pixels(
         depth[b, row, col] = z
         segm[b, row, col] = wp.uint8(face_labels[f])
         instance[b, row, col] = wp.uint8(face_instance[f])
-        pix_to_face[b, row, col] = f
 
 
 @wp.kernel
@@ -233,33 +236,33 @@ def flow_pixels(
     verts: wp.array3d(dtype=wp.float32),
     faces: wp.array2d(dtype=wp.int64),
     K: wp.array3d(dtype=wp.float32),
-    pix_to_face: wp.array3d(dtype=wp.int64),
     depth: wp.array3d(dtype=wp.float32),
     other: wp.array(dtype=wp.int64),
     tolerance: float,
     zero_invalid: int,
+    window: wp.array2d(dtype=wp.int32),
     frame0: int,
     span: int,
     flow: wp.array4d(dtype=wp.float32),
     valid: wp.array3d(dtype=wp.bool),
 ):
-    """Optical flow of pixels [s * span, (s + 1) * span) of row ``row`` of frame frame0 + i to frame
-    ``other[b]`` (-1: none), with the occlusion test against that frame's layers (as ``gt.optical_flow``)."""
+    """Optical flow of the covered pixels among [s * span, (s + 1) * span) of row ``row`` of frame
+    frame0 + i to frame ``other[b]`` (-1: none), with the occlusion test against that frame's layers (as
+    ``gt.optical_flow``); the outputs hold zeros already."""
     i, row, s = wp.tid()
     b = frame0 + i
-    for col in range(s * span, wp.min((s + 1) * span, keys.shape[2])):
-        h, w = keys.shape[1], keys.shape[2]
+    h, w = keys.shape[1], keys.shape[2]
+    if row < int(window[b, 1]) or row > int(window[b, 3]):
+        return
+    for col in range(wp.max(s * span, int(window[b, 0])), wp.min((s + 1) * span, int(window[b, 2]) + 1)):
         key = keys[b, row, col]
-        flow[b, row, col, 0] = 0.0
-        flow[b, row, col, 1] = 0.0
-        valid[b, row, col] = False
         if key == _EMPTY:
             continue
         has = other[b] >= wp.int64(0)
         o = int(wp.max(other[b], wp.int64(0)))
         f = key & _FACE_MASK
         i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
-        b0, b1, b2, z_here = perspective_bary(verts, K, b, i0, i1, i2, float(col), float(row))
+        b0, b1, b2, z_here, area_here = perspective_bary(verts, K, b, i0, i1, i2, float(col), float(row))
         x = verts[o, i0, 0] * b0 + verts[o, i1, 0] * b1 + verts[o, i2, 0] * b2
         y = verts[o, i0, 1] * b0 + verts[o, i1, 1] * b1 + verts[o, i2, 1] * b2
         z = verts[o, i0, 2] * b0 + verts[o, i1, 2] * b1 + verts[o, i2, 2] * b2
@@ -269,10 +272,11 @@ def flow_pixels(
         inside = z > 0.0 and cu >= 0.0 and cu <= float(w - 1) and cv >= 0.0 and cv <= float(h - 1)
         r = int(wp.clamp(cv, 0.0, float(h - 1)))
         c = int(wp.clamp(cu, 0.0, float(w - 1)))
-        face_there = pix_to_face[o, r, c]
-        unoccluded = face_there == f or face_there < wp.int64(0) or z <= depth[o, r, c] + tolerance
+        key_there = keys[o, r, c]
+        unoccluded = key_there == _EMPTY or (key_there & _FACE_MASK) == f or z <= depth[o, r, c] + tolerance
         ok = inside and unoccluded and has
         if ok or (has and zero_invalid == 0):
             flow[b, row, col, 0] = u - float(col)
             flow[b, row, col, 1] = v - float(row)
-        valid[b, row, col] = ok
+        if ok:
+            valid[b, row, col] = True

@@ -12,7 +12,8 @@ from typing import Any
 
 import warp as wp
 
-wp.set_module_options({"enable_backward": False})
+# no autodiff (PyTorch is the gradient path); no FMA contraction: the same bits on CPU and CUDA
+wp.set_module_options({"enable_backward": False, "fuse_fp": False})
 
 _FLOAT_BITS = """
 #if defined(__CUDA_ARCH__)
@@ -37,17 +38,19 @@ def project_vertices(
     K: wp.array3d(dtype=Any),
     znear: Any,
     frame0: int,
+    chunk: int,
     screen_x: wp.array2d(dtype=Any),
     screen_y: wp.array2d(dtype=Any),
 ):
-    """Pixel positions of the camera-space vertices (B, V, 3) of frames frame0.. (depth clamped to znear:
-    faces with such vertices are culled anyway)."""
-    i, v = wp.tid()
+    """Pixel positions of vertices [c * chunk, (c + 1) * chunk) (camera space (B, V, 3)) of frame
+    frame0 + i (depth clamped to znear: faces with such vertices are culled anyway)."""
+    i, c = wp.tid()
     b = frame0 + i
-    vx, vy = verts[b, v, 0], verts[b, v, 1]
-    zs = wp.max(verts[b, v, 2], znear)
-    screen_x[b, v] = (K[b, 0, 0] * vx + K[b, 0, 1] * vy) / zs + K[b, 0, 2]
-    screen_y[b, v] = K[b, 1, 1] * vy / zs + K[b, 1, 2]
+    for v in range(c * chunk, wp.min((c + 1) * chunk, verts.shape[1])):
+        vx, vy = verts[b, v, 0], verts[b, v, 1]
+        zs = wp.max(verts[b, v, 2], znear)
+        screen_x[b, v] = (K[b, 0, 0] * vx + K[b, 0, 1] * vy) / zs + K[b, 0, 2]
+        screen_y[b, v] = K[b, 1, 1] * vy / zs + K[b, 1, 2]
 
 
 @wp.func
@@ -69,56 +72,66 @@ def zbuffer_faces(
     znear: Any,
     cull_backfaces: int,
     frame0: int,
+    chunk: int,
     keys: wp.array3d(dtype=wp.int64),
+    window: wp.array2d(dtype=wp.int32),
 ):
-    """One thread per (frame frame0 + i, face f): cull, then keep the nearest key at each covered pixel."""
-    i, f = wp.tid()
+    """Faces [c * chunk, (c + 1) * chunk) of frame frame0 + i: cull, then keep the nearest key at each
+    covered pixel; ``window`` (B, 4) grows to the box (x0, y0, x1, y1) of the surviving faces' boxes.
+    (One face per thread on CUDA; a chunk per thread on CPU, where a thread costs more than a face.)"""
+    i, c = wp.tid()
     b = frame0 + i
     h, w = keys.shape[1], keys.shape[2]
-    i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
-    x0, x1, x2 = screen_x[b, i0], screen_x[b, i1], screen_x[b, i2]
-    y0, y1, y2 = screen_y[b, i0], screen_y[b, i1], screen_y[b, i2]
-    z0, z1, z2 = verts[b, i0, 2], verts[b, i1, 2], verts[b, i2, 2]
-    zero = x0 - x0
-    area2 = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
-    if cull_backfaces != 0:
-        if not (area2 < zero):
-            return
-    elif area2 == zero:
-        return
-    if wp.min(wp.min(z0, z1), z2) <= znear:
-        return
-    bx0 = wp.clamp(wp.ceil(wp.min(wp.min(x0, x1), x2)), zero, type(zero)(w - 1))
-    by0 = wp.clamp(wp.ceil(wp.min(wp.min(y0, y1), y2)), zero, type(zero)(h - 1))
-    bx1 = wp.clamp(wp.floor(wp.max(wp.max(x0, x1), x2)), type(zero)(-1.0), type(zero)(w - 1))
-    by1 = wp.clamp(wp.floor(wp.max(wp.max(y0, y1), y2)), type(zero)(-1.0), type(zero)(h - 1))
-    if bx0 > bx1 or by0 > by1:
-        return
-    # edge k joins corner k+1 -> k+2 (opposite corner k)
-    lx0, ly0, dx0, dy0, s0 = canonical_edge(x1, y1, x2, y2)
-    lx1, ly1, dx1, dy1, s1 = canonical_edge(x2, y2, x0, y0)
-    lx2, ly2, dx2, dy2, s2 = canonical_edge(x0, y0, x1, y1)
-    area_sign = wp.sign(area2)
-    pos0, pos1, pos2 = s0 * area_sign > zero, s1 * area_sign > zero, s2 * area_sign > zero
-    w0, w1, w2 = s0 / z0, s1 / z1, s2 / z2
-    face_bits = wp.int64(f)
-    for row in range(int(by0), int(by1) + 1):
-        py = type(zero)(row)
-        for col in range(int(bx0), int(bx1) + 1):
-            px = type(zero)(col)
-            e0 = dx0 * (py - ly0) - dy0 * (px - lx0)
-            if (e0 >= zero) != pos0:
+    for f in range(c * chunk, wp.min((c + 1) * chunk, faces.shape[0])):
+        i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
+        x0, x1, x2 = screen_x[b, i0], screen_x[b, i1], screen_x[b, i2]
+        y0, y1, y2 = screen_y[b, i0], screen_y[b, i1], screen_y[b, i2]
+        zero = x0 - x0
+        area2 = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
+        if cull_backfaces != 0:
+            if not (area2 < zero):
                 continue
-            e1 = dx1 * (py - ly1) - dy1 * (px - lx1)
-            if (e1 >= zero) != pos1:
-                continue
-            e2 = dx2 * (py - ly2) - dy2 * (px - lx2)
-            if (e2 >= zero) != pos2:
-                continue
-            inv_depth = zero + e0 * w0
-            inv_depth = inv_depth + e1 * w1
-            inv_depth = inv_depth + e2 * w2
-            depth = area2 / inv_depth
-            if depth > zero:
-                key = (wp.int64(float_bits(wp.float32(depth))) << wp.int64(32)) | face_bits
-                wp.atomic_min(keys, b, row, col, key)
+        elif area2 == zero:
+            continue
+        z0, z1, z2 = verts[b, i0, 2], verts[b, i1, 2], verts[b, i2, 2]
+        if wp.min(wp.min(z0, z1), z2) <= znear:
+            continue
+        bx0 = wp.clamp(wp.ceil(wp.min(wp.min(x0, x1), x2)), zero, type(zero)(w - 1))
+        by0 = wp.clamp(wp.ceil(wp.min(wp.min(y0, y1), y2)), zero, type(zero)(h - 1))
+        bx1 = wp.clamp(wp.floor(wp.max(wp.max(x0, x1), x2)), type(zero)(-1.0), type(zero)(w - 1))
+        by1 = wp.clamp(wp.floor(wp.max(wp.max(y0, y1), y2)), type(zero)(-1.0), type(zero)(h - 1))
+        if bx0 > bx1 or by0 > by1:
+            continue
+        col0, row0, col1, row1 = int(bx0), int(by0), int(bx1), int(by1)
+        wp.atomic_min(window, b, 0, wp.int32(col0))
+        wp.atomic_min(window, b, 1, wp.int32(row0))
+        wp.atomic_max(window, b, 2, wp.int32(col1))
+        wp.atomic_max(window, b, 3, wp.int32(row1))
+        # edge k joins corner k+1 -> k+2 (opposite corner k)
+        lx0, ly0, dx0, dy0, s0 = canonical_edge(x1, y1, x2, y2)
+        lx1, ly1, dx1, dy1, s1 = canonical_edge(x2, y2, x0, y0)
+        lx2, ly2, dx2, dy2, s2 = canonical_edge(x0, y0, x1, y1)
+        area_sign = wp.sign(area2)
+        pos0, pos1, pos2 = s0 * area_sign > zero, s1 * area_sign > zero, s2 * area_sign > zero
+        w0, w1, w2 = s0 / z0, s1 / z1, s2 / z2
+        face_bits = wp.int64(f)
+        for row in range(row0, row1 + 1):
+            py = type(zero)(row)
+            for col in range(col0, col1 + 1):
+                px = type(zero)(col)
+                e0 = dx0 * (py - ly0) - dy0 * (px - lx0)
+                if (e0 >= zero) != pos0:
+                    continue
+                e1 = dx1 * (py - ly1) - dy1 * (px - lx1)
+                if (e1 >= zero) != pos1:
+                    continue
+                e2 = dx2 * (py - ly2) - dy2 * (px - lx2)
+                if (e2 >= zero) != pos2:
+                    continue
+                inv_depth = zero + e0 * w0
+                inv_depth = inv_depth + e1 * w1
+                inv_depth = inv_depth + e2 * w2
+                depth = area2 / inv_depth
+                if depth > zero:
+                    key = (wp.int64(float_bits(wp.float32(depth))) << wp.int64(32)) | face_bits
+                    wp.atomic_min(keys, b, row, col, key)

@@ -12,21 +12,28 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from synthhuman.render.kernels.runtime import device_name, launch, launch_by_frames, row_span, view
+from synthhuman.render.kernels import DepthKeys
+from synthhuman.render.kernels.runtime import (
+    device_name,
+    launch,
+    launch_by_frames,
+    row_span,
+    view,
+    work_chunk,
+)
 
 
 @dataclass(frozen=True)
 class ShadedLayers:
     """rgb (B, H, W, 3) float32 composited over the background; depth (B, H, W) planar camera z, 0 where
     empty; normals (B, H, W, 3) unit, camera axes, 0 where empty; segm, instance (B, H, W) uint8 (0
-    background); pix_to_face (B, H, W) int64 (-1 empty)."""
+    background)."""
 
     rgb: Tensor
     depth: Tensor
     normals: Tensor
     segm: Tensor
     instance: Tensor
-    pix_to_face: Tensor
 
 
 def vertex_faces(faces: Tensor, num_verts: int) -> tuple[Tensor, Tensor]:
@@ -44,20 +51,38 @@ def vertex_normals_kernel(verts: Tensor, faces: Tensor, csr: tuple[Tensor, Tenso
     from synthhuman.render.kernels import _forward
 
     b, v = verts.shape[:2]
+    f = faces.shape[0]
     dev = device_name(verts)
     verts = verts.contiguous()
     out = torch.empty_like(verts)
-    args = [view(verts), view(faces.contiguous()), view(csr[0]), view(csr[1])]
+    per_face = verts.new_empty(b, f, 3)
+    offsets = csr[0]
+    if offsets.shape[0] < v + 1:  # vertices after the last one a face uses: no faces, zero normals
+        offsets = torch.cat([offsets, offsets[-1:].expand(v + 1 - offsets.shape[0])])
+    face_args = [view(verts), view(faces.contiguous())]
+    vertex_args = [view(per_face), view(offsets), view(csr[1])]
+    chunk = work_chunk(dev)
 
     def run(start: int, stop: int) -> None:
-        launch(_forward.vertex_normals_gather, (stop - start, v), [*args, start, view(out)], dev)
+        launch(
+            _forward.face_normals,
+            (stop - start, -(-f // chunk)),
+            [*face_args, start, chunk, view(per_face)],
+            dev,
+        )
+        launch(
+            _forward.vertex_normals_gather,
+            (stop - start, -(-v // chunk)),
+            [*vertex_args, start, chunk, view(out)],
+            dev,
+        )
 
     launch_by_frames(b, dev, run)
     return out
 
 
 def shade_layers(
-    keys: Tensor,
+    zbuf: DepthKeys,
     verts: Tensor,
     faces: Tensor,
     K: Tensor,
@@ -73,7 +98,7 @@ def shade_layers(
     background: Tensor,
     clamp_rgb: bool,
 ) -> ShadedLayers:
-    """Shade and label every pixel of (B, H, W) z-buffer ``keys``.
+    """Shade and label every pixel of a z-buffer (:func:`synthhuman.render.kernels.zbuffer`).
 
     verts (B, V, 3) camera space; faces (F, 3) int64; K, R (B, 3, 3); normals_world (B, V, 3) unit vertex
     normals (world); uv (Nuv, 2), uv_faces (F, 3); face_labels, face_instance (F,) int64; texture a
@@ -83,44 +108,55 @@ def shade_layers(
     """
     from synthhuman.render.kernels import _forward
 
-    b, h, w = keys.shape
+    b, h, w = zbuf.keys.shape
     dev = device_name(verts)
+    # empty pixels are set by bulk copies and fills (vectorised), the kernel touches covered pixels only
     out = ShadedLayers(
-        rgb=background.new_empty(b, h, w, 3),
-        depth=verts.new_empty(b, h, w),
-        normals=verts.new_empty(b, h, w, 3),
-        segm=torch.empty(b, h, w, dtype=torch.uint8, device=verts.device),
-        instance=torch.empty(b, h, w, dtype=torch.uint8, device=verts.device),
-        pix_to_face=torch.empty(b, h, w, dtype=torch.int64, device=verts.device),
+        rgb=background.clone(memory_format=torch.contiguous_format),
+        depth=verts.new_zeros(b, h, w),
+        normals=verts.new_zeros(b, h, w, 3),
+        segm=torch.zeros(b, h, w, dtype=torch.uint8, device=verts.device),
+        instance=torch.zeros(b, h, w, dtype=torch.uint8, device=verts.device),
     )
     texel_area = float(texture.base_size[0] * texture.base_size[1])
     inputs = [
         view(t.contiguous())
-        for t in (keys, verts, faces, K, R, normals_world, uv, uv_faces, face_labels, face_instance)
+        for t in (
+            zbuf.keys,
+            verts,
+            faces,
+            K,
+            R,
+            normals_world,
+            uv.to(torch.float32),
+            uv_faces.long(),
+            face_labels.long(),
+            face_instance.long(),
+        )
     ]
     mip = (texture.texels, texture.offsets, texture.heights, texture.widths)
     inputs += [view(t.contiguous()) for t in mip]
     inputs.append(texel_area)
-    inputs += [view(t.contiguous()) for t in (texture_index, sh, background)]
-    outputs = [view(t) for t in (out.rgb, out.depth, out.normals, out.segm, out.instance, out.pix_to_face)]
-
-    span = row_span(w, dev)
+    inputs += [view(t.contiguous()) for t in (texture_index.long(), sh, background)]
+    outputs = [view(t) for t in (out.rgb, out.depth, out.normals, out.segm, out.instance)]
+    window, span = view(zbuf.window), row_span(w, dev)
 
     def run(start: int, stop: int) -> None:
         dim = (stop - start, h, -(-w // span))
-        launch(_forward.shade_pixels, dim, [*inputs, int(clamp_rgb), start, span, *outputs], dev)
+        launch(_forward.shade_pixels, dim, [*inputs, int(clamp_rgb), window, start, span, *outputs], dev)
 
     if b * h * w:
         launch_by_frames(b, dev, run)
+    if clamp_rgb:
+        out.rgb.clamp_(0, 1)  # the background too
     return out
 
 
 def flow_layers(
-    keys: Tensor,
+    zbuf: DepthKeys,
     verts: Tensor,
     faces: Tensor,
     K: Tensor,
-    pix_to_face: Tensor,
     depth: Tensor,
     other: Tensor,
     tolerance: float,
@@ -129,20 +165,19 @@ def flow_layers(
     """Flow (B, H, W, 2) float32 and valid (B, H, W) bool from each frame to frame ``other`` (B,) int64 of
     the same batch (-1: none), as :func:`synthhuman.gt.optical_flow` with ``next_frame=other``.
 
-    keys (B, H, W); verts (B, V, 3) camera space, each frame in its own camera; K (B, 3, 3);
-    pix_to_face, depth (B, H, W) from :func:`shade_layers`."""
+    verts (B, V, 3) camera space, each frame in its own camera; K (B, 3, 3); depth (B, H, W) from
+    :func:`shade_layers`."""
     from synthhuman.render.kernels import _forward
 
-    b, h, w = keys.shape
+    b, h, w = zbuf.keys.shape
     dev = device_name(verts)
-    flow = verts.new_empty(b, h, w, 2)
-    valid = torch.empty(b, h, w, dtype=torch.bool, device=verts.device)
-    inputs = [view(t.contiguous()) for t in (keys, verts, faces, K, pix_to_face, depth, other)]
-
-    span = row_span(w, dev)
+    flow = verts.new_zeros(b, h, w, 2)
+    valid = torch.zeros(b, h, w, dtype=torch.bool, device=verts.device)
+    inputs = [view(t.contiguous()) for t in (zbuf.keys, verts, faces, K, depth, other)]
+    span, window = row_span(w, dev), view(zbuf.window)
 
     def run(start: int, stop: int) -> None:
-        args = [*inputs, float(tolerance), int(zero_invalid), start, span, view(flow), view(valid)]
+        args = [*inputs, float(tolerance), int(zero_invalid), window, start, span, view(flow), view(valid)]
         launch(_forward.flow_pixels, (stop - start, h, -(-w // span)), args, dev)
 
     if b * h * w:

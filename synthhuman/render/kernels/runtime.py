@@ -110,6 +110,12 @@ def frame_chunks(batch: int, workers: int) -> list[tuple[int, int]]:
     return [(batch * i // n, batch * (i + 1) // n) for i in range(n) if batch * (i + 1) // n > batch * i // n]
 
 
+def work_chunk(device: str) -> int:
+    """Items (faces, vertices) per thread in per-item kernels: one on CUDA; 256 on CPU, where a Warp
+    thread costs more than a culled face."""
+    return 1 if device != "cpu" else 256
+
+
 def row_span(width: int, device: str) -> int:
     """Pixels per thread in per-pixel kernels: one on CUDA; a whole row on CPU, where a Warp thread's
     own cost exceeds that of an empty pixel."""
