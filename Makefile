@@ -29,10 +29,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q tests
 
-# Benchmarks (docs/benchmarks.md): ours against Blender Cycles (its own venv, benchmarks/.venv-bpy, made on
-# first use) and pytorch3d where importable, scaling curves and plots (matplotlib, installed here).
+# Benchmarks (docs/benchmarks.md): ours (Warp kernels and the PyTorch path) against Blender Cycles (its own
+# venv, benchmarks/.venv-bpy, made on first use) and pytorch3d where importable, scaling curves and plots
+# (matplotlib, installed here).
 bench: $(STAMP)
-	$(VENV)/bin/synthhuman bench --device cpu --batch 32 --height 240 --width 320
+	$(VENV)/bin/synthhuman bench --device cpu --batch 32 --height 240 --width 320 --backend warp
+	$(VENV)/bin/synthhuman bench --device cpu --batch 32 --height 240 --width 320 --backend torch
 	$(PY) -m pip install -q matplotlib
 	$(PY) benchmarks/blender_compare.py --frames 17 --batch 32 --iterations 5 --pytorch3d-batch 2
 	$(PY) benchmarks/scaling.py

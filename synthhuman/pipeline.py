@@ -39,8 +39,9 @@ from synthhuman.render import (
     world_to_camera,
 )
 from synthhuman.render.checks import check_batch, check_rasterizer_inputs, check_tensor
-from synthhuman.render.kernels import EMPTY_KEY, FACE_MASK, covered_pixels, zbuffer
+from synthhuman.render.kernels import covered_pixels, zbuffer_world
 from synthhuman.render.kernels.forward import flow_layers, shade_layers, vertex_faces, vertex_normals_kernel
+from synthhuman.render.kernels.silhouette import antialias_forward
 from synthhuman.render.raster import resolve_backend
 from synthhuman.timing import StageTimer, untimed
 
@@ -207,11 +208,12 @@ def render_frames(
     With the warp backend and no input requiring a gradient (float32, 3-channel textures) the fused Warp
     forward runs; otherwise the differentiable PyTorch primitives, on the chosen rasterizer."""
     if cfg.backend == "pytorch3d":
-        return _render_differentiable(batch, topo, cfg, rasterize_pytorch3d, timer)
+        return _render_differentiable(batch, topo, cfg, rasterize_pytorch3d, "auto", timer)
     backend = resolve_backend(cfg.backend, batch.verts)
     if backend == "warp" and _fusable(batch):
         return _render_fused(batch, topo, cfg, timer)
-    return _render_differentiable(batch, topo, cfg, functools.partial(rasterize, backend=backend), timer)
+    rasterizer = functools.partial(rasterize, backend=backend)
+    return _render_differentiable(batch, topo, cfg, rasterizer, backend, timer)
 
 
 def _fusable(batch: FrameBatch) -> bool:
@@ -230,9 +232,11 @@ def _render_fused(
     cams = batch.cameras
     faces = topo.faces
     with stage("rasterize"):
-        verts_cam = cams.to_camera(batch.verts)
-        size = check_rasterizer_inputs(verts_cam, faces, cams.K, cams.image_size)
-        zbuf = zbuffer(verts_cam, faces, cams.K, size, cull_backfaces=topo.closed, znear=cfg.znear)
+        size = check_rasterizer_inputs(batch.verts, faces, cams.K, cams.image_size)
+        zbuf, cam = zbuffer_world(
+            batch.verts, cams.R, cams.t, cams.K, faces, size, cull_backfaces=topo.closed, znear=cfg.znear
+        )
+        verts_cam = cam.verts
     with stage("shade"):
         normals_world = vertex_normals_kernel(batch.verts, faces, topo.vertex_faces)
         layers = shade_layers(
@@ -255,7 +259,9 @@ def _render_fused(
     rgb = layers.rgb
     if cfg.antialias:
         with stage("antialias"):
-            rgb = _antialias_fused(rgb, layers, verts_cam, faces, cams.K, topo.adjacency, zbuf.keys, size)
+            rgb = antialias_forward(
+                rgb, layers.pix_to_face, layers.depth, cam.screen, faces, topo.adjacency, cams.K
+            )
     with stage("ground_truth"):
         b = batch.verts.shape[0]
         joints_cam = cams.to_camera(batch.joints.reshape(b, -1, 3))
@@ -275,21 +281,16 @@ def _render_fused(
     )
 
 
-def _antialias_fused(rgb, layers, verts_cam, faces, K, adjacency, keys, size):  # TEMPORARY
-    try:
-        from synthhuman.render.kernels.silhouette import antialias_forward
-    except ImportError:
-        frags = fragments_from_winners(verts_cam, faces, K, *covered_pixels(keys), size)
-        return antialias_(rgb, frags, verts_cam, faces, K, adjacency).clamp_(0, 1)
-    screen = project(verts_cam, K)
-    p2f = torch.where(keys == EMPTY_KEY, -1, keys & FACE_MASK)
-    return antialias_forward(rgb, p2f, layers.depth, screen, faces, adjacency, K)
-
-
 def _render_differentiable(
-    batch: FrameBatch, topo: Topology, cfg: RenderConfig, rasterizer: Callable, timer: StageTimer | None
+    batch: FrameBatch,
+    topo: Topology,
+    cfg: RenderConfig,
+    rasterizer: Callable,
+    search_backend: str,
+    timer: StageTimer | None,
 ) -> RenderOutput:
-    """The PyTorch primitives, composed: differentiable in every input."""
+    """The PyTorch primitives, composed: differentiable in every input (``search_backend``: who finds
+    the anti-aliasing's silhouette pairs)."""
     stage = timer or untimed
     cams = batch.cameras
     with stage("rasterize"):
@@ -315,7 +316,9 @@ def _render_differentiable(
         rgb.view(-1, 3).index_put_((frags.pixel_index,), rgb_fg.to(rgb.dtype))
     if cfg.antialias:
         with stage("antialias"):
-            rgb = antialias_(rgb, frags, verts_cam, topo.faces, cams.K, topo.adjacency)
+            rgb = antialias_(
+                rgb, frags, verts_cam, topo.faces, cams.K, topo.adjacency, backend=search_backend
+            )
     with stage("ground_truth"):
         rot = take_rows(cams.R, bidx)  # camera-axes normals: R n_world
         normals = frags.to_dense((rot @ n_world[..., None])[..., 0])

@@ -9,6 +9,13 @@ colour when the edge passes the midpoint, else the nearer pixel takes ``1/2 - al
 ``alpha`` is a differentiable function of the projected vertices, so moving an edge changes colours
 smoothly (as in nvdiffrast's ``antialias``). Label layers are not passed through here: they stay
 point-sampled.
+
+Backends: "torch" searches the silhouette edges with the PyTorch walk below (the reference); "warp" finds
+the same pairs and edges with a Warp kernel (:mod:`synthhuman.render.kernels.silhouette`) and blends them
+with the same differentiable expressions as the walk's last step (:func:`blend_silhouette_hits`), so
+images and gradients agree with the reference up to the order in which changes into one pixel, and
+gradients into one vertex, are summed. Without gradients,
+:func:`synthhuman.render.kernels.silhouette.antialias_forward` does the whole blend in one kernel.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from torch import Tensor
 from synthhuman.render.cameras import project
 from synthhuman.render.corners import corner_sum
 from synthhuman.render.gather import take_rows
+from synthhuman.render.kernels import runtime
 from synthhuman.render.raster import Fragments
 
 _CONTINUOUS_SURFACE_FOOTPRINTS = 1.5
@@ -31,20 +39,40 @@ many thin, grazing faces can lie within one pixel (16 for a 96 x 192 sphere 14 p
 shrinks at each step, so a long walk costs little."""
 
 
+BACKENDS = ("auto", "warp", "torch")
+"""Who searches the silhouette edges: the Warp kernel ("warp"), the PyTorch walk ("torch"), or "auto": Warp
+where it imports and the tensors are on cpu or cuda (with depth, vertices and K of one float dtype)."""
+
+
 def antialias(
-    color: Tensor, fragments: Fragments, verts: Tensor, faces: Tensor, K: Tensor, adjacency: Tensor
+    color: Tensor,
+    fragments: Fragments,
+    verts: Tensor,
+    faces: Tensor,
+    K: Tensor,
+    adjacency: Tensor,
+    *,
+    backend: str = "auto",
 ) -> Tensor:
     """Blend colours across silhouette edges.
 
     color: (B, H, W, C) shaded image composited over the background. verts: (B, V, 3) camera space, the
-    rasterized ones; faces: (F, 3); K: (B, 3, 3); adjacency: (F, 3) from
-    :func:`synthhuman.render.mesh.face_adjacency`. Returns a new (B, H, W, C) image.
+    rasterized ones; faces: (F, 3) int64; K: (B, 3, 3); adjacency: (F, 3) int64 from
+    :func:`synthhuman.render.mesh.face_adjacency`. backend: :data:`BACKENDS` (the same pairs, edges and
+    gradients either way). Returns a new (B, H, W, C) image.
     """
-    return antialias_(color.clone(), fragments, verts, faces, K, adjacency)
+    return antialias_(color.clone(), fragments, verts, faces, K, adjacency, backend=backend)
 
 
 def antialias_(
-    color: Tensor, fragments: Fragments, verts: Tensor, faces: Tensor, K: Tensor, adjacency: Tensor
+    color: Tensor,
+    fragments: Fragments,
+    verts: Tensor,
+    faces: Tensor,
+    K: Tensor,
+    adjacency: Tensor,
+    *,
+    backend: str = "auto",
 ) -> Tensor:
     """:func:`antialias` in place: ``color`` (B, H, W, C), contiguous, receives the blend and is returned
     (for callers that own the image: it saves copying it)."""
@@ -55,18 +83,144 @@ def antialias_(
         )
     if not color.is_contiguous():
         raise ValueError("color: expected a contiguous tensor (it is blended in place)")
-    # Pairs with the neighbour to the right, then below, searched for their silhouettes in one walk.
-    right, below = _candidate_pairs(fragments, K, 1, True), _candidate_pairs(fragments, K, w, False)
-    first = torch.cat([right, below])
-    if first.shape[0] == 0:
-        return color
-    horizontal = torch.arange(first.shape[0], device=first.device) < right.shape[0]
-    second = first + torch.where(horizontal, 1, w)
+    use_warp = resolve_backend(backend, fragments, verts, K) == "warp"
     flat = color.view(b * h * w, c)
-    screen = project(verts, K)
-    target, change = _blend_pairs(flat, fragments, screen, faces, adjacency, first, second, horizontal)
+    if use_warp:
+        from synthhuman.render.kernels.silhouette import silhouette_codes
+
+        if fragments.pixel_index.shape[0] == 0:
+            return color
+        screen = project(verts, K)
+        codes = silhouette_codes(
+            fragments.pix_to_face,
+            fragments.depth.detach(),
+            screen.detach(),
+            faces,
+            adjacency,
+            K.detach(),
+            continuous_footprints=_CONTINUOUS_SURFACE_FOOTPRINTS,
+            max_walk=_MAX_WALK,
+        )
+        slot = (codes.view(-1) >= 0).nonzero().squeeze(1)
+        if slot.shape[0] == 0:
+            return color
+        code = codes.view(-1).index_select(0, slot).long()
+        target, change = _blend_found(flat, fragments, screen, faces, slot, code >> 2, code & 3)
+    else:
+        first, horizontal = _torch_pairs(fragments, K)
+        if first.shape[0] == 0:
+            return color
+        second = first + torch.where(horizontal, 1, w)
+        screen = project(verts, K)
+        target, change = _blend_pairs(flat, fragments, screen, faces, adjacency, first, second, horizontal)
     flat.index_add_(0, target, change)
     return color
+
+
+def resolve_backend(backend: str, fragments: Fragments, verts: Tensor, K: Tensor) -> str:
+    """The backend that runs, "warp" or "torch", for a requested one (:data:`BACKENDS`) and these inputs."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
+    if backend == "torch":
+        return backend
+    if not runtime.warp_available():
+        if backend == "warp":
+            raise ValueError(
+                "backend 'warp': warp-lang does not import here (pip install warp-lang), use 'torch'"
+            )
+        return "torch"
+    dtypes = {fragments.depth.dtype, torch.promote_types(verts.dtype, K.dtype), K.dtype}
+    fits = (
+        verts.device.type in ("cpu", "cuda")
+        and len(dtypes) == 1
+        and fragments.depth.dtype in (torch.float32, torch.float64)
+    )
+    if backend == "warp" and not fits:
+        raise ValueError(
+            "backend 'warp': expected cpu or cuda tensors and depth, verts and K of one dtype (float32 or "
+            f"float64), got {verts.device}, depth {fragments.depth.dtype}, verts {verts.dtype}, K {K.dtype}"
+        )
+    return "warp" if fits else "torch"
+
+
+def silhouette_hits(
+    fragments: Fragments, screen: Tensor, faces: Tensor, adjacency: Tensor, K: Tensor
+) -> tuple[Tensor, Tensor]:
+    """The PyTorch walk's silhouette edges in the layout of
+    :func:`synthhuman.render.kernels.silhouette.silhouette_search` (the reference it is tested against).
+
+    screen: (B, V, 2) projected vertices; faces, adjacency: (F, 3) int64; K: (B, 3, 3). Returns (hit_face,
+    hit_edge), each (2, B, H, W) int64: face and edge index (0..2) of the silhouette edge of every pixel's
+    pair with its right ([0]) and lower ([1]) neighbour, -1 where there is none.
+    """
+    b, (h, w) = fragments.batch_size, fragments.image_size
+    n = b * h * w
+    hit_face = torch.full((2 * n,), -1, dtype=torch.int64, device=fragments.pix_to_face.device)
+    hit_edge = hit_face.clone()
+    first, horizontal = _torch_pairs(fragments, K)
+    if first.shape[0] > 0:
+        with torch.no_grad():
+            second = first + torch.where(horizontal, 1, w)
+            front, _, face, back_face, toward = _front_back(fragments, first, second, screen.dtype)
+            pair, _, found_face, found_edge = _silhouette_crossings(
+                screen, faces, adjacency, face, back_face, front, toward, horizontal, (h, w)
+            )
+            slot = first.index_select(0, pair) + torch.where(horizontal.index_select(0, pair), 0, n)
+            hit_face[slot], hit_edge[slot] = found_face, found_edge
+    return hit_face.view(2, b, h, w), hit_edge.view(2, b, h, w)
+
+
+def blend_silhouette_hits(
+    flat: Tensor, fragments: Fragments, screen: Tensor, faces: Tensor, hit_face: Tensor, hit_edge: Tensor
+) -> tuple[Tensor, Tensor]:
+    """The blend of :func:`antialias` from silhouette edges found beforehand, differentiable w.r.t.
+    ``screen`` and ``flat``.
+
+    flat: (B*H*W, C) image; screen: (B, V, 2) projected vertices; faces: (F, 3) int64; hit_face, hit_edge:
+    (2, B, H, W) int64 from :func:`synthhuman.render.kernels.silhouette.silhouette_search` (or
+    :func:`silhouette_hits`). Returns the target pixels (M,) (flat) and their colour changes (M, C), to be
+    ``index_add_``-ed into ``flat``: the expressions of the PyTorch walk's final step, for the found edge.
+    """
+    slot = (hit_face.reshape(-1) >= 0).nonzero().squeeze(1)
+    face, edge = hit_face.reshape(-1).index_select(0, slot), hit_edge.reshape(-1).index_select(0, slot)
+    return _blend_found(flat, fragments, screen, faces, slot, face, edge)
+
+
+def _blend_found(
+    flat: Tensor,
+    fragments: Fragments,
+    screen: Tensor,
+    faces: Tensor,
+    slot: Tensor,
+    face: Tensor,
+    edge: Tensor,
+) -> tuple[Tensor, Tensor]:
+    """:func:`blend_silhouette_hits` for the hits (M,) at ``slot`` (flat into (2, B, H, W)): face and
+    edge (M,) int64."""
+    b, (h, w) = fragments.batch_size, fragments.image_size
+    n = b * h * w
+    horizontal = slot < n
+    pa = slot - torch.where(horizontal, 0, n)
+    pb = pa + torch.where(horizontal, 1, w)
+    front, back, _, _, toward = _front_back(fragments, pa, pb, screen.dtype)
+    vertex_base = torch.div(front, h * w, rounding_mode="floor") * screen.shape[1]
+    p_front = _pixel_xy(front, h, w, screen.dtype)
+    e_front, e_back, _, _, _ = _edge_functions(
+        screen.reshape(-1, 2), faces, face, vertex_base, p_front, toward, horizontal
+    )
+    ef, eb = e_front.gather(1, edge[:, None])[:, 0], e_back.gather(1, edge[:, None])[:, 0]
+    alpha = ef / (ef - eb).clamp_min(1e-12)
+    return _blend(flat, front, back, alpha.clamp(0, 1))
+
+
+def _torch_pairs(fragments: Fragments, K: Tensor) -> tuple[Tensor, Tensor]:
+    """First pixels (M,) (flat) of the candidate pairs with the neighbour to the right, then below, and
+    ``horizontal`` (M,) bool, true for the pairs with the right neighbour."""
+    w = fragments.image_size[1]
+    right, below = _candidate_pairs(fragments, K, 1, True), _candidate_pairs(fragments, K, w, False)
+    first = torch.cat([right, below])
+    horizontal = torch.arange(first.shape[0], device=first.device) < right.shape[0]
+    return first, horizontal
 
 
 def _candidate_pairs(fragments: Fragments, K: Tensor, step: int, horizontal: bool) -> Tensor:
@@ -111,31 +265,64 @@ def _blend_pairs(
 ) -> tuple[Tensor, Tensor]:
     """Pixels (M,) and their colour changes (M, C) from neighbouring pixel pairs (pa, pb), flat indices,
     ``horizontal`` (M,) bool where pb is pa's right neighbour (else the one below)."""
+    front, back, face, back_face, toward = _front_back(fragments, pa, pb, screen.dtype)
+    pair, alpha, _, _ = _silhouette_crossings(
+        screen, faces, adjacency, face, back_face, front, toward, horizontal, fragments.image_size
+    )
+    return _blend(flat, front.index_select(0, pair), back.index_select(0, pair), alpha)
+
+
+def _front_back(
+    fragments: Fragments, pa: Tensor, pb: Tensor, dtype: torch.dtype
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """For pixel pairs (pa, pb) (M,): the front (nearer; an empty pixel is infinitely far, ties go to pa)
+    and back pixels (M,), their faces (M,), and ``toward_back`` (M,) in ``dtype``: +1 where pb is the back
+    pixel, else -1."""
     p2f = fragments.pix_to_face.flatten()
     depth = fragments.depth.detach().flatten()
     fa, fb = p2f.index_select(0, pa), p2f.index_select(0, pb)
     za = torch.where(fa >= 0, depth.index_select(0, pa), torch.inf)
     zb = torch.where(fb >= 0, depth.index_select(0, pb), torch.inf)
     a_front = za <= zb
-    front = torch.where(a_front, pa, pb)
-    back = torch.where(a_front, pb, pa)
-    pair, alpha = _silhouette_crossings(
-        screen,
-        faces,
-        adjacency,
+    return (
+        torch.where(a_front, pa, pb),
+        torch.where(a_front, pb, pa),
         torch.where(a_front, fa, fb),
         torch.where(a_front, fb, fa),
-        front,
-        torch.where(a_front, 1.0, -1.0).to(screen.dtype),
-        horizontal,
-        fragments.image_size,
+        torch.where(a_front, 1.0, -1.0).to(dtype),
     )
-    front, back = front.index_select(0, pair), back.index_select(0, pair)
+
+
+def _blend(flat: Tensor, front: Tensor, back: Tensor, alpha: Tensor) -> tuple[Tensor, Tensor]:
+    """Target pixels (M,) and colour changes (M, C) for pairs (front, back) (M,) whose silhouette edge
+    crosses at fraction ``alpha`` (M,) in [0, 1] from the front pixel centre."""
     c_front, c_back = flat.index_select(0, front), flat.index_select(0, back)
     spill = (alpha - 0.5)[:, None].to(flat.dtype)
     into_back = spill >= 0
     target = torch.where(into_back[:, 0], back, front)
     return target, spill.abs() * torch.where(into_back, c_front - c_back, c_back - c_front)
+
+
+def _edge_functions(
+    screen: Tensor,
+    faces: Tensor,
+    face: Tensor,
+    vertex_base: Tensor,
+    p_front: Tensor,
+    toward_back: Tensor,
+    horizontal: Tensor,
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """Edge functions (M, 3) of faces (M,) (edge k: corner k+1 -> k+2) at the front pixel centres p_front
+    (M, 2) and one pixel towards the back pixel, both multiplied by the face's orientation; also dx, dy
+    (M, 3) of the edges and the orientation (M, 1) (sign of twice the signed area). screen: (B*V, 2)."""
+    x, y = _screen_corners(screen, faces, face, vertex_base)
+    dx, dy = x.roll(-2, 1) - x.roll(-1, 1), y.roll(-2, 1) - y.roll(-1, 1)
+    e_front = dx * (p_front[:, 1:2] - y.roll(-1, 1)) - dy * (p_front[:, 0:1] - x.roll(-1, 1))
+    area = corner_sum(e_front)[:, None]  # twice the signed area
+    # edge functions are affine: one pixel along x changes e by -dy, along y by dx
+    e_back = e_front + toward_back[:, None] * torch.where(horizontal[:, None], -dy, dx)
+    orient = torch.sign(area)
+    return e_front * orient, e_back * orient, dx, dy, orient
 
 
 def _silhouette_crossings(
@@ -148,7 +335,7 @@ def _silhouette_crossings(
     toward_back: Tensor,
     horizontal: Tensor,
     image_size: tuple[int, int],
-) -> tuple[Tensor, Tensor]:
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Where the segment from each front pixel centre to its back neighbour crosses a silhouette edge.
 
     The back pixel lies one pixel from the front one along x where ``horizontal`` (M,) else along y, in
@@ -158,8 +345,9 @@ def _silhouette_crossings(
 
     Starting in the front pixel's face, follow the segment across edges into front-facing neighbours (at
     grazing angles the silhouette edge often belongs to a neighbour of the visible face) until it crosses
-    a silhouette edge, for at most _MAX_WALK faces. Returns the indices (K,) of the pairs that cross one
-    and the crossing fractions alpha (K,) in [0, 1], differentiable with respect to ``screen``.
+    a silhouette edge, for at most _MAX_WALK faces. Returns the indices (K,) of the pairs that cross one,
+    the crossing fractions alpha (K,) in [0, 1], differentiable with respect to ``screen``, and the face
+    (K,) and edge index (K,) (0..2) crossed.
     """
     h, w = image_size
     num_verts = screen.shape[1]
@@ -168,15 +356,11 @@ def _silhouette_crossings(
     p_front = _pixel_xy(front, h, w, screen.dtype)
     pair = torch.arange(front.shape[0], device=front.device)
     found_pair, found_alpha = [], []
+    found_face, found_edge = [], []
     for _ in range(_MAX_WALK):
-        x, y = _screen_corners(screen, faces, face, vertex_base)
-        dx, dy = x.roll(-2, 1) - x.roll(-1, 1), y.roll(-2, 1) - y.roll(-1, 1)  # edge k: corner k+1 -> k+2
-        e_front = dx * (p_front[:, 1:2] - y.roll(-1, 1)) - dy * (p_front[:, 0:1] - x.roll(-1, 1))
-        area = corner_sum(e_front)[:, None]  # twice the signed area
-        # edge functions are affine: one pixel along x changes e by -dy, along y by dx
-        e_back = e_front + toward_back[:, None] * torch.where(horizontal[:, None], -dy, dx)
-        orient = torch.sign(area)
-        e_front, e_back = e_front * orient, e_back * orient
+        e_front, e_back, dx, dy, orient = _edge_functions(
+            screen, faces, face, vertex_base, p_front, toward_back, horizontal
+        )
         leaving = (e_back < 0) & (e_front > e_back)
         alpha_k = torch.where(leaving, e_front / (e_front - e_back).clamp_min(1e-12), torch.inf)
         alpha, edge = alpha_k.min(1)
@@ -192,6 +376,8 @@ def _silhouette_crossings(
         hit = (silhouette & (steep == horizontal)).nonzero().squeeze(1)
         found_pair.append(pair.index_select(0, hit))
         found_alpha.append(alpha.index_select(0, hit).clamp(0, 1))
+        found_face.append(face.index_select(0, hit))
+        found_edge.append(edge.index_select(0, hit))
         # stepping into the back pixel's own face means one continuous surface: no silhouette here
         walk = (crossing & ~silhouette & (neighbour != back_face)).nonzero().squeeze(1)
         if walk.shape[0] == 0:
@@ -200,7 +386,7 @@ def _silhouette_crossings(
             t.index_select(0, walk)
             for t in (pair, neighbour, vertex_base, back_face, p_front, toward_back, horizontal)
         )
-    return torch.cat(found_pair), torch.cat(found_alpha)
+    return torch.cat(found_pair), torch.cat(found_alpha), torch.cat(found_face), torch.cat(found_edge)
 
 
 def _screen_corners(

@@ -30,6 +30,7 @@ from synthhuman.render.kernels.runtime import (
 )
 
 __all__ = [
+    "CameraVertices",
     "DepthKeys",
     "EMPTY_KEY",
     "FACE_MASK",
@@ -38,6 +39,7 @@ __all__ = [
     "frame_chunks",
     "warp_available",
     "zbuffer",
+    "zbuffer_world",
 ]
 
 EMPTY_KEY = torch.iinfo(torch.int64).max
@@ -76,26 +78,78 @@ def zbuffer(
     caller)."""
     from synthhuman.render.kernels import _raster
 
-    h, w = image_size
     b, v = verts.shape[:2]
-    f = faces.shape[0]
-    dev = device_name(verts)
-    verts, K, faces = verts.detach().contiguous(), K.detach().contiguous(), faces.contiguous()
-    keys = torch.full((b, h, w), EMPTY_KEY, dtype=torch.int64, device=verts.device)
-    window = torch.tensor([w, h, -1, -1], dtype=torch.int32, device=verts.device).repeat(b, 1)
+    verts, K = verts.detach(), K.detach()
     sx, sy = verts.new_empty(b, v), verts.new_empty(b, v)
     near = _scalar(znear, verts.dtype)
-    args = [view(t) for t in (verts, K)]
-    out = [view(t) for t in (sx, sy)]
-    face_view, key_view, window_view = view(faces), view(keys), view(window)
-    per_thread = work_chunk(dev)
+    chunk = work_chunk(device_name(verts))
+
+    def project(start: int, stop: int, dev: str) -> None:
+        args = [view(verts), view(K), near, start, chunk, view(sx), view(sy)]
+        launch(_raster.project_vertices, (stop - start, -(-v // chunk)), args, dev)
+
+    return _zbuffer(verts, faces, image_size, cull_backfaces, near, sx, sy, project)
+
+
+@dataclass(frozen=True)
+class CameraVertices:
+    """What :func:`zbuffer_world` computes per vertex: verts (B, V, 3) camera space and screen (B, V, 2)
+    pixel positions, both as :mod:`synthhuman.render.cameras` computes them (bit for bit)."""
+
+    verts: Tensor
+    screen: Tensor
+
+
+def zbuffer_world(
+    verts: Tensor,
+    R: Tensor,
+    t: Tensor,
+    K: Tensor,
+    faces: Tensor,
+    image_size: tuple[int, int],
+    *,
+    cull_backfaces: bool = False,
+    znear: float = DEFAULT_ZNEAR,
+) -> tuple[DepthKeys, CameraVertices]:
+    """:func:`zbuffer` of world-space vertices (B, V, 3) seen by cameras R (B, 3, 3), t (B, 3), K (B, 3, 3):
+    the vertices are moved into each camera and projected in the same kernel pass."""
+    from synthhuman.render.kernels import _raster
+
+    b, v = verts.shape[:2]
+    verts_cam, screen = verts.new_empty(b, v, 3), verts.new_empty(b, v, 2)
+    sx, sy = verts.new_empty(b, v), verts.new_empty(b, v)
+    near = _scalar(znear, verts.dtype)
+    chunk = work_chunk(device_name(verts))
+    inputs = [view(x.detach()) for x in (verts, R, t, K)]
+
+    def project(start: int, stop: int, dev: str) -> None:
+        args = [*inputs, near, start, chunk, view(verts_cam), view(screen), view(sx), view(sy)]
+        launch(_raster.camera_vertices, (stop - start, -(-v // chunk)), args, dev)
+
+    keys = _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project)
+    return keys, CameraVertices(verts_cam, screen)
+
+
+def _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project) -> DepthKeys:
+    """Run ``project(start, stop, device)`` (fills ``sx``, ``sy`` (B, V) and whatever else it computes),
+    then the per-face z-buffer, frame runs in parallel."""
+    from synthhuman.render.kernels import _raster
+
+    h, w = image_size
+    b, f = verts_cam.shape[0], faces.shape[0]
+    dev = device_name(verts_cam)
+    keys = torch.full((b, h, w), EMPTY_KEY, dtype=torch.int64, device=verts_cam.device)
+    window = torch.tensor([w, h, -1, -1], dtype=torch.int32, device=verts_cam.device).repeat(b, 1)
+    chunk = work_chunk(dev)
     cull = int(cull_backfaces)
+    scan_args = [view(sx), view(sy), view(verts_cam), view(faces), near, cull]
+    outputs = [view(keys), view(window)]
 
     def run(start: int, stop: int) -> None:
-        vdim = (stop - start, -(-v // per_thread))
-        launch(_raster.project_vertices, vdim, [*args, near, start, per_thread, *out], dev)
-        scan = [*out, args[0], face_view, near, cull, start, per_thread, key_view, window_view]
-        launch(_raster.zbuffer_faces, (stop - start, -(-f // per_thread)), scan, dev)
+        project(start, stop, dev)
+        launch(
+            _raster.zbuffer_faces, (stop - start, -(-f // chunk)), [*scan_args, start, chunk, *outputs], dev
+        )
 
     if b > 0 and f > 0:
         launch_by_frames(b, dev, run)

@@ -180,6 +180,7 @@ def shade_pixels(
     normals_cam: wp.array4d(dtype=wp.float32),
     segm: wp.array3d(dtype=wp.uint8),
     instance: wp.array3d(dtype=wp.uint8),
+    pix_to_face: wp.array3d(dtype=wp.int64),
 ):
     """Every per-pixel layer of the covered pixels among [s * span, (s + 1) * span) of row ``row`` of frame
     frame0 + i, from their z-buffer keys (the outputs hold the background and zeros already; a thread per
@@ -228,6 +229,7 @@ def shade_pixels(
         depth[b, row, col] = z
         segm[b, row, col] = wp.uint8(face_labels[f])
         instance[b, row, col] = wp.uint8(face_instance[f])
+        pix_to_face[b, row, col] = f
 
 
 @wp.kernel

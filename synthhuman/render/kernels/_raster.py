@@ -53,6 +53,41 @@ def project_vertices(
         screen_y[b, v] = K[b, 1, 1] * vy / zs + K[b, 1, 2]
 
 
+@wp.kernel
+def camera_vertices(
+    verts: wp.array3d(dtype=Any),
+    R: wp.array3d(dtype=Any),
+    t: wp.array2d(dtype=Any),
+    K: wp.array3d(dtype=Any),
+    znear: Any,
+    frame0: int,
+    chunk: int,
+    verts_cam: wp.array3d(dtype=Any),
+    screen: wp.array3d(dtype=Any),
+    screen_x: wp.array2d(dtype=Any),
+    screen_y: wp.array2d(dtype=Any),
+):
+    """World vertices [c * chunk, (c + 1) * chunk) (B, V, 3) of frame frame0 + i into its camera
+    (``render.cameras.world_to_camera``, the same sums in the same order), their pixel positions as
+    ``render.cameras.project`` gives them (``screen``, (B, V, 2)) and as the z-buffer computes them
+    (``screen_x``, ``screen_y``, depth clamped to znear, as :func:`project_vertices`)."""
+    i, c = wp.tid()
+    b = frame0 + i
+    for v in range(c * chunk, wp.min((c + 1) * chunk, verts.shape[1])):
+        x, y, z = verts[b, v, 0], verts[b, v, 1], verts[b, v, 2]
+        cx = x * R[b, 0, 0] + y * R[b, 0, 1] + z * R[b, 0, 2] + t[b, 0]
+        cy = x * R[b, 1, 0] + y * R[b, 1, 1] + z * R[b, 1, 2] + t[b, 1]
+        cz = x * R[b, 2, 0] + y * R[b, 2, 1] + z * R[b, 2, 2] + t[b, 2]
+        verts_cam[b, v, 0] = cx
+        verts_cam[b, v, 1] = cy
+        verts_cam[b, v, 2] = cz
+        screen[b, v, 0] = K[b, 0, 0] * (cx / cz) + K[b, 0, 1] * (cy / cz) + K[b, 0, 2]
+        screen[b, v, 1] = K[b, 1, 1] * (cy / cz) + K[b, 1, 2]
+        zs = wp.max(cz, znear)
+        screen_x[b, v] = (K[b, 0, 0] * cx + K[b, 0, 1] * cy) / zs + K[b, 0, 2]
+        screen_y[b, v] = K[b, 1, 1] * cy / zs + K[b, 1, 2]
+
+
 @wp.func
 def canonical_edge(xa: Any, ya: Any, xb: Any, yb: Any):
     """An edge a -> b with its endpoints in lexicographic order: (lo_x, lo_y, d_x, d_y, sign), where the

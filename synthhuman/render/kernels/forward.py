@@ -27,13 +27,14 @@ from synthhuman.render.kernels.runtime import (
 class ShadedLayers:
     """rgb (B, H, W, 3) float32 composited over the background; depth (B, H, W) planar camera z, 0 where
     empty; normals (B, H, W, 3) unit, camera axes, 0 where empty; segm, instance (B, H, W) uint8 (0
-    background)."""
+    background); pix_to_face (B, H, W) int64, -1 where empty."""
 
     rgb: Tensor
     depth: Tensor
     normals: Tensor
     segm: Tensor
     instance: Tensor
+    pix_to_face: Tensor
 
 
 def vertex_faces(faces: Tensor, num_verts: int) -> tuple[Tensor, Tensor]:
@@ -117,10 +118,11 @@ def shade_layers(
         normals=verts.new_zeros(b, h, w, 3),
         segm=torch.zeros(b, h, w, dtype=torch.uint8, device=verts.device),
         instance=torch.zeros(b, h, w, dtype=torch.uint8, device=verts.device),
+        pix_to_face=torch.full((b, h, w), -1, dtype=torch.int64, device=verts.device),
     )
     texel_area = float(texture.base_size[0] * texture.base_size[1])
     inputs = [
-        view(t.contiguous())
+        view(t)
         for t in (
             zbuf.keys,
             verts,
@@ -135,10 +137,10 @@ def shade_layers(
         )
     ]
     mip = (texture.texels, texture.offsets, texture.heights, texture.widths)
-    inputs += [view(t.contiguous()) for t in mip]
+    inputs += [view(t) for t in mip]
     inputs.append(texel_area)
-    inputs += [view(t.contiguous()) for t in (texture_index.long(), sh, background)]
-    outputs = [view(t) for t in (out.rgb, out.depth, out.normals, out.segm, out.instance)]
+    inputs += [view(t) for t in (texture_index.long(), sh, background)]
+    outputs = [view(t) for t in (out.rgb, out.depth, out.normals, out.segm, out.instance, out.pix_to_face)]
     window, span = view(zbuf.window), row_span(w, dev)
 
     def run(start: int, stop: int) -> None:
@@ -173,7 +175,7 @@ def flow_layers(
     dev = device_name(verts)
     flow = verts.new_zeros(b, h, w, 2)
     valid = torch.zeros(b, h, w, dtype=torch.bool, device=verts.device)
-    inputs = [view(t.contiguous()) for t in (zbuf.keys, verts, faces, K, depth, other)]
+    inputs = [view(t) for t in (zbuf.keys, verts, faces, K, depth, other)]
     span, window = row_span(w, dev), view(zbuf.window)
 
     def run(start: int, stop: int) -> None:

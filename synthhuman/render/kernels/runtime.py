@@ -82,9 +82,8 @@ def device_name(t: Tensor) -> str:
 
 
 def view(t: Tensor):
-    """A zero-copy Warp array over a contiguous tensor (same shape and dtype)."""
-    if not t.is_contiguous():
-        raise ValueError(f"internal: kernel argument must be contiguous, got strides {t.stride()}")
+    """A zero-copy Warp array over a tensor: same shape, dtype and strides (an expanded input, such as one
+    background for every frame, is read in place, not copied)."""
     return warp().from_torch(t)
 
 
