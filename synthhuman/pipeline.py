@@ -238,7 +238,7 @@ def _render_fused(
         )
         verts_cam = cam.verts
     with stage("shade"):
-        normals_world = vertex_normals_kernel(batch.verts, faces, topo.vertex_faces)
+        normals_world = vertex_normals_kernel(cam.face_normals, batch.verts.shape[1], topo.vertex_faces)
         layers = shade_layers(
             zbuf,
             verts_cam,

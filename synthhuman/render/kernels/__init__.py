@@ -88,16 +88,18 @@ def zbuffer(
         args = [view(verts), view(K), near, start, chunk, view(sx), view(sy)]
         launch(_raster.project_vertices, (stop - start, -(-v // chunk)), args, dev)
 
-    return _zbuffer(verts, faces, image_size, cull_backfaces, near, sx, sy, project)
+    return _zbuffer(verts, faces, image_size, cull_backfaces, near, sx, sy, project, None, None)
 
 
 @dataclass(frozen=True)
 class CameraVertices:
     """What :func:`zbuffer_world` computes per vertex: verts (B, V, 3) camera space and screen (B, V, 2)
-    pixel positions, both as :mod:`synthhuman.render.cameras` computes them (bit for bit)."""
+    pixel positions, both as :mod:`synthhuman.render.cameras` computes them (bit for bit); face_normals
+    (B, F, 3): each face's (v1 - v0) x (v2 - v0) of the world vertices."""
 
     verts: Tensor
     screen: Tensor
+    face_normals: Tensor
 
 
 def zbuffer_world(
@@ -126,13 +128,17 @@ def zbuffer_world(
         args = [*inputs, near, start, chunk, view(verts_cam), view(screen), view(sx), view(sy)]
         launch(_raster.camera_vertices, (stop - start, -(-v // chunk)), args, dev)
 
-    keys = _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project)
-    return keys, CameraVertices(verts_cam, screen)
+    face_normals = verts.new_empty(b, faces.shape[0], 3)
+    keys = _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project, verts, face_normals)
+    return keys, CameraVertices(verts_cam, screen, face_normals)
 
 
-def _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project) -> DepthKeys:
+def _zbuffer(
+    verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project, world, face_normals
+) -> DepthKeys:
     """Run ``project(start, stop, device)`` (fills ``sx``, ``sy`` (B, V) and whatever else it computes),
-    then the per-face z-buffer, frame runs in parallel."""
+    then the per-face z-buffer (and the face normals into ``face_normals`` unless None), frame runs in
+    parallel."""
     from synthhuman.render.kernels import _raster
 
     h, w = image_size
@@ -143,13 +149,14 @@ def _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project
     chunk = work_chunk(dev)
     cull = int(cull_backfaces)
     scan_args = [view(sx), view(sy), view(verts_cam), view(faces), near, cull]
-    outputs = [view(keys), view(window)]
+    normals = verts_cam.new_empty(1, 1, 3) if face_normals is None else face_normals
+    world = verts_cam if world is None else world.detach()
+    outputs = [int(face_normals is not None), view(world), view(keys), view(window), view(normals)]
 
     def run(start: int, stop: int) -> None:
         project(start, stop, dev)
-        launch(
-            _raster.zbuffer_faces, (stop - start, -(-f // chunk)), [*scan_args, start, chunk, *outputs], dev
-        )
+        args = [*scan_args, start, chunk, *outputs]
+        launch(_raster.zbuffer_faces, (stop - start, -(-f // chunk)), args, dev)
 
     if b > 0 and f > 0:
         launch_by_frames(b, dev, run)

@@ -23,31 +23,6 @@ _C1, _C2, _C3, _C4, _C5 = (
 
 
 @wp.kernel
-def face_normals(
-    verts: wp.array3d(dtype=wp.float32),
-    faces: wp.array2d(dtype=wp.int64),
-    frame0: int,
-    chunk: int,
-    normals: wp.array3d(dtype=wp.float32),
-):
-    """Cross products (v1 - v0) x (v2 - v0) (twice the area times the unit normal) of faces
-    [c * chunk, (c + 1) * chunk) of frame frame0 + i, as ``render.mesh.vertex_normals`` forms them."""
-    i, c = wp.tid()
-    b = frame0 + i
-    for f in range(c * chunk, wp.min((c + 1) * chunk, faces.shape[0])):
-        i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
-        ax = verts[b, i1, 0] - verts[b, i0, 0]
-        ay = verts[b, i1, 1] - verts[b, i0, 1]
-        az = verts[b, i1, 2] - verts[b, i0, 2]
-        bx = verts[b, i2, 0] - verts[b, i0, 0]
-        by = verts[b, i2, 1] - verts[b, i0, 1]
-        bz = verts[b, i2, 2] - verts[b, i0, 2]
-        normals[b, f, 0] = ay * bz - az * by
-        normals[b, f, 1] = az * bx - ax * bz
-        normals[b, f, 2] = ax * by - ay * bx
-
-
-@wp.kernel
 def vertex_normals_gather(
     face_normals: wp.array3d(dtype=wp.float32),
     offsets: wp.array(dtype=wp.int64),
@@ -213,7 +188,7 @@ def shade_pixels(
         tex = texture_index[b, p]
         a0 = bilinear(texels, tex_offsets, tex_heights, tex_widths, l0, tex, u, v)
         a1 = bilinear(texels, tex_offsets, tex_heights, tex_widths, l1, tex, u, v)
-        # world normal, shading
+        # world normal (where the light is), then in camera axes: n_cam = R n_world
         nx = normals[b, i0, 0] * b0 + normals[b, i1, 0] * b1 + normals[b, i2, 0] * b2
         ny = normals[b, i0, 1] * b0 + normals[b, i1, 1] * b1 + normals[b, i2, 1] * b2
         nz = normals[b, i0, 2] * b0 + normals[b, i1, 2] * b1 + normals[b, i2, 2] * b2
@@ -225,6 +200,7 @@ def shade_pixels(
             if clamp_rgb != 0:
                 value = wp.clamp(value, 0.0, 1.0)
             rgb[b, row, col, c] = value
+        for c in range(3):
             normals_cam[b, row, col, c] = R[b, c, 0] * nx + R[b, c, 1] * ny + R[b, c, 2] * nz
         depth[b, row, col] = z
         segm[b, row, col] = wp.uint8(face_labels[f])

@@ -46,37 +46,25 @@ def vertex_faces(faces: Tensor, num_verts: int) -> tuple[Tensor, Tensor]:
     return offsets, torch.div(order, 3, rounding_mode="floor")
 
 
-def vertex_normals_kernel(verts: Tensor, faces: Tensor, csr: tuple[Tensor, Tensor]) -> Tensor:
-    """(B, V, 3) float32 unit area-weighted vertex normals (as :func:`synthhuman.render.vertex_normals`,
-    summed in a fixed order). ``csr`` from :func:`vertex_faces`."""
+def vertex_normals_kernel(face_normals: Tensor, num_verts: int, csr: tuple[Tensor, Tensor]) -> Tensor:
+    """(B, V, 3) float32 unit area-weighted vertex normals from (B, F, 3) face cross products (as
+    :func:`synthhuman.render.kernels.zbuffer_world` gives them), summed per vertex in face order (the
+    PyTorch path, :func:`synthhuman.render.vertex_normals`, leaves that order to its kernels). ``csr``
+    from :func:`vertex_faces`."""
     from synthhuman.render.kernels import _forward
 
-    b, v = verts.shape[:2]
-    f = faces.shape[0]
-    dev = device_name(verts)
-    verts = verts.contiguous()
-    out = torch.empty_like(verts)
-    per_face = verts.new_empty(b, f, 3)
+    b, v = face_normals.shape[0], num_verts
+    dev = device_name(face_normals)
+    out = face_normals.new_empty(b, v, 3)
     offsets = csr[0]
     if offsets.shape[0] < v + 1:  # vertices after the last one a face uses: no faces, zero normals
         offsets = torch.cat([offsets, offsets[-1:].expand(v + 1 - offsets.shape[0])])
-    face_args = [view(verts), view(faces.contiguous())]
-    vertex_args = [view(per_face), view(offsets), view(csr[1])]
+    args = [view(face_normals), view(offsets), view(csr[1])]
     chunk = work_chunk(dev)
 
     def run(start: int, stop: int) -> None:
-        launch(
-            _forward.face_normals,
-            (stop - start, -(-f // chunk)),
-            [*face_args, start, chunk, view(per_face)],
-            dev,
-        )
-        launch(
-            _forward.vertex_normals_gather,
-            (stop - start, -(-v // chunk)),
-            [*vertex_args, start, chunk, view(out)],
-            dev,
-        )
+        dim = (stop - start, -(-v // chunk))
+        launch(_forward.vertex_normals_gather, dim, [*args, start, chunk, view(out)], dev)
 
     launch_by_frames(b, dev, run)
     return out
@@ -102,10 +90,10 @@ def shade_layers(
     """Shade and label every pixel of a z-buffer (:func:`synthhuman.render.kernels.zbuffer`).
 
     verts (B, V, 3) camera space; faces (F, 3) int64; K, R (B, 3, 3); normals_world (B, V, 3) unit vertex
-    normals (world); uv (Nuv, 2), uv_faces (F, 3); face_labels, face_instance (F,) int64; texture a
-    :class:`synthhuman.render.MipTexture` with 3 channels; texture_index (B, P) int64; sh (B, P, 9);
-    background (B, H, W, 3). All float tensors float32, on one device. ``clamp_rgb``: clamp to [0, 1] here
-    (when no anti-aliasing follows).
+    normals in world axes (where the light is; R takes them to camera axes); uv (Nuv, 2), uv_faces
+    (F, 3); face_labels, face_instance (F,) int64; texture a :class:`synthhuman.render.MipTexture` with 3
+    channels; texture_index (B, P) int64; sh (B, P, 9); background (B, H, W, 3). All float tensors
+    float32, on one device. ``clamp_rgb``: clamp to [0, 1] here (when no anti-aliasing follows).
     """
     from synthhuman.render.kernels import _forward
 
