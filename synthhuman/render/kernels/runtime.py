@@ -95,6 +95,15 @@ def cpu_workers() -> int:
 _pool: ThreadPoolExecutor | None = None
 
 
+def _forget_threads_after_fork() -> None:
+    """A forked child has none of its parent's threads: give it a new pool and new locks."""
+    global _pool, _lock, _load_lock
+    _pool, _lock, _load_lock = None, threading.Lock(), threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_threads_after_fork)
+
+
 def _executor() -> ThreadPoolExecutor:
     global _pool
     with _lock:
