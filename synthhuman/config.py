@@ -34,6 +34,23 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def check_device_available(name: str, field_name: str = "device") -> torch.device:
+    """The torch device ``name`` stands for, or ValueError naming ``field_name`` when this machine's torch
+    cannot use it (a CUDA device on a CPU-only build or a machine without that GPU)."""
+    check_device(name, field_name)
+    device = resolve_device(name)
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(
+                f"{field_name}: {name!r} asked for, but this torch ({torch.__version__}) sees no CUDA "
+                "device; use cpu or auto"
+            )
+        if device.index is not None and device.index >= count:
+            raise ValueError(f"{field_name}: {name!r} asked for, but only {count} CUDA device(s) exist")
+    return device
+
+
 def from_mapping(cls, data: dict, where: str = "config"):
     """Build the frozen dataclass ``cls`` from a (nested) mapping, e.g. a parsed TOML/YAML file: nested
     dataclass fields take nested mappings, tuples take lists; unknown keys are errors naming them."""

@@ -178,7 +178,7 @@ def test_resume_after_a_kill_mid_clip(dataset, tmp_path, monkeypatch):
 
 
 def test_another_config_in_the_same_folder_is_refused(dataset):
-    with pytest.raises(ValueError, match="another config"):
+    with pytest.raises(ValueError, match="another dataset.*seed: 0 in the folder, 5 in this run"):
         generate(replace(small(dataset), seed=5, resume=True))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
+import warnings
 from functools import cached_property
 from pathlib import Path
 
@@ -41,10 +42,13 @@ def file_digest(path: Path) -> str:
 
 class SceneAssets:
     """The loaded assets of a run: bodies by gender, shape samplers, motion pools, textures and
-    backgrounds per split. Loading checks every asset once, before any clip is rendered."""
+    backgrounds per split. Loading checks every asset once, before any clip is rendered; ``splits``: the
+    splits whose clips will be drawn (only those need textures and backgrounds of their own)."""
 
-    def __init__(self, cfg: SceneConfig, assets: AssetConfig = AssetConfig()) -> None:
-        self.cfg, self.paths = cfg, assets
+    def __init__(
+        self, cfg: SceneConfig, assets: AssetConfig = AssetConfig(), splits: tuple[str, ...] = SPLITS
+    ) -> None:
+        self.cfg, self.paths, self.splits = cfg, assets, splits
         self.bodies = self._load_bodies()
         first = self.bodies[cfg.genders[0]]
         self.has_uv = first.uv is not None  # else flat per-part colours (part_colours warns once)
@@ -55,14 +59,20 @@ class SceneAssets:
         self.shapes = {(g, s): self._shape_sampler(g, s) for g in cfg.genders for s in SPLITS}
         self.motions = self._load_motions()
         self.texture_folder = TextureFolder(assets.textures) if assets.textures else None
+        if self.texture_folder is not None:
+            for g in cfg.genders:
+                for s in splits:
+                    self.texture_folder.check(g, s)
         self.background_folders = (
             {
                 s: ImageFolderBackgrounds(assets.backgrounds, s, cfg.test_fraction, cfg.background)
-                for s in SPLITS
+                for s in splits
             }
             if assets.backgrounds and assets.backgrounds != "skimage"
             else None
         )
+        for folder in (self.background_folders or {}).values():
+            folder.check()
         self.photos = skimage_backgrounds(cfg.background) if assets.backgrounds == "skimage" else None
         if assets.backgrounds == "skimage" and self.photos is None:
             raise ValueError("backgrounds: 'skimage' needs scikit-image installed (pip install scikit-image)")
@@ -123,12 +133,22 @@ class SceneAssets:
                 )
                 continue
             pools[split[seq.name]].append(seq)
-        for s in SPLITS:
+        source = self.paths.motion or "bundled motion library"
+        usable = [seq for s in SPLITS for seq in pools[s]]
+        if not usable:
+            raise ValueError(
+                f"{source}: no usable motion (skipped: {self.skipped[:10]}); give sequences of at least "
+                f"{shortest} frames at {self.cfg.fps:g} fps, or make clips shorter (scene.frames)"
+            )
+        for s in self.splits:
             if not pools[s]:
-                raise ValueError(
-                    f"{self.paths.motion or 'bundled motion library'}: no usable motion in the {s} split "
-                    f"(skipped: {self.skipped[:10]})"
+                warnings.warn(
+                    f"{source}: no usable motion falls in the {s} split (test_fraction "
+                    f"{self.cfg.test_fraction}); both splits share all {len(usable)} sequences; add more "
+                    "sequences (other subjects) to keep the splits apart",
+                    stacklevel=3,
                 )
+                pools[s] = usable
         return pools
 
     # --- per-clip draws ------------------------------------------------------------------------------
