@@ -217,6 +217,7 @@ def generate(
     people: int = typer.Option(None, help="people per scene [1]"),
     fmt: str = typer.Option(None, "--format", help="canonical, surreal or webdataset [canonical]"),
     body: Path = typer.Option(None, help="SMPL-family model file or smplx.create folder [default body]"),
+    gender: str = typer.Option(None, help="neutral, male or female: the only gender drawn [female, male]"),
     motion: Path = typer.Option(None, help="motion file or folder (AMASS, SURREAL, BVH, ours) [bundled]"),
     shapes: Path = typer.Option(None, help="SURREAL smpl_data.npz whose shapes to use (with --body)"),
     textures: Path = typer.Option(None, help="texture folder (SURREAL layout or images) [procedural]"),
@@ -238,7 +239,7 @@ def generate(
     flags = dict(clips=clips, frames=frames, seed=seed, height=height, width=width, device=device,
                  people=people, format=fmt, body=body, motion=motion, shapes=shapes, textures=textures,
                  backgrounds=backgrounds, uv_template=uv_template, batch_frames=batch_frames,
-                 writers=writers, ray=ray)  # fmt: skip
+                 writers=writers, ray=ray, genders=None if gender is None else (gender,))  # fmt: skip
     if resume:
         flags["resume"] = True
     if png:
@@ -445,8 +446,8 @@ def predict_cmd(
             if len(corners) != 4:
                 raise ValueError(f"box: expected 4 numbers x0,y0,x1,y1, got {box!r}")
     written = predict_files(images, checkpoint, out, corners, torch_device)
-    for path in written:
-        typer.echo(f"wrote {path}")
+    for path, replaced in written:
+        typer.echo(f"wrote {path}" + (" (replaced the file there)" if replaced else ""))
 
 
 @app.command("fit")

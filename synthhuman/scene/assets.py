@@ -18,6 +18,7 @@ from synthhuman.appearance.textures import UVBake, bake_uv_layout, part_colours
 from synthhuman.body.default_body import load_default_body
 from synthhuman.body.model import BodyModel
 from synthhuman.body.shapes import DefaultBodyShapes, SurrealShapes
+from synthhuman.body.smpl_files import SmplFileError
 from synthhuman.conventions import SPLITS
 from synthhuman.motion.sequence import PoseSequence, is_cyclic, resample
 from synthhuman.pipeline import Topology
@@ -95,11 +96,25 @@ class SceneAssets:
             return {g: load_default_body(g) for g in self.cfg.genders}
         path = Path(p.body)
         if path.is_file():
-            model = BodyModel(path, uv_template=p.uv_template)
-            bad = [g for g in self.cfg.genders if g != model.gender]
+            genders = self.cfg.genders
+            try:
+                model = BodyModel(path, uv_template=p.uv_template)
+            except SmplFileError as exc:
+                if "cannot tell the gender" not in str(exc):
+                    raise
+                if len(genders) != 1:
+                    raise ValueError(
+                        f"{path}: its name and fields tell no gender; pass --gender neutral, male or female "
+                        '(scene.genders = ["neutral"] in a config file)'
+                    ) from None
+                model = BodyModel(path, gender=genders[0], uv_template=p.uv_template)
+            bad = [g for g in genders if g != model.gender]
             if bad and model.gender != "neutral":
-                raise ValueError(f"{path}: a {model.gender} model file; genders {self.cfg.genders} asked for")
-            return {g: model for g in self.cfg.genders}
+                raise ValueError(
+                    f"{path}: a {model.gender} model file; genders {genders} asked for (use --gender "
+                    f"{model.gender})"
+                )
+            return {g: model for g in genders}
         return {g: BodyModel(path, gender=g, uv_template=p.uv_template) for g in self.cfg.genders}
 
     def _shape_sampler(self, gender: str, split: str):
