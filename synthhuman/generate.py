@@ -155,7 +155,8 @@ LOCATION_FIELDS = ("out",)
 def dataset_identity(content: dict) -> dict:
     """What makes two manifests the same dataset: format, seed, config and the assets' contents, without
     where anything lies (the output folder, the asset paths: their digests stand for them)."""
-    config = {k: v for k, v in (content.get("config") or {}).items() if k not in LOCATION_FIELDS}
+    skip = (*LOCATION_FIELDS, "seed", "format")  # seed and format: named once, at the top
+    config = {k: v for k, v in (content.get("config") or {}).items() if k not in skip}
     given = config.get("assets") or {}
     config["assets"] = {k: v if v in (None, "skimage") else "(a path)" for k, v in given.items()}
     digests = {k: str(v).rpartition(" ")[2] for k, v in (content.get("assets") or {}).items()}

@@ -154,7 +154,7 @@ def read_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu")
     try:
         payload = torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # torch raises many types for truncated, corrupt or foreign files
-        first = " ".join(str(exc).split())[:200]
+        first = " ".join(str(exc).split()).split(". ")[0][:200]
         raise ValueError(
             f"{path}: not a readable checkpoint of synthhuman train ({type(exc).__name__}: {first})"
         ) from None
@@ -188,7 +188,7 @@ def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu")
         try:
             target.load_state_dict(payload[key])
         except Exception as exc:  # mismatched shapes or keys
-            first = " ".join(str(exc).split())[:200]
+            first = " ".join(str(exc).split()).split(". ")[0][:200]
             raise ValueError(f"{path}: field {key}: does not fit its config ({first})") from None
     return dataclasses.replace(state, step=payload["step"])
 
