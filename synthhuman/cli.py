@@ -10,9 +10,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import click
 import typer
 from typer.core import TyperGroup
+
+try:  # typer vendors click (0.2x): its exceptions are its own
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # typer on click itself
+    from click import ClickException, UsageError
 
 from synthhuman.config import ConfigError
 
@@ -33,16 +37,23 @@ class _Errors(TyperGroup):
     """Every command's errors as one line on stderr, no traceback (unless ``--debug``): exit code 2 for a
     bad flag or config value (:class:`ConfigError`), 1 for a run that failed."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, KeyboardInterrupt):
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except UsageError as exc:  # a sub-command's flags that do not parse: one line too
+            if _STATE["debug"] or type(exc).__name__ == "NoArgsIsHelpError":
+                raise
+            typer.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
+            raise typer.Exit(2) from None
+        except ClickException:
             raise
         except Exception as exc:
             if _STATE["debug"]:
                 raise
-            click.echo(f"error: {_one_line(exc)}", err=True)
-            ctx.exit(2 if isinstance(exc, ConfigError) else 1)
+            typer.echo(f"error: {_one_line(exc)}", err=True)
+            raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
 
 
 app = typer.Typer(

@@ -127,3 +127,9 @@ def test_a_failure_is_exit_code_1_and_debug_shows_the_traceback(tmp_path):
     one_line(run("info", missing), 1, str(missing))
     res = run("--debug", "info", missing)
     assert res.exit_code == 1 and isinstance(res.exception, (ValueError, OSError))
+
+
+def test_flags_that_do_not_parse_are_one_line_too(tmp_path):
+    one_line(run("generate", "--out", tmp_path / "o", "--frames", "twelve"), 2, "'--frames'", "valid integer")
+    one_line(run("generate", "--frames", "3"), 2, "Missing option '--out'")
+    one_line(run("train", "--out", tmp_path / "t", "--stepz", "3"), 2, "--stepz")
