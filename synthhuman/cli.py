@@ -3,61 +3,20 @@
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from typer.core import TyperGroup
 
-try:  # typer vendors click (0.2x): its exceptions are its own
-    from typer._click.exceptions import ClickException, UsageError
-except ImportError:  # typer on click itself
-    from click import ClickException, UsageError
-
+from synthhuman.cli_errors import ErrorLines, device_flag, state, usage
 from synthhuman.config import ConfigError
 
 if TYPE_CHECKING:
     from synthhuman.generate import GenerateConfig as GenerateConfigT
 
-_STATE = {"debug": False}
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    if isinstance(exc, (ValueError, OSError)):
-        return text or type(exc).__name__
-    return f"{type(exc).__name__}: {text} (an unexpected error; --debug shows where)"
-
-
-class _Errors(TyperGroup):
-    """Every command's errors as one line on stderr, no traceback (unless ``--debug``): exit code 2 for a
-    bad flag or config value (:class:`ConfigError`), 1 for a run that failed."""
-
-    def invoke(self, ctx: typer.Context):
-        try:
-            return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
-        except UsageError as exc:  # a sub-command's flags that do not parse: one line too
-            if _STATE["debug"] or type(exc).__name__ == "NoArgsIsHelpError":
-                raise
-            typer.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
-            raise typer.Exit(2) from None
-        except ClickException:
-            raise
-        except Exception as exc:
-            if _STATE["debug"]:
-                raise
-            typer.echo(f"error: {_one_line(exc)}", err=True)
-            raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
-
-
 app = typer.Typer(
-    cls=_Errors, add_completion=False, no_args_is_help=True, help="Synthetic humans without Blender."
+    cls=ErrorLines, add_completion=False, no_args_is_help=True, help="Synthetic humans without Blender."
 )
 
 
@@ -66,31 +25,8 @@ def main(debug: bool = typer.Option(False, "--debug", help="show the traceback o
     """Synthetic humans without Blender."""
     from synthhuman._memory import retain_freed_memory
 
-    _STATE["debug"] = debug
+    state["debug"] = debug
     retain_freed_memory()
-
-
-@contextmanager
-def _usage(flags: tuple[str, ...] = ()) -> Iterator[None]:
-    """Errors inside are usage errors (exit code 2); a message that starts with one of ``flags`` (a field
-    name) names its flag instead (``batch:`` -> ``--batch:``)."""
-    try:
-        yield
-    except ConfigError:
-        raise
-    except (ValueError, OSError) as exc:
-        message = str(exc)
-        head = re.match(r"([a-z_]+): ", message)
-        if head and head.group(1) in flags:
-            message = f"--{head.group(1).replace('_', '-')}: {message[head.end() :]}"
-        raise ConfigError(message) from exc
-
-
-def _device_flag(device: str) -> object:
-    """The torch device of ``--device`` (a usage error naming the flag when this machine lacks it)."""
-    from synthhuman.config import check_device_available
-
-    return check_device_available(device, "--device")
 
 
 @app.command()
@@ -112,7 +48,7 @@ def bench(
     from synthhuman.bench import BenchConfig, run_bench
     from synthhuman.pipeline import RenderConfig
 
-    with _usage(("device", "batch", "height", "width", "iterations", "warmup", "threads", "rasterizer")):
+    with usage(("device", "batch", "height", "width", "iterations", "warmup", "threads", "rasterizer")):
         cfg = BenchConfig(
             device,
             batch,
@@ -123,7 +59,7 @@ def bench(
             threads or None,
             RenderConfig(rasterizer=rasterizer, antialias=not no_antialias),
         )
-        _device_flag(device)
+        device_flag(device)
     res = run_bench(cfg)
     if as_json:
         typer.echo(json.dumps(asdict(res), indent=2))
@@ -263,10 +199,10 @@ def generate(
         except ValueError:
             raise ConfigError(f"--shard: expected i/n such as 0/4, got {shard!r}") from None
         flags["shard"] = (i, n)
-    with _usage():
+    with usage():
         cfg = _generate_config(out, config, flags)
         if cfg.ray is None:
-            _device_flag(cfg.device)
+            device_flag(cfg.device)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -361,9 +297,9 @@ def train(
         flags["tensorboard"] = True
     if resume:
         flags["resume"] = True
-    with _usage():
+    with usage():
         cfg = _run_config(out, config, flags)
-        _device_flag(cfg.device)
+        device_flag(cfg.device)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -408,8 +344,8 @@ def evaluate(
 
     from synthhuman.train.run import evaluate_model, load_trained, metrics_dict, test_batches
 
-    with _usage(("clips", "seed", "data")):
-        torch_device = _device_flag(device)
+    with usage(("clips", "seed", "data")):
+        torch_device = device_flag(device)
         if clips is not None and clips < 1:
             raise ValueError(f"clips: expected >= 1, got {clips}")
     state, cfg = load_trained(checkpoint, torch_device)
@@ -446,8 +382,8 @@ def predict_cmd(
     """Segmentation and depth pictures for any image: input, prediction, and the two overlaid."""
     from synthhuman.train.predict import predict_files
 
-    with _usage(("box",)):
-        torch_device = _device_flag(device)
+    with usage(("box",)):
+        torch_device = device_flag(device)
         corners = None
         if box is not None:
             try:
@@ -487,7 +423,7 @@ def fit_cmd(
 
     from synthhuman.fit import FitConfig, FitRunConfig, run_fit
 
-    with _usage():
+    with usage():
         fit = replace(FitConfig(), steps=steps, use_parts=not no_parts, trial_steps=min(40, steps))
         path = lambda p: None if p is None else str(p)  # noqa: E731
         cfg = FitRunConfig(

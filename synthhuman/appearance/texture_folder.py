@@ -114,7 +114,10 @@ class TextureFolder:
         if not listing.is_file() and split == "all":
             return self._listed(gender, "train") + self._listed(gender, "test")
         if not listing.is_file():
-            raise ValueError(f"{listing}: texture list file not found")
+            raise ValueError(
+                f"{listing}: texture list file not found; write it (one image path per line, relative to "
+                f"{self.list_dir.parent if self.list_dir.name == 'textures' else self.list_dir})"
+            )
         base = self.list_dir.parent if self.list_dir.name == "textures" else self.list_dir
         lines = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
         return [base / line if (base / line).exists() else listing.parent / line for line in lines]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synthhuman.body.degenerate import body_problem
 from synthhuman.conventions import GENDERS
 from synthhuman.userfiles import npz_array
 
@@ -380,7 +381,9 @@ def _read_fields(
         ft = _check_indices(path, "ft", ft, vt.shape[0], "UV coordinates")
         vt = vt.astype(np.float64)
 
-    _check_usable(path, v_template, faces, weights, regressor, shapedirs, posedirs)
+    problem = body_problem(v_template, faces, weights, regressor, shapedirs, posedirs)
+    if problem:
+        raise SmplFileError(f"{path}: {problem}")
     f64 = np.float64
     return SmplData(
         path=path,
@@ -396,48 +399,6 @@ def _read_fields(
         vt=vt,
         ft=ft,
     )
-
-
-def _check_usable(
-    path: Path,
-    v_template: np.ndarray,
-    faces: np.ndarray,
-    weights: np.ndarray,
-    regressor: np.ndarray,
-    shapedirs: np.ndarray,
-    posedirs: np.ndarray,
-) -> None:
-    """Refuse a body that would render nothing or garbage: non-finite numbers, a flat or empty template,
-    faces of zero area only, joints that no vertex weights, or vertices no joint moves."""
-    fields = {"v_template": v_template, "weights": weights, "J_regressor": regressor, "shapedirs": shapedirs,
-              "posedirs": posedirs}  # fmt: skip
-    for key, arr in fields.items():
-        if not np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_:
-            raise SmplFileError(f"{path}: field '{key}' holds {arr.dtype}, expected numbers")
-        if not np.isfinite(arr).all():
-            raise SmplFileError(f"{path}: field '{key}' holds NaN or infinite values")
-    extent = v_template.max(0) - v_template.min(0) if len(v_template) else np.zeros(3)
-    if len(v_template) < 3 or (extent > 1e-6).sum() < 2:
-        raise SmplFileError(
-            f"{path}: field 'v_template' spans {extent.tolist()} m, expected a body (a degenerate mesh)"
-        )
-    if len(faces) == 0:
-        raise SmplFileError(f"{path}: field 'f' has no faces, expected a mesh")
-    a, b, c = (v_template[faces[:, i]] for i in range(3))
-    if not (np.linalg.norm(np.cross(b - a, c - a), axis=1) > 0).any():
-        raise SmplFileError(f"{path}: field 'f' has only faces of zero area, expected a mesh")
-    empty = np.flatnonzero(np.abs(regressor[:24]).sum(1) == 0)  # the SMPL body joints
-    if len(empty):
-        raise SmplFileError(
-            f"{path}: field 'J_regressor' has all-zero rows (joints {empty[:5].tolist()}), expected each "
-            "joint regressed from some vertices"
-        )
-    unweighted = np.flatnonzero(np.abs(weights).sum(1) == 0)
-    if len(unweighted):
-        raise SmplFileError(
-            f"{path}: field 'weights' has all-zero rows (vertices {unweighted[:5].tolist()}), expected each "
-            "vertex skinned to some joint"
-        )
 
 
 def find_model_file(folder: str | Path, model_type: str, gender: str) -> Path:
