@@ -18,8 +18,8 @@ SCRIPT = textwrap.dedent(
     from synthhuman.generate import GenerateConfig, generate
     from synthhuman.scene import SceneConfig
 
-    scene = SceneConfig(frames=40, height=96, width=128, people=2)
-    generate(GenerateConfig(out=sys.argv[2], clips=2, device="cpu", preview=False, scene=scene))
+    scene = SceneConfig(frames=6, height=96, width=128, people=2)  # bodies posed 6 frames at a time
+    generate(GenerateConfig(out=sys.argv[2], clips=3, device="cpu", preview=False, scene=scene))
     assert torch.get_num_threads() == int(sys.argv[1])
     """
 )
