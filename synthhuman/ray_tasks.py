@@ -25,20 +25,36 @@ def _render_clips(job: ClipJob, refs: list[ClipRef]) -> dict[str, float]:
     return render_and_write(job, SceneAssets(job.scene, job.assets), job.make_writer(), refs)
 
 
+def connect_ray(address: str) -> None:
+    """Start (``'local'``) or join (``'auto'``, an address) Ray, once per process; ValueError saying what
+    to do when Ray is missing or no cluster answers."""
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("ray: --ray needs Ray installed: pip install 'synthhuman[distributed]'") from None
+    if ray.is_initialized():
+        return
+    try:
+        if address == "local":
+            ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+        else:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(
+            f"ray: no Ray cluster answered at --ray {address!r} ({first}); start one with `ray start --head` "
+            "or use --ray local"
+        ) from None
+
+
 def run_on_ray(
     job: ClipJob, address: str, refs: list[ClipRef], on_progress: Callable[[int, int], None] | None = None
 ) -> dict[str, float]:
     """Render and write ``refs`` on Ray: ``address`` is 'local' (start a Ray instance here), 'auto' (join
     the running cluster) or a cluster address. Returns the summed seconds per stage over all tasks."""
-    try:
-        import ray
-    except ImportError:
-        raise ValueError("--ray needs Ray installed: pip install 'synthhuman[distributed]'") from None
-    if not ray.is_initialized():
-        if address == "local":
-            ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
-        else:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
+    import ray
+
+    connect_ray(address)
     gpus = 1 if resolve_device(job.device).type == "cuda" else 0
     task = ray.remote(num_cpus=1, num_gpus=gpus)(_render_clips)
     chunks = [refs[i : i + CLIPS_PER_TASK] for i in range(0, len(refs), CLIPS_PER_TASK)]

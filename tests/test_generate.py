@@ -178,7 +178,7 @@ def test_resume_after_a_kill_mid_clip(dataset, tmp_path, monkeypatch):
 
 
 def test_another_config_in_the_same_folder_is_refused(dataset):
-    with pytest.raises(ValueError, match="another config"):
+    with pytest.raises(ValueError, match="another dataset.*seed: 0 in the folder, 5 in this run"):
         generate(replace(small(dataset), seed=5, resume=True))
 
 
@@ -213,11 +213,9 @@ def test_ray_local_gives_the_same_clips(dataset, tmp_path):
         generate(replace(small(out), ray="local", preview=False))
     finally:
         ray.shutdown()
-    a, b = clip_arrays(dataset), clip_arrays(out)
+    a, b = clip_arrays(dataset), clip_arrays(out)  # a Ray worker runs one thread, this process two
     assert a.keys() == b.keys()
-    assert all(
-        np.array_equal(a[k]["segm"], b[k]["segm"]) and np.array_equal(a[k]["rgb"], b[k]["rgb"]) for k in a
-    )
+    assert [(k, n) for k in a for n in a[k] if not np.array_equal(a[k][n], b[k][n])] == []
 
 
 def test_surreal_format_through_generate(tmp_path):

@@ -1,11 +1,11 @@
 """The package's layout, checked: every name of each flat API imports, and the import graph has floors
 and no circles (the README's "Layout" section).
 
-Floors, bottom to top: conventions; the small shared tools on it (rng, config, timing, atomic, _memory;
-then viz); render/; gt/; the pipeline; the assets (body/, motion/, appearance/, then the demo scene and the
-benchmark built on them); scene/; io/; then the jobs (clip rendering, data/, the dataset overview), the
-Ray tasks and train/, generate and fit/, and the CLI on top. A module imports only modules on lower
-floors, or on its own floor inside its own package (the asset packages may also use each other).
+Floors, bottom to top: conventions; the small shared tools on it (rng, config, timing, atomic, _memory,
+userfiles; then viz); render/; gt/; the pipeline; the assets (body/, motion/, appearance/, then the demo
+scene and the benchmark built on them); scene/; io/; then the jobs (clip rendering, data/, the dataset
+overview), the Ray tasks and train/, generate and fit/, and the CLI on top. A module imports only modules
+on lower floors, or on its own floor inside its own package (the asset packages may also use each other).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ PACKAGE = Path(synthhuman.__file__).parent
 
 FLOORS = {
     "": 0, "conventions": 0,  # "": the package's own __init__ (its version)
-    "rng": 1, "config": 1, "timing": 1, "atomic": 1, "_memory": 1,
+    "rng": 1, "config": 1, "timing": 1, "atomic": 1, "_memory": 1, "userfiles": 1,
     "viz": 2,
     "render": 3,
     "gt": 4,
@@ -35,7 +35,7 @@ FLOORS = {
     "rendering": 11, "data": 11, "overview": 11,
     "ray_tasks": 12, "train": 12,
     "generate": 13, "fit": 13,
-    "cli_assets": 14,
+    "cli_assets": 14, "cli_errors": 14,
     "cli": 15,
 }  # fmt: skip
 SHARED_FLOOR = {"body", "motion", "appearance"}

@@ -196,22 +196,60 @@ class ImageListBackgrounds:
     """Backgrounds cropped from a list of image files. Unreadable files are skipped with one warning each.
 
     ``sample(height, width, gen)`` draws a file uniformly (probing forward past unreadable ones, so the
-    result depends only on the generator's state) and returns a random crop scaled to (H, W).
+    result depends only on the generator's state) and returns a random crop scaled to (H, W);
+    ``sample_named`` returns the file's name too (relative to ``root`` when given, else its file name).
     """
 
-    def __init__(self, paths: list[Path], source: str, cfg: BackgroundConfig = BackgroundConfig()) -> None:
+    def __init__(
+        self,
+        paths: list[Path],
+        source: str,
+        cfg: BackgroundConfig = BackgroundConfig(),
+        root: Path | None = None,
+    ) -> None:
         if not paths:
             raise ValueError(f"{source}: no image files")
         self.paths = list(paths)
         self.source = source
         self.cfg = cfg
+        self.root = root
         self._unreadable: set[int] = set()
 
     def __len__(self) -> int:
         return len(self.paths)
 
+    def name(self, index: int) -> str:
+        """File ``index`` as recorded in a clip's info: relative to ``root`` (POSIX), else its name."""
+        path = self.paths[index]
+        if self.root is not None:
+            try:
+                return path.relative_to(self.root).as_posix()
+            except ValueError:
+                pass
+        return path.name
+
+    def check(self) -> None:
+        """Raise ValueError now (before any work) when no file of the list can be read."""
+        for index, path in enumerate(self.paths):
+            if index in self._unreadable:
+                continue
+            try:
+                load_image(path)
+                return
+            except ValueError as exc:
+                self._unreadable.add(index)
+                warnings.warn(f"skipping unreadable background image: {exc}", stacklevel=2)
+        raise ValueError(
+            f"{self.source}: no readable image among {len(self.paths)} files; add readable JPEG/PNG "
+            "images, or drop --backgrounds for procedural ones"
+        )
+
     def sample(self, height: int, width: int, gen: torch.Generator) -> Tensor:
         """(H, W, 3) float32 in [0, 1]."""
+        return self.sample_named(height, width, gen)[0]
+
+    def sample_named(self, height: int, width: int, gen: torch.Generator) -> tuple[Tensor, str]:
+        """((H, W, 3) float32 in [0, 1], the file's name as :meth:`name` gives it)."""
         require(height > 0 and width > 0, "size", "positive (H, W)", (height, width))
         n = len(self.paths)
         start = int(torch.randint(n, (), generator=gen))
@@ -225,8 +263,12 @@ class ImageListBackgrounds:
                 self._unreadable.add(index)
                 warnings.warn(f"skipping unreadable background image: {exc}", stacklevel=2)
                 continue
-            return random_crop(image, (height, width), gen, self.cfg.max_zoom, self.cfg.flip)
-        raise ValueError(f"{self.source}: no readable image among {n} files")
+            crop = random_crop(image, (height, width), gen, self.cfg.max_zoom, self.cfg.flip)
+            return crop, self.name(index)
+        raise ValueError(
+            f"{self.source}: no readable image among {n} files; add readable JPEG/PNG images, or drop "
+            "--backgrounds for procedural ones"
+        )
 
 
 class ImageFolderBackgrounds(ImageListBackgrounds):
@@ -235,7 +277,9 @@ class ImageFolderBackgrounds(ImageListBackgrounds):
     The split's files are those listed in ``root/{split}_img.txt`` (SURREAL's background lists: one path per
     line, relative to ``root``) when that file exists; otherwise every image under ``root`` (recursive;
     jpg, png, webp, ...), with a file in the test split when a hash of its relative path falls below
-    ``test_fraction``, so the split never depends on scan order or on which other files exist.
+    ``test_fraction``, so the split never depends on scan order or on which other files exist. When no
+    file falls in ``split`` (a folder of a few images), the split uses every image of the folder, with a
+    warning: both splits then share them.
     """
 
     def __init__(
@@ -254,12 +298,26 @@ class ImageFolderBackgrounds(ImageListBackgrounds):
         if listing.is_file():
             names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
             source = str(listing)
+            if not names:
+                raise ValueError(f"{listing}: lists no image; add one relative path per line, or remove it")
         else:
-            names = [p for p in scan_images(root) if hash_split(p, test_fraction) == split]
+            every = scan_images(root)
+            if not every:
+                raise ValueError(
+                    f"{root}: no image files (looked for {', '.join(IMAGE_SUFFIXES)}); add images, or drop "
+                    "--backgrounds for procedural ones"
+                )
+            names = [p for p in every if hash_split(p, test_fraction) == split]
             source = f"{root} ({split} split)"
-        if not names:
-            raise ValueError(f"{source}: no image files (looked for {', '.join(IMAGE_SUFFIXES)})")
-        super().__init__([root / name for name in names], source, cfg)
+            if not names:
+                warnings.warn(
+                    f"{root}: none of its {len(every)} images falls in the {split} split (test_fraction "
+                    f"{test_fraction}); both splits share them; add images (or {split}_img.txt) to keep the "
+                    "splits apart",
+                    stacklevel=2,
+                )
+                names = every
+        super().__init__([root / name for name in names], source, cfg, root)
 
 
 SKIMAGE_PHOTOS = (
@@ -278,4 +336,4 @@ def skimage_backgrounds(cfg: BackgroundConfig = BackgroundConfig()) -> ImageList
         return None
     folder = Path(spec.origin).parent / "data"
     paths = [folder / name for name in SKIMAGE_PHOTOS if (folder / name).is_file()]
-    return ImageListBackgrounds(paths, str(folder), cfg) if paths else None
+    return ImageListBackgrounds(paths, str(folder), cfg, folder) if paths else None

@@ -8,6 +8,7 @@ split ``train``/``test``/``all``; each line is an image path relative to ``smpl_
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import torch
@@ -46,22 +47,61 @@ class TextureFolder:
             (d for d in (self.root / "textures", self.root) if any(d.glob("*male_*.txt"))), None
         )
         self._all = None if self.list_dir else scan_images(self.root)
+        self._found: dict[tuple[str, str], list[Path]] = {}
 
     def paths(self, gender: str, split: str) -> list[Path]:
-        """Texture files for ``gender`` (``GENDERS``) and ``split`` (``TEXTURE_SPLITS``), in list order."""
+        """Texture files for ``gender`` (``GENDERS``) and ``split`` (``TEXTURE_SPLITS``), in list order.
+        Without list files, a split that no file falls in (a folder of a few images) uses the gender's files
+        of both splits, with one warning."""
         require(gender in GENDERS, "gender", f"one of {GENDERS}", gender)
         require(split in TEXTURE_SPLITS, "split", f"one of {TEXTURE_SPLITS}", split)
+        key = (gender, split)
+        if key not in self._found:
+            found = self._find(gender, split)
+            if not found and not self.list_dir and split != "all":
+                found = self._find(gender, "all")
+                if found:
+                    warnings.warn(
+                        f"{self.root}: none of its {len(found)} {gender} textures falls in the {split} split "
+                        f"(test_fraction {self.test_fraction}); both splits share them; add textures to "
+                        "keep the splits apart",
+                        stacklevel=2,
+                    )
+            if not found:
+                hint = (
+                    f"add lines to {self.list_dir}/{{female,male}}_{split}.txt"
+                    if self.list_dir
+                    else "add images (a path token 'female' or 'male' picks a gender; neither: both)"
+                )
+                raise ValueError(
+                    f"{self.root}: no {gender} textures in split {split!r} (clothing {self.clothing!r}); "
+                    f"{hint}, or drop --textures for procedural ones"
+                )
+            self._found[key] = found
+        return self._found[key]
+
+    def _find(self, gender: str, split: str) -> list[Path]:
         genders = ("female", "male") if gender == "neutral" else (gender,)
         found = [
             p for g in genders for p in (self._listed(g, split) if self.list_dir else self._scanned(g, split))
         ]
         if self.clothing != "all":
             found = [p for p in found if ("nongrey" in p.as_posix()) == (self.clothing == "nongrey")]
-        if not found:
-            raise ValueError(
-                f"{self.root}: no {gender} textures in split {split!r} (clothing {self.clothing!r})"
-            )
         return found
+
+    def check(self, gender: str, split: str) -> None:
+        """Raise ValueError now (before any work) when ``gender`` has no texture in ``split`` or its first
+        file cannot be read as an image."""
+        load_image(self.paths(gender, split)[0])
+
+    def name(self, path: Path) -> str:
+        """A texture file as recorded in a clip's info: relative to the folder (POSIX), else its name."""
+        for base in (self.root, self.list_dir.parent if self.list_dir else self.root):
+            try:
+                return path.relative_to(base).as_posix()
+            except ValueError:
+                continue
+        return path.name
 
     def sample(self, gen: torch.Generator, gender: str = "neutral", split: str = "train") -> Tensor:
         """(H, W, 3) float32 in [0, 1]: a texture drawn uniformly with ``gen``. Errors name the file."""
@@ -74,7 +114,10 @@ class TextureFolder:
         if not listing.is_file() and split == "all":
             return self._listed(gender, "train") + self._listed(gender, "test")
         if not listing.is_file():
-            raise ValueError(f"{listing}: texture list file not found")
+            raise ValueError(
+                f"{listing}: texture list file not found; write it (one image path per line, relative to "
+                f"{self.list_dir.parent if self.list_dir.name == 'textures' else self.list_dir})"
+            )
         base = self.list_dir.parent if self.list_dir.name == "textures" else self.list_dir
         lines = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
         return [base / line if (base / line).exists() else listing.parent / line for line in lines]

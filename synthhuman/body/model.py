@@ -79,6 +79,24 @@ def smpl_joint_indices(model_type: str) -> list[int]:
     return [*range(NUM_BODY_JOINTS), left + MIDDLE1, right + MIDDLE1]
 
 
+def fixed_order_products(coeffs: Tensor, basis: Tensor) -> Tensor:
+    """(B, N): ``coeffs`` (B, K) times ``basis`` (K, N), summed over k = 0, 1, ... with one rounding per
+    product and per sum (separate elementwise ops, no fused multiply-add), so the bits never depend on the
+    intra-op thread count, as a BLAS product of few rows and many columns does. K = 0 gives zeros."""
+    if basis.shape[0] == 0:
+        return coeffs.new_zeros(coeffs.shape[0], basis.shape[1])
+    out = coeffs[:, :1] * basis[0]
+    if torch.is_grad_enabled() and (coeffs.requires_grad or basis.requires_grad):
+        for k in range(1, basis.shape[0]):
+            out = out + coeffs[:, k : k + 1] * basis[k]
+        return out
+    term = torch.empty_like(out)
+    for k in range(1, basis.shape[0]):  # the same ops in place, without allocating
+        torch.mul(coeffs[:, k : k + 1], basis[k], out=term)
+        out.add_(term)
+    return out
+
+
 @dataclass(frozen=True)
 class BodyOutput:
     """A posed batch, world frame (metres). vertices (B, V, 3); joints (B, 24, 3), SMPL's joints for every
@@ -134,6 +152,14 @@ class BodyModel(torch.nn.Module):
         buf("shapedirs", data.shapedirs[:, :, :num_betas])
         buf("posedirs", data.posedirs.reshape(-1, P).T)  # (P, V * 3), as smplx stores it
         buf("J_regressor", data.J_regressor)
+        # Posing multiplies a few rows (betas, pose features) into thousands of columns; a BLAS product of
+        # that shape rounds differently with 1 and 2 threads, so those products are summed in a fixed order
+        # (fixed_order_products) on these (K, columns) bases. The rest joints are linear in the betas: their
+        # template and directions are regressed once here by numpy's einsum (no BLAS, no threads).
+        buf("shape_basis", data.shapedirs[:, :, :num_betas].transpose(2, 0, 1).reshape(num_betas, -1))
+        buf("joint_template", np.einsum("jv,vc->jc", data.J_regressor, data.v_template))
+        directions = np.einsum("jv,vck->kjc", data.J_regressor, data.shapedirs[:, :, :num_betas])
+        buf("joint_basis", directions.reshape(num_betas, -1))
         buf("lbs_weights", data.weights)
         buf("parents", data.parents, torch.int64)
         buf("faces", data.faces, torch.int64)
@@ -213,24 +239,29 @@ class BodyModel(torch.nn.Module):
         betas = pose.new_zeros(B, self.num_betas) if betas is None else betas
         check_tensor("betas", betas, 2, (self.num_betas,))
         rot = batch_rodrigues(pose.reshape(-1, 3).to(self.dtype)).view(-1, NUM_JOINTS, 3, 3)
-        template = self.J_regressor @ self.v_template  # (J, 3): the regressor is linear in the vertices
-        directions = torch.einsum("jv,vck->jck", self.J_regressor, self.shapedirs)
-        rest_joints = template + torch.einsum("jck,bk->bjc", directions, betas.to(self.dtype))
+        rest_joints = self._rest_joints(betas.to(self.dtype))
         joints, _ = batch_rigid_transform(self._full_pose(rot), rest_joints, self.parents, dtype=rot.dtype)
         return joints[:, self._joint_index]
 
     def _skin(self, betas: Tensor, rot: Tensor) -> tuple[Tensor, Tensor]:
         """Linear blend skinning: (B, V, 3) vertices and (B, J, 3) posed joints of all model joints."""
         B, J = rot.shape[:2]
-        v_shaped = self.v_template + (betas @ self.shapedirs.reshape(-1, self.num_betas).T).view(B, -1, 3)
-        rest_joints = torch.einsum("jv,bvc->bjc", self.J_regressor, v_shaped)
+        v_shaped = self.v_template + fixed_order_products(betas, self.shape_basis).view(B, -1, 3)
+        rest_joints = self._rest_joints(betas)
         if self._has_correctives:
             eye = torch.eye(3, dtype=rot.dtype, device=rot.device)
-            v_shaped = v_shaped + ((rot[:, 1:] - eye).reshape(B, -1) @ self.posedirs).view(B, -1, 3)
+            features = (rot[:, 1:] - eye).reshape(B, -1)
+            v_shaped = v_shaped + fixed_order_products(features, self.posedirs).view(B, -1, 3)
         posed_joints, rel = batch_rigid_transform(rot, rest_joints, self.parents, dtype=rot.dtype)
         blend = torch.matmul(self.lbs_weights, rel[:, :, :3].reshape(B, J, 12)).view(B, -1, 3, 4)
         verts = (blend[..., :3] * v_shaped[:, :, None]).sum(-1) + blend[..., 3]
         return verts, posed_joints
+
+    def _rest_joints(self, betas: Tensor) -> Tensor:
+        """(B, J, 3) rest positions of all model joints for (B, num_betas) betas: the regressor applied to
+        the shaped template, through its precomputed template and directions."""
+        shaped = fixed_order_products(betas, self.joint_basis).view(betas.shape[0], -1, 3)
+        return self.joint_template + shaped
 
     def _full_pose(self, rot: Tensor) -> Tensor:
         """(B, 24, 3, 3) SMPL rotations -> (B, J, 3, 3) rotations of this model's joints."""

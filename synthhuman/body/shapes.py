@@ -21,6 +21,7 @@ from torch import Tensor
 from synthhuman.body.default_body import default_body_path
 from synthhuman.body.smpl_export import DEFAULT_BODY_DIR, load_default_body_npz
 from synthhuman.conventions import SPLITS
+from synthhuman.userfiles import npz_array
 
 SURREAL_TRAIN_FRACTION = 0.8
 
@@ -104,13 +105,18 @@ class SurrealShapes:
             raise FileNotFoundError(f"SURREAL smpl_data file not found: {path}")
         key = f"{gender}shapes"
         try:
-            with np.load(path, allow_pickle=False) as data:  # lazy: only the shape arrays are read
-                present = data.files
-                shapes = data[key] if key in present else None
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{path}: not a readable .npz file ({exc})") from exc
+            data = np.load(path, allow_pickle=False)
+        except Exception as exc:  # numpy and zipfile raise many types for files that are not archives
+            raise ValueError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})") from None
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError(f"{path}: not an .npz archive (a single array)")
+        with data:  # lazy: only the shape arrays are read
+            present = data.files
+            shapes = npz_array(path, data, key) if key in present else None
         if shapes is None:
             raise ValueError(f"{path}: missing field {key!r} ({len(present)} fields present)")
+        if shapes.dtype.kind not in "biuf" or not np.isfinite(shapes).all():
+            raise ValueError(f"{path}: field {key!r}: expected finite numbers, got dtype {shapes.dtype}")
         if shapes.ndim != 2 or shapes.shape[1] < num_betas or shapes.shape[0] < 2:
             raise ValueError(
                 f"{path}: field {key!r} has shape {shapes.shape}, expected (N >= 2, >= {num_betas})"

@@ -13,17 +13,18 @@ Every error names the file and the field, and says what was expected.
 
 from __future__ import annotations
 
+import math
 import pickle
 import re
-import zipfile
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from synthhuman.body.degenerate import body_problem
 from synthhuman.conventions import GENDERS
+from synthhuman.userfiles import npz_array
 
 MODEL_TYPES = ("smpl", "smplh", "smplx")
 NUM_MODEL_JOINTS = {"smpl": 24, "smplh": 52, "smplx": 55}
@@ -129,6 +130,10 @@ class _Unpickler(pickle.Unpickler):
         return _STAND_INS[source]
 
 
+MAX_DENSE_ELEMENTS = 2**27
+"""The largest sparse matrix densified (a J_regressor of SMPL-X has 55 x 10,475 values)."""
+
+
 def _sparse_to_dense(obj: _Pickled) -> np.ndarray | None:
     """Densify a pickled scipy.sparse CSC/CSR/COO matrix; None if ``obj`` is not one."""
     if not obj.source.startswith("scipy.sparse"):
@@ -137,7 +142,12 @@ def _sparse_to_dense(obj: _Pickled) -> np.ndarray | None:
     shape = s.get("_shape", s.get("shape"))
     if shape is None or "data" not in s:
         return None
-    dense = np.zeros(tuple(int(n) for n in shape), dtype=np.asarray(s["data"]).dtype)
+    shape = tuple(int(n) for n in shape)
+    if len(shape) != 2 or min(shape) < 0 or math.prod(shape) > MAX_DENSE_ELEMENTS:
+        raise ValueError(
+            f"a sparse matrix of shape {shape}, expected 2-d with at most {MAX_DENSE_ELEMENTS} values"
+        )
+    dense = np.zeros(shape, dtype=np.asarray(s["data"]).dtype)
     fmt = obj.source.rsplit(".", 1)[-1][:3]
     data = np.asarray(s["data"])
     if fmt in ("csc", "csr"):
@@ -188,9 +198,8 @@ def _load_raw(path: Path) -> Mapping[str, object]:
             raw = _Unpickler(f, encoding="latin1").load()
     except SmplFileError:
         raise
-    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, ValueError, OSError, TypeError,
-            AttributeError, ImportError, IndexError, KeyError, MemoryError) as e:  # fmt: skip
-        raise SmplFileError(f"{path}: unreadable or corrupt model file ({type(e).__name__}: {e})") from e
+    except Exception as e:  # the unpickler, zip and numpy raise many types for corrupt files
+        raise SmplFileError(f"{path}: unreadable or corrupt model file ({type(e).__name__}: {e})") from None
     if isinstance(raw, _Pickled):
         raw = raw.state_dict() or raw
     if not isinstance(raw, dict):
@@ -205,12 +214,15 @@ def _field(path: Path, raw: Mapping[str, object], key: str, required: bool = Tru
             return None
         raise SmplFileError(f"{path}: missing field '{key}' (fields present: {', '.join(sorted(raw))})")
     try:
-        value = _unwrap(raw[key])
+        if isinstance(raw, np.lib.npyio.NpzFile):
+            value = npz_array(path, raw, key)  # its size checked before anything is allocated
+        else:
+            value = _unwrap(raw[key])
         arr = np.asarray(value)
     except KeyError as e:
         raise SmplFileError(f"{path}: field '{key}' holds {e.args[0]}") from e
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError, zlib.error) as e:
-        raise SmplFileError(f"{path}: field '{key}' is unreadable ({type(e).__name__}: {e})") from e
+    except Exception as e:  # numpy, zip and zlib raise many types for corrupt or absurd values
+        raise SmplFileError(f"{path}: field '{key}' is unreadable ({type(e).__name__}: {e})") from None
     if arr.dtype.kind not in "biuf":
         raise SmplFileError(
             f"{path}: field '{key}' is not a numeric array (got {type(value).__name__} of dtype {arr.dtype})"
@@ -289,7 +301,7 @@ def _resolve_gender(path: Path, raw: Mapping[str, object], gender: str | None) -
     if gender is None and known is None:
         raise SmplFileError(
             f"{path}: cannot tell the gender from the file name or a 'gender' field; "
-            "pass gender='neutral', 'male' or 'female'"
+            "pass gender='neutral', 'male' or 'female' (synthhuman generate: --gender)"
         )
     return gender or known  # type: ignore[return-value]
 
@@ -369,6 +381,9 @@ def _read_fields(
         ft = _check_indices(path, "ft", ft, vt.shape[0], "UV coordinates")
         vt = vt.astype(np.float64)
 
+    problem = body_problem(v_template, faces, weights, regressor, shapedirs, posedirs)
+    if problem:
+        raise SmplFileError(f"{path}: {problem}")
     f64 = np.float64
     return SmplData(
         path=path,

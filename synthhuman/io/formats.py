@@ -19,12 +19,12 @@ from synthhuman.io.canonical import CanonicalWriter, canonical_clips, finished_c
 from synthhuman.io.record import DiskClip, FrameLabels
 from synthhuman.io.surreal import SurrealWriter, read_surreal_frames, surreal_clips
 from synthhuman.io.video import DEFAULT_CRF
-from synthhuman.io.webdataset import WebDatasetWriter
+from synthhuman.io.webdataset import WebDatasetWriter, read_webdataset_frames, webdataset_clips
 from synthhuman.io.writer import DatasetWriter
 
 FORMATS = ("canonical", "surreal", "webdataset")
 """The formats ``synthhuman generate`` writes."""
-READ_FORMATS = ("canonical", "surreal")
+READ_FORMATS = ("canonical", "surreal", "webdataset")
 """The formats read back as frames (:func:`list_clips`, :func:`read_frames`)."""
 
 
@@ -47,9 +47,10 @@ def make_writer(
 
 
 def detect_format(root: str | os.PathLike, format: str = "auto") -> str:
-    """'canonical' or 'surreal': ``format`` checked against ``manifest.json`` when there is one; for
-    'auto', the manifest's "format", else canonical when a finished canonical clip exists, else SURREAL
-    when a ``*_info.mat`` lies anywhere under ``root``."""
+    """'canonical', 'surreal' or 'webdataset': ``format`` checked against ``manifest.json`` when there is
+    one; for 'auto', the manifest's "format", else canonical when a finished canonical clip exists, else
+    SURREAL when a ``*_info.mat`` lies anywhere under ``root``, else webdataset when ``<split>/*.tar``
+    shards exist."""
     require(format in ("auto", *READ_FORMATS), "format", f"one of {('auto', *READ_FORMATS)}", format)
     root = Path(root)
     if not root.is_dir():
@@ -73,9 +74,11 @@ def detect_format(root: str | os.PathLike, format: str = "auto") -> str:
         return "canonical"
     if next(root.rglob("*_info.mat"), None) is not None:
         return "surreal"
+    if any(next((root / s).glob("*.tar"), None) is not None for s in SPLITS):
+        return "webdataset"
     raise ValueError(
         f"{root}: dataset format not recognised: looked for manifest.json, <split>/<clip>/info.json "
-        "(canonical) and *_info.mat files (SURREAL)"
+        "(canonical), *_info.mat files (SURREAL) and <split>/*.tar shards (webdataset)"
     )
 
 
@@ -88,9 +91,12 @@ def list_clips(root: str | os.PathLike, split: str, format: str = "auto") -> lis
     if format == "canonical":
         clips = canonical_clips(root, split)
         looked = f"{root / split}/<clip>/info.json"
-    else:
+    elif format == "surreal":
         clips = surreal_clips(root, split)
         looked = f"*_info.mat with its .mp4 under a folder named {split!r}"
+    else:
+        clips = webdataset_clips(root, split)
+        looked = f"{root / split}/*.tar shards"
     if not clips:
         raise ValueError(f"{root}: no finished {format} clip of split {split!r} (looked for {looked})")
     return sorted(clips, key=lambda c: c.clip_id)
@@ -99,5 +105,5 @@ def list_clips(root: str | os.PathLike, split: str, format: str = "auto") -> lis
 def read_frames(clip: DiskClip, frames: np.ndarray, people: np.ndarray) -> FrameLabels:
     """Frames ``frames`` (N,) int of ``clip``, each with the joints of person ``people`` (N,) int, in our
     conventions (SURREAL's in its own mirrored image: :func:`synthhuman.io.surreal.read_surreal_frames`)."""
-    read = read_canonical_frames if clip.format == "canonical" else read_surreal_frames
-    return read(clip, frames, people)
+    read = {"canonical": read_canonical_frames, "surreal": read_surreal_frames}
+    return read.get(clip.format, read_webdataset_frames)(clip, frames, people)

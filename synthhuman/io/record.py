@@ -162,10 +162,11 @@ def _shape(name: str, a: np.ndarray, dtype, ndim: int) -> tuple[int, ...]:
 class DiskClip:
     """One finished clip on disk.
 
-    format: "canonical" or "surreal". clip_id: its name prefixed by the split: ``"train/000012"``
-    (canonical) or ``"train/run0/01_01/01_01_c0001"`` (SURREAL: the clip's path under the split folder,
-    since SURREAL's runs reuse clip names). folder: the folder holding its files; name: the clip folder's
-    name (canonical) or SURREAL's file prefix ``<seq>_cNNNN``. num_frames: T; num_people: P (SURREAL: 1).
+    format: "canonical", "surreal" or "webdataset". clip_id: its name prefixed by the split:
+    ``"train/000012"`` (canonical, webdataset) or ``"train/run0/01_01/01_01_c0001"`` (SURREAL: the clip's
+    path under the split folder, since SURREAL's runs reuse clip names). folder: the folder holding its
+    files (webdataset: the shard, a tar file); name: the clip folder's name (canonical), SURREAL's file
+    prefix ``<seq>_cNNNN`` or the clip id in the shard. num_frames: T; num_people: P (SURREAL: 1).
     """
 
     format: str

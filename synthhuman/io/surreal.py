@@ -432,7 +432,10 @@ def load_mat(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
     """Variables ``keys`` of a MAT file (only those are decompressed); errors name the file and key."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: missing")
-    mat = scipy.io.loadmat(path, variable_names=keys)
+    try:
+        mat = scipy.io.loadmat(path, variable_names=keys)
+    except Exception as exc:  # scipy raises many types for files that are not MAT files
+        raise ValueError(f"{path}: not a readable MAT file ({type(exc).__name__}: {exc})") from None
     missing = [k for k in keys if k not in mat]
     if missing:
         raise ValueError(f"{path}: {missing[0]}: field missing ({len(missing)} of the {len(keys)} needed)")

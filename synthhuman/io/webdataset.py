@@ -45,7 +45,7 @@ from PIL import Image
 
 from synthhuman.config import require
 from synthhuman.conventions import SPLITS
-from synthhuman.io.record import ClipRecord, ClipRef
+from synthhuman.io.record import ClipRecord, ClipRef, DiskClip, FrameLabels
 from synthhuman.io.writer import DatasetWriter
 
 IMAGE_FORMATS = ("png", "jpg")
@@ -303,3 +303,72 @@ def _npy(array: np.ndarray, gzip_level: int) -> bytes:
     np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
     data = buf.getvalue()
     return gzip.compress(data, compresslevel=gzip_level, mtime=0) if gzip_level else data
+
+
+# --- reading frames back (training from disk) -------------------------------------------------------------
+
+
+def webdataset_clips(root: str | os.PathLike, split: str) -> list[DiskClip]:
+    """The clips of ``split`` in the finished shards under ``root/<split>/``: each a :class:`DiskClip`
+    whose ``folder`` is its shard (a tar file) and ``name`` its clip id; T counted from its samples, P
+    from its first frame's joints."""
+    clips = []
+    for shard in sorted((Path(root) / split).glob("*.tar")):
+        if shard.name.startswith("."):
+            continue  # a temporary of an unfinished shard
+        try:
+            with tarfile.open(shard) as tar:
+                frames: dict[str, int] = {}
+                first: dict[str, tarfile.TarInfo] = {}
+                for member in tar.getmembers():
+                    key, _, ext = member.name.partition(".")
+                    clip, _, frame = key.rpartition("_")
+                    if ext == "json":
+                        frames[clip] = frames.get(clip, 0) + 1
+                        if frame == "0000":
+                            first[clip] = member
+                for clip, count in frames.items():
+                    if clip not in first:
+                        raise ValueError(f"clip {clip}: no frame 0000")
+                    meta = json.loads(tar.extractfile(first[clip]).read())
+                    people = len(meta["joints2d"])
+                    clips.append(DiskClip("webdataset", f"{split}/{clip}", shard, clip, count, people))
+        except (tarfile.TarError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{shard}: not a readable shard of synthhuman generate ({exc})") from None
+    return clips
+
+
+def _member(tar: tarfile.TarFile, shard: Path, key: str, *names: str) -> tuple[str, bytes]:
+    for name in names:
+        try:
+            return name, tar.extractfile(f"{key}.{name}").read()
+        except KeyError:
+            continue
+    raise ValueError(f"{shard}: sample {key}: no {' or '.join(names)}")
+
+
+def read_webdataset_frames(clip: DiskClip, frames: np.ndarray, people: np.ndarray) -> FrameLabels:
+    """Frames ``frames`` (N,) of a clip in a shard, each with the joints of person ``people`` (N,)."""
+    shard = clip.folder
+    images, depths, segms, j2, j3 = [], [], [], [], []
+    try:
+        with tarfile.open(shard) as tar:
+            for k, p in zip(np.asarray(frames).tolist(), np.asarray(people).tolist(), strict=True):
+                key = f"{clip.name}_{k:04d}"
+                _, rgb = _member(tar, shard, key, "rgb.png", "rgb.jpg")
+                images.append(np.asarray(Image.open(io.BytesIO(rgb)).convert("RGB")))
+                segms.append(np.asarray(Image.open(io.BytesIO(_member(tar, shard, key, "segm.png")[1]))))
+                name, depth = _member(tar, shard, key, "depth.npy.gz", "depth.npy")
+                depth = gzip.decompress(depth) if name.endswith(".gz") else depth
+                depths.append(np.load(io.BytesIO(depth), allow_pickle=False).astype(np.float32))
+                meta = json.loads(_member(tar, shard, key, "json")[1])
+                j2.append(np.asarray(meta["joints2d"], np.float32)[p])
+                j3.append(np.asarray(meta["joints3d"], np.float32)[p])
+    except (tarfile.TarError, OSError, KeyError, IndexError, TypeError, EOFError) as exc:
+        raise ValueError(
+            f"{shard}: clip {clip.name}: unreadable sample ({type(exc).__name__}: {exc})"
+        ) from None
+    return FrameLabels(
+        image=np.stack(images), depth=np.stack(depths), segm=np.stack(segms), joints2d=np.stack(j2),
+        joints3d=np.stack(j3),
+    )  # fmt: skip

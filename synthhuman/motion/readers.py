@@ -21,7 +21,6 @@ ValueError (FileNotFoundError for a missing file) naming the file and the field.
 from __future__ import annotations
 
 import math
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ import numpy as np
 from synthhuman.atomic import atomic_write
 from synthhuman.motion.bvh import read_bvh
 from synthhuman.motion.sequence import PoseSequence, axis_rotation_quat, rotate_world
+from synthhuman.userfiles import npz_array
 
 Z_UP_TO_Y_UP = axis_rotation_quat("x", -math.pi / 2)
 """Rx(-90 deg) as a quaternion: Z-up MoCap worlds (AMASS, SURREAL/CMU MoSh) to our Y-up world."""
@@ -56,18 +56,18 @@ def _open_npz(path: Path) -> np.lib.npyio.NpzFile:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile) as e:
-        raise ValueError(f"{path}: not a readable .npz file ({e})") from e
+        data = np.load(path, allow_pickle=False)
+    except Exception as e:  # numpy and zipfile raise many types for files that are not archives
+        raise ValueError(f"{path}: not a readable .npz file ({type(e).__name__}: {e})") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: not an .npz archive (a single array)")
+    return data
 
 
 def _field(path: Path, data, key: str) -> np.ndarray:
     if key not in data.files:
         raise ValueError(f"{path}: missing field {key!r} (fields: {sorted(data.files)[:20]})")
-    try:
-        return np.asarray(data[key])
-    except ValueError as e:  # e.g. an object array, which needs pickle
-        raise ValueError(f"{path}: field {key!r} unreadable ({e})") from e
+    return npz_array(path, data, key)
 
 
 def _numeric(path: Path, key: str, a: np.ndarray, ndim: int, last: Sequence[int] | None = None) -> np.ndarray:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
+import warnings
 from functools import cached_property
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from synthhuman.appearance.textures import UVBake, bake_uv_layout, part_colours
 from synthhuman.body.default_body import load_default_body
 from synthhuman.body.model import BodyModel
 from synthhuman.body.shapes import DefaultBodyShapes, SurrealShapes
+from synthhuman.body.smpl_files import SmplFileError
 from synthhuman.conventions import SPLITS
 from synthhuman.motion.sequence import PoseSequence, is_cyclic, resample
 from synthhuman.pipeline import Topology
@@ -41,10 +43,13 @@ def file_digest(path: Path) -> str:
 
 class SceneAssets:
     """The loaded assets of a run: bodies by gender, shape samplers, motion pools, textures and
-    backgrounds per split. Loading checks every asset once, before any clip is rendered."""
+    backgrounds per split. Loading checks every asset once, before any clip is rendered; ``splits``: the
+    splits whose clips will be drawn (only those need textures and backgrounds of their own)."""
 
-    def __init__(self, cfg: SceneConfig, assets: AssetConfig = AssetConfig()) -> None:
-        self.cfg, self.paths = cfg, assets
+    def __init__(
+        self, cfg: SceneConfig, assets: AssetConfig = AssetConfig(), splits: tuple[str, ...] = SPLITS
+    ) -> None:
+        self.cfg, self.paths, self.splits = cfg, assets, splits
         self.bodies = self._load_bodies()
         first = self.bodies[cfg.genders[0]]
         self.has_uv = first.uv is not None  # else flat per-part colours (part_colours warns once)
@@ -55,14 +60,20 @@ class SceneAssets:
         self.shapes = {(g, s): self._shape_sampler(g, s) for g in cfg.genders for s in SPLITS}
         self.motions = self._load_motions()
         self.texture_folder = TextureFolder(assets.textures) if assets.textures else None
+        if self.texture_folder is not None:
+            for g in cfg.genders:
+                for s in splits:
+                    self.texture_folder.check(g, s)
         self.background_folders = (
             {
                 s: ImageFolderBackgrounds(assets.backgrounds, s, cfg.test_fraction, cfg.background)
-                for s in SPLITS
+                for s in splits
             }
             if assets.backgrounds and assets.backgrounds != "skimage"
             else None
         )
+        for folder in (self.background_folders or {}).values():
+            folder.check()
         self.photos = skimage_backgrounds(cfg.background) if assets.backgrounds == "skimage" else None
         if assets.backgrounds == "skimage" and self.photos is None:
             raise ValueError("backgrounds: 'skimage' needs scikit-image installed (pip install scikit-image)")
@@ -85,11 +96,25 @@ class SceneAssets:
             return {g: load_default_body(g) for g in self.cfg.genders}
         path = Path(p.body)
         if path.is_file():
-            model = BodyModel(path, uv_template=p.uv_template)
-            bad = [g for g in self.cfg.genders if g != model.gender]
+            genders = self.cfg.genders
+            try:
+                model = BodyModel(path, uv_template=p.uv_template)
+            except SmplFileError as exc:
+                if "cannot tell the gender" not in str(exc):
+                    raise
+                if len(genders) != 1:
+                    raise ValueError(
+                        f"{path}: its name and fields tell no gender; pass --gender neutral, male or female "
+                        '(scene.genders = ["neutral"] in a config file)'
+                    ) from None
+                model = BodyModel(path, gender=genders[0], uv_template=p.uv_template)
+            bad = [g for g in genders if g != model.gender]
             if bad and model.gender != "neutral":
-                raise ValueError(f"{path}: a {model.gender} model file; genders {self.cfg.genders} asked for")
-            return {g: model for g in self.cfg.genders}
+                raise ValueError(
+                    f"{path}: a {model.gender} model file; genders {genders} asked for (use --gender "
+                    f"{model.gender})"
+                )
+            return {g: model for g in genders}
         return {g: BodyModel(path, gender=g, uv_template=p.uv_template) for g in self.cfg.genders}
 
     def _shape_sampler(self, gender: str, split: str):
@@ -123,12 +148,22 @@ class SceneAssets:
                 )
                 continue
             pools[split[seq.name]].append(seq)
-        for s in SPLITS:
+        source = self.paths.motion or "bundled motion library"
+        usable = [seq for s in SPLITS for seq in pools[s]]
+        if not usable:
+            raise ValueError(
+                f"{source}: no usable motion (skipped: {self.skipped[:10]}); give sequences of at least "
+                f"{shortest} frames at {self.cfg.fps:g} fps, or make clips shorter (scene.frames)"
+            )
+        for s in self.splits:
             if not pools[s]:
-                raise ValueError(
-                    f"{self.paths.motion or 'bundled motion library'}: no usable motion in the {s} split "
-                    f"(skipped: {self.skipped[:10]})"
+                warnings.warn(
+                    f"{source}: no usable motion falls in the {s} split (test_fraction "
+                    f"{self.cfg.test_fraction}); both splits share all {len(usable)} sequences; add more "
+                    "sequences (other subjects) to keep the splits apart",
+                    stacklevel=3,
                 )
+                pools[s] = usable
         return pools
 
     # --- per-clip draws ------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def sample_person(assets: SceneAssets, split: str, gen: torch.Generator) -> Pers
         paths = assets.texture_folder.paths(gender, split)
         pick = int(torch.randint(len(paths), (), generator=gen))
         texture = _resize_texture(load_image(paths[pick]), cfg.texture.size)
-        texture_name = str(paths[pick])
+        texture_name = assets.texture_folder.name(paths[pick])
     elif assets.has_uv:
         texture = paint_texture(assets.bake(gender), gen, cfg.texture)
         texture_name = "procedural"
@@ -144,10 +144,10 @@ def sample_clip(assets: SceneAssets, seed: int, split: str, index: int) -> ClipP
     h, w = cfg.height, cfg.width
     if assets.background_folders is not None:
         folder = assets.background_folders[split]
-        background = folder.sample(h, w, gen)
-        background_name = folder.source
+        background, background_name = folder.sample_named(h, w, gen)
     elif assets.photos is not None and bool(torch.rand((), generator=gen) < 0.5):
-        background, background_name = assets.photos.sample(h, w, gen), "skimage"
+        background, name = assets.photos.sample_named(h, w, gen)
+        background_name = f"skimage/{name}"
     else:
         background, background_name = random_background(h, w, gen, cfg.background), "procedural"
     cam = cfg.camera

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -141,16 +142,57 @@ def save_checkpoint(path: str | os.PathLike, state: TrainState, run: dict | None
         torch.save(payload, f)
 
 
+CHECKPOINT_KEYS = ("model", "optimizer", "step", "config")
+
+
+def read_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> dict:
+    """The payload :func:`save_checkpoint` wrote, checked: ValueError naming the file (and the field) when
+    it is missing, truncated, corrupt, or not a checkpoint of ``synthhuman train``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: checkpoint not found (expected a file written by synthhuman train)")
+    try:
+        payload = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # torch raises many types for truncated, corrupt or foreign files
+        first = " ".join(str(exc).split()).split(". ")[0][:200]
+        raise ValueError(
+            f"{path}: not a readable checkpoint of synthhuman train ({type(exc).__name__}: {first})"
+        ) from None
+    if not isinstance(payload, dict):
+        raise ValueError(f"{path}: not a checkpoint of synthhuman train (holds a {type(payload).__name__})")
+    missing = [k for k in CHECKPOINT_KEYS if k not in payload]
+    if missing:
+        raise ValueError(f"{path}: not a checkpoint of synthhuman train (no field {', '.join(missing)})")
+    for key, kind in (("model", dict), ("optimizer", dict), ("config", dict), ("step", int)):
+        if not isinstance(payload[key], kind) or isinstance(payload[key], bool):
+            raise ValueError(
+                f"{path}: field {key}: expected a {kind.__name__}, got {type(payload[key]).__name__}"
+            )
+    if payload.get("run") is not None and not isinstance(payload["run"], dict):
+        raise ValueError(f"{path}: field run: expected a mapping, got {type(payload['run']).__name__}")
+    return payload
+
+
 def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> TrainState:
     """Resume: rebuild the model and optimizer from the checkpoint's config on ``device``, load their
-    states, and return them with the step reached."""
-    payload = torch.load(path, map_location=device, weights_only=True)
-    state = build(TrainConfig(**payload["config"]), device)
-    state.model.load_state_dict(payload["model"])
-    state.optimizer.load_state_dict(payload["optimizer"])
-    return dataclasses.replace(state, step=int(payload["step"]))
+    states, and return them with the step reached. Errors name the file and the field."""
+    from synthhuman.config import from_mapping
+
+    payload = read_checkpoint(path, device)
+    try:
+        config = from_mapping(TrainConfig, payload["config"], f"{path}: field config")
+    except ValueError as exc:  # the file's fault, not the command line's
+        raise ValueError(str(exc)) from None
+    state = build(config, device)
+    for key, target in (("model", state.model), ("optimizer", state.optimizer)):
+        try:
+            target.load_state_dict(payload[key])
+        except Exception as exc:  # mismatched shapes or keys
+            first = " ".join(str(exc).split()).split(". ")[0][:200]
+            raise ValueError(f"{path}: field {key}: does not fit its config ({first})") from None
+    return dataclasses.replace(state, step=payload["step"])
 
 
 def checkpoint_run(path: str | os.PathLike) -> dict | None:
     """The run config stored with a checkpoint by :func:`save_checkpoint` (None if it has none)."""
-    return torch.load(path, map_location="cpu", weights_only=True).get("run")
+    return read_checkpoint(path).get("run")

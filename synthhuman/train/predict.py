@@ -99,14 +99,33 @@ def read_image(path: Path) -> Tensor:
     return torch.from_numpy(pixels[..., :3].astype(np.float32) / scale)
 
 
+def output_stems(images: list[Path]) -> list[str]:
+    """A distinct output name per image: its stem (``a`` for ``a.png``); images sharing a stem get their
+    suffix too (``a_png``, ``a_jpg``), then a number (``a_png_2``) if still alike, so no picture of this
+    run overwrites another."""
+    stems = [Path(p).stem for p in images]
+    named = [
+        f"{Path(p).stem}_{Path(p).suffix.lstrip('.').lower()}" if stems.count(stem) > 1 else stem
+        for p, stem in zip(images, stems, strict=True)
+    ]
+    seen: dict[str, int] = {}
+    out = []
+    for name in named:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return out
+
+
 def predict_files(
     images: list[Path],
     checkpoints: list[Path],
     out: Path,
     box: tuple[float, float, float, float] | None,
     device: torch.device,
-) -> list[Path]:
-    """For every image and checkpoint, ``out/<image stem>_<task>.png`` (see :func:`prediction_picture`)."""
+) -> list[tuple[Path, bool]]:
+    """For every image and checkpoint, ``out/<name>_<task>.png`` (see :func:`prediction_picture`; names
+    from :func:`output_stems`, never two alike). Returns each path written and whether it replaced a file
+    that was there before."""
     from synthhuman.train.run import load_trained
 
     models = [load_trained(c, device) for c in checkpoints]
@@ -115,10 +134,10 @@ def predict_files(
         raise ValueError(f"checkpoint: expected at most one per task, got tasks {tasks} from {checkpoints}")
     pictures = [read_image(Path(p)) for p in images]  # every image checked before anything is written
     written = []
-    for path, image in zip(images, pictures, strict=True):
+    for name, image in zip(output_stems(images), pictures, strict=True):
         for (state, _), task in zip(models, tasks, strict=True):
             classes = predict_image(state.model, image, box)
-            written.append(
-                viz.write_png(out / f"{Path(path).stem}_{task}.png", prediction_picture(image, classes, task))
-            )
+            target = out / f"{name}_{task}.png"
+            existed = target.exists()
+            written.append((viz.write_png(target, prediction_picture(image, classes, task)), existed))
     return written

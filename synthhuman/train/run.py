@@ -112,15 +112,18 @@ class RunConfig:
         return StreamConfig(self.train.batch, self.clips_per_chunk, self.frames_per_clip)
 
 
-def run_config(data: dict, where: str = "config") -> RunConfig:
-    """A :class:`RunConfig` from a (nested) mapping; the crop sizes follow the network's unless given."""
+def run_config(data: dict, where: str | None = "config", names: dict[str, str] | None = None) -> RunConfig:
+    """A :class:`RunConfig` from a (nested) mapping; the crop sizes follow the network's unless given.
+    ``where`` and ``names`` as :func:`~synthhuman.config.from_mapping` takes them."""
     data = dict(data)
-    net = from_mapping(TrainConfig, data.get("train", {}), f"{where}: train")
-    augment = dict(data.get("augment", {}))
-    augment.setdefault("input_size", net.input_size)
-    augment.setdefault("output_size", net.hourglass.output_size)
+    net = from_mapping(TrainConfig, data.get("train", {}), where, names, "train.")
+    augment = data.get("augment", {})
+    if isinstance(augment, dict):
+        augment = dict(augment)
+        augment.setdefault("input_size", net.input_size)
+        augment.setdefault("output_size", net.hourglass.output_size)
     data["augment"] = augment
-    return from_mapping(RunConfig, data, where)
+    return from_mapping(RunConfig, data, where, names)
 
 
 # --- data -----------------------------------------------------------------------------------------------
@@ -389,14 +392,15 @@ def train(cfg: RunConfig, on_log: Callable[[dict], None] | None = None) -> Train
 def load_trained(checkpoint: str | Path, device: torch.device | str = "cpu") -> tuple[TrainState, RunConfig]:
     """A checkpoint's model (in eval mode) and the run config it was trained with."""
     path = Path(checkpoint)
-    if not path.is_file():
-        raise ValueError(f"checkpoint: {path} is not a file")
     saved = checkpoint_run(path)
     if saved is None:
         raise ValueError(f"{path}: no run config inside (not written by synthhuman train)")
     data = dict(saved)
-    data["data"] = data["data"] if data.get("data") and Path(data["data"]).is_dir() else None
-    cfg = run_config(data, str(path))
+    data["data"] = data["data"] if isinstance(data.get("data"), str) and Path(data["data"]).is_dir() else None
+    try:
+        cfg = run_config(data, f"{path}: field run")
+    except ValueError as exc:  # the file's fault, not the command line's
+        raise ValueError(str(exc)) from None
     state = load_checkpoint(path, device)
     state.model.eval()
     return state, cfg

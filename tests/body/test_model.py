@@ -425,3 +425,23 @@ def test_posed_joints_equal_the_skinned_ones():
     betas = torch.randn(3, 10, generator=gen)
     torch.testing.assert_close(body.posed_joints(pose, betas), body(betas, pose, normals=False).joints)
     torch.testing.assert_close(body.posed_joints(pose), body(None, pose, normals=False).joints)
+
+
+def test_fixed_order_products_do_not_follow_the_thread_count():
+    from synthhuman.body.model import fixed_order_products
+
+    gen = torch.Generator().manual_seed(0)
+    basis = torch.randn(10, 41154, generator=gen)
+    threads = torch.get_num_threads()
+    try:
+        for rows in range(1, 13):  # BLAS rounds (5..11, 41154) products differently with 1 and 2 threads
+            coeffs = torch.randn(rows, 10, generator=gen)
+            torch.set_num_threads(1)
+            one = fixed_order_products(coeffs, basis)
+            torch.set_num_threads(2)
+            two = fixed_order_products(coeffs, basis)
+            assert torch.equal(one, two)
+            assert torch.allclose(one, coeffs @ basis, atol=1e-5)
+    finally:
+        torch.set_num_threads(threads)
+    assert fixed_order_products(torch.zeros(3, 0), torch.zeros(0, 5)).shape == (3, 5)

@@ -181,7 +181,7 @@ def test_errors_name_the_problem(canonical, tmp_path):
     with pytest.raises(ValueError, match=r"split: expected one of \('train', 'test'\), got 'val'"):
         DiskConfig(str(canonical), "val")
     with pytest.raises(ValueError, match="format: expected one of"):
-        DiskConfig(str(canonical), format="webdataset")
+        DiskConfig(str(canonical), format="tar")
     with pytest.raises(ValueError, match=r"format not recognised: looked for manifest.json"):
         DiskFrames(DiskConfig(str(tmp_path)))
     (tmp_path / "manifest.json").write_text(json.dumps({"format": "canonical"}))
