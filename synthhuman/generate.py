@@ -232,12 +232,12 @@ def generate(cfg: GenerateConfig, on_progress: Callable[[int, int], None] | None
     the clips of this shard that are not done yet (``on_progress(frames_done, frames_total)`` after each
     clip), then a preview. A run that fails before any clip of the dataset is finished leaves the folder
     as it found it (and a rerun takes over a manifest whose run finished no clip)."""
-    cfg = replace(cfg, render=cfg.render.resolved(cfg.torch_device))  # "auto": what renders here, recorded
     out = Path(cfg.out)
     if cfg.ray is None:
         check_device_available(cfg.device)
     else:
         connect_ray(cfg.ray)
+    cfg = replace(cfg, render=cfg.render.resolved(cfg.torch_device))  # "auto": what renders here, recorded
     refs = plan(cfg)
     job = cfg.clip_job()
     assets = SceneAssets(cfg.scene, cfg.assets, splits=tuple(sorted({r.split for r in refs})))

@@ -10,7 +10,7 @@ from synthhuman.pipeline import RenderConfig
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("rasterizer", "blender"), ("znear", 0.0), ("occlusion_tolerance", -1.0), ("joint_tolerance", -0.1)],
+    [("backend", "blender"), ("znear", 0.0), ("occlusion_tolerance", -1.0), ("joint_tolerance", -0.1)],
 )
 def test_render_config_rejects(field, value):
     with pytest.raises(ValueError, match=f"^{field}: expected"):
