@@ -178,13 +178,13 @@ def compare_section(c: dict, out: Path) -> list[str]:
         lines += [
             f"Skipped: {p3['skipped']} (`synthhuman.render.pytorch3d_backend.is_pytorch3d_available()` is "
             "false). Where it is true, the script times the same pipeline with "
-            "`RenderConfig(rasterizer='pytorch3d')` at both sizes and reports the ratio.",
+            "`RenderConfig(backend='pytorch3d')` at both sizes and reports the ratio.",
             "",
         ]
     else:
         lines += [
             f"pytorch3d {c.get('pytorch3d_version', '?')} (built from source on this machine: it has no "
-            "wheel for current torch), CPU. The same pipeline with `RenderConfig(rasterizer='pytorch3d')`: "
+            "wheel for current torch), CPU. The same pipeline with `RenderConfig(backend='pytorch3d')`: "
             "its `rasterize_meshes` finds the visible face of each pixel, ours does all the rest. On CPU "
             "pytorch3d rasterizes naively, each pixel testing every face (its coarse-to-fine binning is "
             "CUDA-only), so it was timed on a batch of "
@@ -216,7 +216,7 @@ def scaling_section(s: dict) -> list[str]:
         "## Scaling of our renderer",
         "",
         "`benchmarks/scaling.py`: the procedural mannequin walking (`make_mannequin(segments, rings)` for "
-        "the triangle count), RGB and every ground-truth layer, each point in a fresh process (one warm-up "
+        "the triangle count), RGB and every ground-truth layer with the default backend (the Warp kernels here), each point in a fresh process (one warm-up "
         "batch, then at least 3 batches and 1 s; frames/s from the median batch). Peak memory on CPU is the "
         "process's peak resident set, torch itself included (about 0.27 GB at batch 1).",
         "",
@@ -277,10 +277,6 @@ def main() -> None:
     print(f"wrote {DOCS / 'benchmarks.md'}")
 
 
-if __name__ == "__main__":
-    main()
-
-
 TARGETS = {"320x240": 150, "640x480": 100}
 """The render-kernel issue's targets: ours (Warp) at least this many times faster than Cycles A."""
 
@@ -322,3 +318,7 @@ def _targets(c: dict, runs: list[dict]) -> list[str]:
 
 
 STAGES = ("rasterize", "shade", "antialias", "ground_truth", "flow")
+
+
+if __name__ == "__main__":
+    main()
