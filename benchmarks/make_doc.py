@@ -216,7 +216,8 @@ def scaling_section(s: dict) -> list[str]:
         "## Scaling of our renderer",
         "",
         "`benchmarks/scaling.py`: the procedural mannequin walking (`make_mannequin(segments, rings)` for "
-        "the triangle count), RGB and every ground-truth layer with the default backend (the Warp kernels here), each point in a fresh process (one warm-up "
+        "the triangle count), RGB and every ground-truth layer with the default backend (the Warp kernels "
+        "here), each point in a fresh process (one warm-up "
         "batch, then at least 3 batches and 1 s; frames/s from the median batch). Peak memory on CPU is the "
         "process's peak resident set, torch itself included (about 0.27 GB at batch 1).",
         "",
