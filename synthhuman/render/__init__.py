@@ -1,7 +1,10 @@
 """The renderer's primitives, a small functional core in the style of nvdiffrast: ``rasterize`` a batch
 of meshes once into ``Fragments``, ``interpolate`` vertex attributes, ``sample_texture`` from mipmaps,
 ``shade`` with spherical-harmonics light, ``antialias`` silhouettes (and give them gradients). Cameras are
-OpenCV pinholes (``Cameras``, ``project``, ``look_at``). Everything is differentiable PyTorch.
+OpenCV pinholes (``Cameras``, ``project``, ``look_at``). Everything is differentiable PyTorch; the
+discrete searches (which face covers a pixel, which pixels pair across a silhouette) run as compiled Warp
+kernels where ``warp-lang`` imports (``backend=``), and :mod:`synthhuman.render.kernels` also holds the
+fused no-grad forward the pipeline uses.
 
 This package imports only :mod:`synthhuman.conventions`; the pipeline that composes these primitives with
 the ground-truth layers is :mod:`synthhuman.pipeline`. Conventions (camera, pixel centres, the
