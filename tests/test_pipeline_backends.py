@@ -134,3 +134,24 @@ def test_warp_on_cuda_equals_torch_on_cpu():
     torch.testing.assert_close(warp.rgb.cpu(), ref.rgb, rtol=0, atol=1e-5)
     torch.testing.assert_close(warp.normals.cpu(), ref.normals, rtol=0, atol=1e-5)
     torch.testing.assert_close(warp.flow.flow.cpu(), ref.flow.flow, rtol=0, atol=1e-4)
+
+
+def test_float64_takes_the_differentiable_path_with_the_same_answer():
+    batch, topo = demo_clip(3, (40, 56), seed=6, distance=3.0)
+    cams = batch.cameras
+    double = dataclasses.replace(
+        batch,
+        verts=batch.verts.double(),
+        cameras=dataclasses.replace(cams, K=cams.K.double(), R=cams.R.double(), t=cams.t.double()),
+        textures=dataclasses.replace(batch.textures, texels=batch.textures.texels.double()),
+        sh=batch.sh.double(),
+        background=batch.background.double(),
+        joints=batch.joints.double(),
+    )
+    warp, ref = _render_both(double, topo)
+    assert warp.rgb.dtype == torch.float64
+    for name in ("depth", "normals", "segm", "instance"):
+        assert torch.equal(getattr(warp, name), getattr(ref, name)), name
+    # the anti-aliasing's changes into one pixel are summed in another order
+    torch.testing.assert_close(warp.rgb, ref.rgb, rtol=0, atol=1e-12)
+    assert torch.equal(warp.flow.flow, ref.flow.flow) and torch.equal(warp.flow.valid, ref.flow.valid)
