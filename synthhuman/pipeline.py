@@ -260,7 +260,14 @@ def _render_fused(
     if cfg.antialias:
         with stage("antialias"):
             rgb = antialias_forward(
-                rgb, layers.pix_to_face, layers.depth, cam.screen, faces, topo.adjacency, cams.K
+                rgb,
+                layers.pix_to_face,
+                layers.depth,
+                cam.screen,
+                faces,
+                topo.adjacency,
+                cams.K,
+                window=zbuf.window,
             )
     with stage("ground_truth"):
         b = batch.verts.shape[0]

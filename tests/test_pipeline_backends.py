@@ -155,3 +155,17 @@ def test_float64_takes_the_differentiable_path_with_the_same_answer():
     # the anti-aliasing's changes into one pixel are summed in another order
     torch.testing.assert_close(warp.rgb, ref.rgb, rtol=0, atol=1e-12)
     assert torch.equal(warp.flow.flow, ref.flow.flow) and torch.equal(warp.flow.valid, ref.flow.valid)
+
+
+def test_the_antialiasing_scan_limited_to_the_window_changes_nothing():
+    from synthhuman.render.kernels import zbuffer_world
+    from synthhuman.render.kernels.silhouette import antialias_forward
+
+    batch, topo = demo_clip(4, (60, 90), seed=7, distance=5.0)
+    cams = batch.cameras
+    with torch.no_grad():
+        out = render_frames(batch, topo, RenderConfig(backend="warp", antialias=False))
+    zbuf, cam = zbuffer_world(batch.verts, cams.R, cams.t, cams.K, topo.faces, (60, 90), cull_backfaces=True)
+    assert bool((zbuf.window[:, 2] - zbuf.window[:, 0] < 60).all())  # the body covers part of each frame
+    args = (out.rgb, out.fragments.pix_to_face, out.depth, cam.screen, topo.faces, topo.adjacency, cams.K)
+    assert torch.equal(antialias_forward(*args, window=zbuf.window), antialias_forward(*args))

@@ -195,20 +195,24 @@ def pair_hit(
 
 
 @wp.func
-def row_span(flat_faces: wp.array(dtype=wp.int64), b: int, y: int, h: int, w: int):
+def row_span(
+    flat_faces: wp.array(dtype=wp.int64), b: int, y: int, h: int, w: int, window: wp.array2d(dtype=wp.int32)
+):
     """First and last covered column of row y of frame b: (w, -1) where the row (or y itself) is outside
-    the image or empty."""
+    the image or empty. Only the columns of the frame's ``window`` (B, 4) (x0, y0, x1, y1, the box holding
+    every covered pixel) are read."""
     lo, hi = wp.int32(w), wp.int32(-1)
-    if y >= 0 and y < h:
+    if y >= 0 and y < h and y >= int(window[b, 1]) and y <= int(window[b, 3]):
         row = (b * h + y) * w
-        for x in range(w):
+        first, last = wp.max(int(window[b, 0]), 0), wp.min(int(window[b, 2]), w - 1)
+        for x in range(first, last + 1):
             if flat_faces[row + x] >= wp.int64(0):
                 lo = x
                 break
         if lo < w:
-            for k in range(w):
-                if flat_faces[row + w - 1 - k] >= wp.int64(0):
-                    hi = w - 1 - k
+            for k in range(last - first + 1):
+                if flat_faces[row + last - k] >= wp.int64(0):
+                    hi = last - k
                     break
     return lo, hi
 
@@ -240,6 +244,7 @@ def silhouette_search(
     frame0: int,
     rows: int,
     columns: int,
+    window: wp.array2d(dtype=wp.int32),
     right: wp.array(dtype=wp.int32),
     below: wp.array(dtype=wp.int32),
 ):
@@ -254,15 +259,18 @@ def silhouette_search(
     y0, x0 = tile_y * rows, tile_x * columns
     y1, x1 = wp.min(y0 + rows, h), wp.min(x0 + columns, w)
     spans = columns == w
+    if spans:  # rows with no covered pixel and no covered neighbour have no pair
+        y0 = wp.max(y0, int(window[b, 1]) - 1)
+        y1 = wp.min(y1, int(window[b, 3]) + 2)
     lo_above, hi_above, lo, hi = wp.int32(w), wp.int32(-1), wp.int32(0), wp.int32(w - 1)
     if spans:
-        lo_above, hi_above = row_span(flat_faces, b, y0 - 1, h, w)
-        lo, hi = row_span(flat_faces, b, y0, h, w)
+        lo_above, hi_above = row_span(flat_faces, b, y0 - 1, h, w, window)
+        lo, hi = row_span(flat_faces, b, y0, h, w, window)
     for y in range(y0, y1):
         start, stop = x0, x1
         lo_below, hi_below = 0, w - 1
         if spans:
-            lo_below, hi_below = row_span(flat_faces, b, y + 1, h, w)
+            lo_below, hi_below = row_span(flat_faces, b, y + 1, h, w, window)
             start, stop = span_near(lo_above, hi_above, lo, hi, lo_below, hi_below, w)
         row = (b * h + y) * w
         for x in range(start, stop):
@@ -335,6 +343,7 @@ def antialias_forward(
     frame0: int,
     rows: int,
     columns: int,
+    window: wp.array2d(dtype=wp.int32),
     carry: wp.array2d(dtype=Any),
     out: wp.array4d(dtype=Any),
 ):
@@ -356,15 +365,18 @@ def antialias_forward(
     y0, x0 = tile_y * rows, tile_x * columns
     y1, x1 = wp.min(y0 + rows, h), wp.min(x0 + columns, w)
     spans = columns == w
+    if spans:  # rows with no covered pixel and no covered neighbour have no pair
+        y0 = wp.max(y0, int(window[b, 1]) - 1)
+        y1 = wp.min(y1, int(window[b, 3]) + 2)
     lo_above, hi_above, lo, hi = wp.int32(w), wp.int32(-1), wp.int32(0), wp.int32(w - 1)
     if spans:
-        lo_above, hi_above = row_span(flat_faces, b, y0 - 1, h, w)
-        lo, hi = row_span(flat_faces, b, y0, h, w)
+        lo_above, hi_above = row_span(flat_faces, b, y0 - 1, h, w, window)
+        lo, hi = row_span(flat_faces, b, y0, h, w, window)
     for y in range(y0, y1):
         start, stop = x0, x1
         lo_below, hi_below = 0, w - 1
         if spans:
-            lo_below, hi_below = row_span(flat_faces, b, y + 1, h, w)
+            lo_below, hi_below = row_span(flat_faces, b, y + 1, h, w, window)
             start, stop = span_near(lo_above, hi_above, lo, hi, lo_below, hi_below, w)
         lo_above, hi_above, lo, hi = lo, hi, lo_below, hi_below
         row = (b * h + y) * w

@@ -75,6 +75,16 @@ def _scalar(value: float, dtype: torch.dtype):
     return wp.float64(value) if dtype == torch.float64 else wp.float32(value)
 
 
+def _window(window: Tensor | None, b: int, h: int, w: int, like: Tensor):
+    """A Warp view of (B, 4) int32 boxes (x0, y0, x1, y1) holding every covered pixel: ``window`` (as the
+    z-buffer gives it), or the whole frame."""
+    if window is None:
+        window = torch.tensor([0, 0, w - 1, h - 1], dtype=torch.int32, device=like.device).repeat(b, 1)
+    elif tuple(window.shape) != (b, 4) or window.dtype != torch.int32:
+        raise ValueError(f"window: expected ({b}, 4) int32, got {tuple(window.shape)} {window.dtype}")
+    return view(window.contiguous())
+
+
 def _tiling(device: str, height: int, width: int) -> tuple[int, int]:
     """Pixels per thread, (rows, columns): a whole frame on CPU (a Warp CPU thread costs about as much as a
     cheap pixel, and a thread that owns whole rows skips the columns far from any covered pixel), one pixel
@@ -135,6 +145,7 @@ def silhouette_codes(
     *,
     continuous_footprints: float = CONTINUOUS_SURFACE_FOOTPRINTS,
     max_walk: int = MAX_WALK,
+    window: Tensor | None = None,
 ) -> Tensor:
     """:func:`silhouette_search` packed: (2, B, H, W) int32 ``face * 4 + edge``, -1 where no hit (a quarter
     of the memory: what the anti-aliasing itself uses). Needs F < 2**29 faces."""
@@ -152,10 +163,12 @@ def silhouette_codes(
     args = [*_views(pix_to_face, depth, screen, faces, adjacency, K), footprints]
     outs = [view(codes[0].view(-1)), view(codes[1].view(-1))]
     rows, columns = _tiling(dev, h, w)
+    window = _window(window, b, h, w, pix_to_face)
 
     def run(start: int, stop: int) -> None:
         dim = (stop - start, -(-h // rows), -(-w // columns))
-        launch(_antialias.silhouette_search, dim, [*args, int(max_walk), start, rows, columns, *outs], dev)
+        tiles = [int(max_walk), start, rows, columns, window]
+        launch(_antialias.silhouette_search, dim, [*args, *tiles, *outs], dev)
 
     launch_by_frames(b, dev, run)
     return codes
@@ -173,13 +186,16 @@ def antialias_forward(
     *,
     continuous_footprints: float = CONTINUOUS_SURFACE_FOOTPRINTS,
     max_walk: int = MAX_WALK,
+    window: Tensor | None = None,
 ) -> Tensor:
     """Silhouette anti-aliasing without gradients: :func:`synthhuman.render.antialias` in one kernel.
 
     color: (B, H, W, C) float32 (or float64) image. The other arguments as in :func:`silhouette_search`.
     Returns a new (B, H, W, C) image of color's dtype: each pixel's colour plus every blend change that
     targets it (from its pairs with the left, right, upper and lower neighbour), clamped to [0, 1] when
-    ``clamp``. Equal to the reference up to the order of summation (within 1e-5 in float32).
+    ``clamp``. Equal to the reference up to the order of summation (within 1e-5 in float32). ``window``
+    (B, 4) int32, optional: each frame's box (x0, y0, x1, y1) holding every covered pixel (the z-buffer's),
+    so that the scan skips the rest.
     """
     _check(pix_to_face, depth, screen, faces, adjacency, K)
     b, h, w = pix_to_face.shape
@@ -199,6 +215,7 @@ def antialias_forward(
     dev = device_name(color)
     rows, columns = _tiling(dev, h, w)
     carry = color.new_empty((b, w) if rows > 1 else (1, 1))
+    window = _window(window, b, h, w, color)
     args = [
         view(color),
         *_views(pix_to_face, depth, screen, faces, adjacency, K),
@@ -210,7 +227,7 @@ def antialias_forward(
 
     def run(start: int, stop: int) -> None:
         dim = (stop - start, -(-h // rows), -(-w // columns))
-        launch(_antialias.antialias_forward, dim, [*args, start, rows, columns, *outs], dev)
+        launch(_antialias.antialias_forward, dim, [*args, start, rows, columns, window, *outs], dev)
 
     launch_by_frames(b, dev, run)
     return out
