@@ -26,8 +26,8 @@ from torch import Tensor
 from synthhuman.render.cameras import project
 from synthhuman.render.corners import corner_sum
 from synthhuman.render.gather import take_rows
-from synthhuman.render.kernels import runtime
 from synthhuman.render.raster import Fragments
+from synthhuman.render.raster import resolve_backend as resolve_raster_backend
 
 _CONTINUOUS_SURFACE_FOOTPRINTS = 1.5
 """Depth gap, in pixel footprints, below which covered neighbours are taken as one continuous surface: a
@@ -37,11 +37,6 @@ _MAX_WALK = 64
 """Faces followed along a pixel-pair segment in search of its silhouette edge. At a smooth surface's rim
 many thin, grazing faces can lie within one pixel (16 for a 96 x 192 sphere 14 px across); the active set
 shrinks at each step, so a long walk costs little."""
-
-
-BACKENDS = ("auto", "warp", "torch")
-"""Who searches the silhouette edges: the Warp kernel ("warp"), the PyTorch walk ("torch"), or "auto": Warp
-where it imports and the tensors are on cpu or cuda (with depth, vertices and K of one float dtype)."""
 
 
 def antialias(
@@ -58,8 +53,9 @@ def antialias(
 
     color: (B, H, W, C) shaded image composited over the background. verts: (B, V, 3) camera space, the
     rasterized ones; faces: (F, 3) int64; K: (B, 3, 3); adjacency: (F, 3) int64 from
-    :func:`synthhuman.render.mesh.face_adjacency`. backend: :data:`BACKENDS` (the same pairs, edges and
-    gradients either way). Returns a new (B, H, W, C) image.
+    :func:`synthhuman.render.mesh.face_adjacency`. backend: "auto", "warp" or "torch", as for
+    :func:`synthhuman.render.rasterize` (the same pairs, edges and gradients either way). Returns a new
+    (B, H, W, C) image.
     """
     return antialias_(color.clone(), fragments, verts, faces, K, adjacency, backend=backend)
 
@@ -118,23 +114,14 @@ def antialias_(
 
 
 def resolve_backend(backend: str, fragments: Fragments, verts: Tensor, K: Tensor) -> str:
-    """The backend that runs, "warp" or "torch", for a requested one (:data:`BACKENDS`) and these inputs."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
-    if backend == "torch":
-        return backend
-    if not runtime.warp_available():
-        if backend == "warp":
-            raise ValueError(
-                "backend 'warp': warp-lang does not import here (pip install warp-lang), use 'torch'"
-            )
-        return "torch"
+    """The backend that runs, "warp" or "torch", for a requested one and these inputs: the rasterizer's
+    choice (:func:`synthhuman.render.raster.resolve_backend`), and the search kernel also needs depth,
+    verts and K of one float dtype."""
+    chosen = resolve_raster_backend(backend, verts)
+    if chosen == "torch":
+        return chosen
     dtypes = {fragments.depth.dtype, torch.promote_types(verts.dtype, K.dtype), K.dtype}
-    fits = (
-        verts.device.type in ("cpu", "cuda")
-        and len(dtypes) == 1
-        and fragments.depth.dtype in (torch.float32, torch.float64)
-    )
+    fits = len(dtypes) == 1 and fragments.depth.dtype in (torch.float32, torch.float64)
     if backend == "warp" and not fits:
         raise ValueError(
             "backend 'warp': expected cpu or cuda tensors and depth, verts and K of one dtype (float32 or "

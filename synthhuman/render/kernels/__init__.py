@@ -23,8 +23,8 @@ from synthhuman.render.kernels.runtime import (
     frame_chunks,
     launch,
     launch_by_frames,
+    scalar,
     view,
-    warp,
     warp_available,
     work_chunk,
 )
@@ -46,11 +46,6 @@ EMPTY_KEY = torch.iinfo(torch.int64).max
 """Key of a pixel no face covers."""
 FACE_MASK = 0xFFFFFFFF
 """``key & FACE_MASK`` is the face id of a covered pixel's key."""
-
-
-def _scalar(value: float, dtype: torch.dtype):
-    wp = warp()
-    return wp.float64(value) if dtype == torch.float64 else wp.float32(value)
 
 
 @dataclass(frozen=True)
@@ -81,7 +76,7 @@ def zbuffer(
     b, v = verts.shape[:2]
     verts, K = verts.detach(), K.detach()
     sx, sy = verts.new_empty(b, v), verts.new_empty(b, v)
-    near = _scalar(znear, verts.dtype)
+    near = scalar(znear, verts.dtype)
     chunk = work_chunk(device_name(verts))
 
     def project(start: int, stop: int, dev: str) -> None:
@@ -120,7 +115,7 @@ def zbuffer_world(
     b, v = verts.shape[:2]
     verts_cam, screen = verts.new_empty(b, v, 3), verts.new_empty(b, v, 2)
     sx, sy = verts.new_empty(b, v), verts.new_empty(b, v)
-    near = _scalar(znear, verts.dtype)
+    near = scalar(znear, verts.dtype)
     chunk = work_chunk(device_name(verts))
     inputs = [view(x.detach()) for x in (verts, R, t, K)]
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import warp as wp
 
-from synthhuman.render.kernels._raster import float_bits  # noqa: F401  (one module: shared helpers)
-
 # no autodiff (PyTorch is the gradient path); no FMA contraction: the same bits on CPU and CUDA
 wp.set_module_options({"enable_backward": False, "fuse_fp": False})
 
@@ -146,7 +144,6 @@ def shade_pixels(
     texture_index: wp.array2d(dtype=wp.int64),
     sh: wp.array3d(dtype=wp.float32),
     background: wp.array4d(dtype=wp.float32),
-    clamp_rgb: int,
     window: wp.array2d(dtype=wp.int32),
     frame0: int,
     span: int,
@@ -196,10 +193,7 @@ def shade_pixels(
         nx, ny, nz = nx / length, ny / length, nz / length
         light = wp.max(irradiance(nx, ny, nz, sh, b, p), 0.0)
         for c in range(3):
-            value = (a0[c] * (1.0 - frac) + a1[c] * frac) * light
-            if clamp_rgb != 0:
-                value = wp.clamp(value, 0.0, 1.0)
-            rgb[b, row, col, c] = value
+            rgb[b, row, col, c] = (a0[c] * (1.0 - frac) + a1[c] * frac) * light
         for c in range(3):
             normals_cam[b, row, col, c] = R[b, c, 0] * nx + R[b, c, 1] * ny + R[b, c, 2] * nz
         depth[b, row, col] = z

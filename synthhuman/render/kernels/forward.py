@@ -133,7 +133,7 @@ def shade_layers(
 
     def run(start: int, stop: int) -> None:
         dim = (stop - start, h, -(-w // span))
-        launch(_forward.shade_pixels, dim, [*inputs, int(clamp_rgb), window, start, span, *outputs], dev)
+        launch(_forward.shade_pixels, dim, [*inputs, window, start, span, *outputs], dev)
 
     if b * h * w:
         launch_by_frames(b, dev, run)

@@ -72,6 +72,12 @@ def _quiet_stderr(enabled: bool):
         os.close(saved)
 
 
+def scalar(value: float, dtype: torch.dtype):
+    """A Warp scalar of a kernel's float type for ``dtype`` (float64, else float32)."""
+    wp = warp()
+    return wp.float64(value) if dtype == torch.float64 else wp.float32(value)
+
+
 def device_name(t: Tensor) -> str:
     """Warp's name for the device of ``t``: "cpu" or "cuda:N"."""
     if t.device.type == "cuda":

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from synthhuman.render.kernels.runtime import device_name, launch, launch_by_frames, view, warp
+from synthhuman.render.kernels.runtime import device_name, launch, launch_by_frames, scalar, view
 
 __all__ = [
     "CONTINUOUS_SURFACE_FOOTPRINTS",
@@ -68,11 +68,6 @@ def _check(
     devices = {t.device for t in (pix_to_face, depth, screen, faces, adjacency, K)}
     if len(devices) > 1:
         raise ValueError(f"tensors on different devices: {sorted(map(str, devices))}")
-
-
-def _scalar(value: float, dtype: torch.dtype):
-    wp = warp()
-    return wp.float64(value) if dtype == torch.float64 else wp.float32(value)
 
 
 def _window(window: Tensor | None, b: int, h: int, w: int, like: Tensor):
@@ -159,7 +154,7 @@ def silhouette_codes(
     from synthhuman.render.kernels import _antialias
 
     dev = device_name(pix_to_face)
-    footprints = _scalar(continuous_footprints, depth.dtype)
+    footprints = scalar(continuous_footprints, depth.dtype)
     args = [*_views(pix_to_face, depth, screen, faces, adjacency, K), footprints]
     outs = [view(codes[0].view(-1)), view(codes[1].view(-1))]
     rows, columns = _tiling(dev, h, w)
@@ -219,7 +214,7 @@ def antialias_forward(
     args = [
         view(color),
         *_views(pix_to_face, depth, screen, faces, adjacency, K),
-        _scalar(continuous_footprints, depth.dtype),
+        scalar(continuous_footprints, depth.dtype),
         int(max_walk),
         int(bool(clamp)),
     ]
