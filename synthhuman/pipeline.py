@@ -40,7 +40,7 @@ from synthhuman.render import (
 )
 from synthhuman.render.checks import check_batch, check_rasterizer_inputs, check_tensor
 from synthhuman.render.kernels import covered_pixels, zbuffer_world
-from synthhuman.render.kernels.forward import flow_layers, shade_layers, vertex_faces, vertex_normals_kernel
+from synthhuman.render.kernels.forward import flow_layers, shade_layers, vertex_faces
 from synthhuman.render.kernels.silhouette import antialias_forward
 from synthhuman.render.raster import resolve_backend
 from synthhuman.timing import StageTimer, untimed
@@ -238,14 +238,14 @@ def _render_fused(
         )
         verts_cam = cam.verts
     with stage("shade"):
-        normals_world = vertex_normals_kernel(cam.face_normals, batch.verts.shape[1], topo.vertex_faces)
         layers = shade_layers(
             zbuf,
             verts_cam,
             faces,
             cams.K,
             cams.R,
-            normals_world,
+            batch.verts,
+            topo.vertex_faces,
             topo.uv,
             topo.uv_faces,
             topo.face_labels,

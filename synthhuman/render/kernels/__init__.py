@@ -83,18 +83,16 @@ def zbuffer(
         args = [view(verts), view(K), near, start, chunk, view(sx), view(sy)]
         launch(_raster.project_vertices, (stop - start, -(-v // chunk)), args, dev)
 
-    return _zbuffer(verts, faces, image_size, cull_backfaces, near, sx, sy, project, None, None)
+    return _zbuffer(verts, faces, image_size, cull_backfaces, near, sx, sy, project)
 
 
 @dataclass(frozen=True)
 class CameraVertices:
     """What :func:`zbuffer_world` computes per vertex: verts (B, V, 3) camera space and screen (B, V, 2)
-    pixel positions, both as :mod:`synthhuman.render.cameras` computes them (bit for bit); face_normals
-    (B, F, 3): each face's (v1 - v0) x (v2 - v0) of the world vertices."""
+    pixel positions, both as :mod:`synthhuman.render.cameras` computes them (bit for bit)."""
 
     verts: Tensor
     screen: Tensor
-    face_normals: Tensor
 
 
 def zbuffer_world(
@@ -123,17 +121,13 @@ def zbuffer_world(
         args = [*inputs, near, start, chunk, view(verts_cam), view(screen), view(sx), view(sy)]
         launch(_raster.camera_vertices, (stop - start, -(-v // chunk)), args, dev)
 
-    face_normals = verts.new_empty(b, faces.shape[0], 3)
-    keys = _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project, verts, face_normals)
-    return keys, CameraVertices(verts_cam, screen, face_normals)
+    keys = _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project)
+    return keys, CameraVertices(verts_cam, screen)
 
 
-def _zbuffer(
-    verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project, world, face_normals
-) -> DepthKeys:
+def _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project) -> DepthKeys:
     """Run ``project(start, stop, device)`` (fills ``sx``, ``sy`` (B, V) and whatever else it computes),
-    then the per-face z-buffer (and the face normals into ``face_normals`` unless None), frame runs in
-    parallel."""
+    then the per-face z-buffer, frame runs in parallel."""
     from synthhuman.render.kernels import _raster
 
     h, w = image_size
@@ -144,9 +138,7 @@ def _zbuffer(
     chunk = work_chunk(dev)
     cull = int(cull_backfaces)
     scan_args = [view(sx), view(sy), view(verts_cam), view(faces), near, cull]
-    normals = verts_cam.new_empty(1, 1, 3) if face_normals is None else face_normals
-    world = verts_cam if world is None else world.detach()
-    outputs = [int(face_normals is not None), view(world), view(keys), view(window), view(normals)]
+    outputs = [view(keys), view(window)]
 
     def run(start: int, stop: int) -> None:
         project(start, stop, dev)

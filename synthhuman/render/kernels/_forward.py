@@ -1,5 +1,5 @@
-"""Warp kernels of the fused no-grad forward (float32): vertex normals, then one thread per pixel for
-fragments, texture, shading, composite and the label layers, then one per pixel for optical flow.
+"""Warp kernels of the fused no-grad forward (float32): one thread per pixel for fragments, vertex normals,
+texture, shading, composite and the label layers, then one per pixel for optical flow.
 
 Each quantity follows its PyTorch reference expression for expression (``render.raster.barycentrics``,
 ``render.texture``, ``render.shading``, ``gt.flow``); only sums whose order PyTorch leaves to its kernels
@@ -20,30 +20,61 @@ _C1, _C2, _C3, _C4, _C5 = (
 )
 
 
+@wp.func
+def vertex_normal(
+    world: wp.array3d(dtype=wp.float32),
+    faces: wp.array2d(dtype=wp.int64),
+    offsets: wp.array(dtype=wp.int64),
+    vertex_faces: wp.array(dtype=wp.int64),
+    b: int,
+    v: wp.int64,
+    cache: wp.array3d(dtype=wp.float32),
+    done: wp.array2d(dtype=wp.uint8),
+):
+    """The unit area-weighted normal of vertex v of frame b (world axes), computed on first use and kept in
+    ``cache`` (B, V, 3), ``done`` (B, V) marking the vertices computed: the (v1 - v0) x (v2 - v0) of the
+    vertex's faces (``offsets``/``vertex_faces``: CSR, face order) of the ``world`` vertices (B, V, 3),
+    summed in face order (as ``render.mesh.vertex_normals`` forms them; it leaves the order to its
+    kernels). Only the thread that owns frame b may call this while ``done`` can change."""
+    if done[b, v] == wp.uint8(0):
+        sx, sy, sz = float(0.0), float(0.0), float(0.0)  # noqa: UP018  (warp: a variable, not a constant)
+        for j in range(int(offsets[v]), int(offsets[v + wp.int64(1)])):
+            f = vertex_faces[j]
+            i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
+            ax = world[b, i1, 0] - world[b, i0, 0]
+            ay = world[b, i1, 1] - world[b, i0, 1]
+            az = world[b, i1, 2] - world[b, i0, 2]
+            bx = world[b, i2, 0] - world[b, i0, 0]
+            by = world[b, i2, 1] - world[b, i0, 1]
+            bz = world[b, i2, 2] - world[b, i0, 2]
+            sx += ay * bz - az * by
+            sy += az * bx - ax * bz
+            sz += ax * by - ay * bx
+        length = wp.max(wp.sqrt(sx * sx + sy * sy + sz * sz), 1.0e-12)
+        cache[b, v, 0] = sx / length
+        cache[b, v, 1] = sy / length
+        cache[b, v, 2] = sz / length
+        done[b, v] = wp.uint8(1)
+    return wp.vec3f(cache[b, v, 0], cache[b, v, 1], cache[b, v, 2])
+
+
 @wp.kernel
-def vertex_normals_gather(
-    face_normals: wp.array3d(dtype=wp.float32),
+def vertex_normals_all(
+    world: wp.array3d(dtype=wp.float32),
+    faces: wp.array2d(dtype=wp.int64),
     offsets: wp.array(dtype=wp.int64),
     vertex_faces: wp.array(dtype=wp.int64),
     frame0: int,
     chunk: int,
-    normals: wp.array3d(dtype=wp.float32),
+    cache: wp.array3d(dtype=wp.float32),
+    done: wp.array2d(dtype=wp.uint8),
 ):
-    """Unit area-weighted normals of vertices [c * chunk, (c + 1) * chunk) of frame frame0 + i: the cross
-    products of each vertex's faces summed in face order (``offsets``/``vertex_faces``: CSR)."""
+    """:func:`vertex_normal` of vertices [c * chunk, (c + 1) * chunk) of frame frame0 + i, all of them
+    (where threads share frames, as on CUDA, before any thread reads them)."""
     i, c = wp.tid()
     b = frame0 + i
-    for v in range(c * chunk, wp.min((c + 1) * chunk, normals.shape[1])):
-        sx, sy, sz = float(0.0), float(0.0), float(0.0)  # noqa: UP018  (warp: a variable, not a constant)
-        for j in range(int(offsets[v]), int(offsets[v + 1])):
-            f = vertex_faces[j]
-            sx += face_normals[b, f, 0]
-            sy += face_normals[b, f, 1]
-            sz += face_normals[b, f, 2]
-        length = wp.max(wp.sqrt(sx * sx + sy * sy + sz * sz), 1.0e-12)
-        normals[b, v, 0] = sx / length
-        normals[b, v, 1] = sy / length
-        normals[b, v, 2] = sz / length
+    for v in range(c * chunk, wp.min((c + 1) * chunk, cache.shape[1])):
+        vertex_normal(world, faces, offsets, vertex_faces, b, wp.int64(v), cache, done)
 
 
 @wp.func
@@ -131,7 +162,11 @@ def shade_pixels(
     faces: wp.array2d(dtype=wp.int64),
     K: wp.array3d(dtype=wp.float32),
     R: wp.array3d(dtype=wp.float32),
+    world: wp.array3d(dtype=wp.float32),
+    vf_offsets: wp.array(dtype=wp.int64),
+    vertex_faces: wp.array(dtype=wp.int64),
     normals: wp.array3d(dtype=wp.float32),
+    normals_done: wp.array2d(dtype=wp.uint8),
     uv: wp.array2d(dtype=wp.float32),
     uv_faces: wp.array2d(dtype=wp.int64),
     face_labels: wp.array(dtype=wp.int64),
@@ -156,7 +191,9 @@ def shade_pixels(
 ):
     """Every per-pixel layer of the covered pixels among [s * span, (s + 1) * span) of row ``row`` of frame
     frame0 + i, from their z-buffer keys (the outputs hold the background and zeros already; a thread per
-    pixel on CUDA, per row on CPU, where a thread costs more than an empty pixel)."""
+    pixel on CUDA, per row on CPU, where a thread costs more than an empty pixel). Vertex normals come
+    from :func:`vertex_normal`: on CPU, where one thread owns each frame, computed on first use (only the
+    vertices of the faces seen); on CUDA all computed beforehand (``vertex_normals_all``)."""
     i, row, s = wp.tid()
     b = frame0 + i
     if row < int(window[b, 1]) or row > int(window[b, 3]):
@@ -186,9 +223,12 @@ def shade_pixels(
         a0 = bilinear(texels, tex_offsets, tex_heights, tex_widths, l0, tex, u, v)
         a1 = bilinear(texels, tex_offsets, tex_heights, tex_widths, l1, tex, u, v)
         # world normal (where the light is), then in camera axes: n_cam = R n_world
-        nx = normals[b, i0, 0] * b0 + normals[b, i1, 0] * b1 + normals[b, i2, 0] * b2
-        ny = normals[b, i0, 1] * b0 + normals[b, i1, 1] * b1 + normals[b, i2, 1] * b2
-        nz = normals[b, i0, 2] * b0 + normals[b, i1, 2] * b1 + normals[b, i2, 2] * b2
+        n0 = vertex_normal(world, faces, vf_offsets, vertex_faces, b, i0, normals, normals_done)
+        n1 = vertex_normal(world, faces, vf_offsets, vertex_faces, b, i1, normals, normals_done)
+        n2 = vertex_normal(world, faces, vf_offsets, vertex_faces, b, i2, normals, normals_done)
+        nx = n0[0] * b0 + n1[0] * b1 + n2[0] * b2
+        ny = n0[1] * b0 + n1[1] * b1 + n2[1] * b2
+        nz = n0[2] * b0 + n1[2] * b1 + n2[2] * b2
         length = wp.max(wp.sqrt(nx * nx + ny * ny + nz * nz), 1.0e-12)
         nx, ny, nz = nx / length, ny / length, nz / length
         light = wp.max(irradiance(nx, ny, nz, sh, b, p), 0.0)

@@ -108,33 +108,17 @@ def zbuffer_faces(
     cull_backfaces: int,
     frame0: int,
     chunk: int,
-    with_normals: int,
-    world: wp.array3d(dtype=Any),
     keys: wp.array3d(dtype=wp.int64),
     window: wp.array2d(dtype=wp.int32),
-    face_normals: wp.array3d(dtype=Any),
 ):
     """Faces [c * chunk, (c + 1) * chunk) of frame frame0 + i: cull, then keep the nearest key at each
     covered pixel; ``window`` (B, 4) grows to the box (x0, y0, x1, y1) of the surviving faces' boxes.
-    (One face per thread on CUDA; a chunk per thread on CPU, where a thread costs more than a face.)
-    With ``with_normals``, also every face's (v1 - v0) x (v2 - v0) of the ``world`` vertices (B, V, 3)
-    into ``face_normals`` (B, F, 3) (twice its area times its unit normal, formed as
-    ``render.mesh.vertex_normals`` forms it: summed per vertex for smooth normals)."""
+    (One face per thread on CUDA; a chunk per thread on CPU, where a thread costs more than a face.)"""
     i, c = wp.tid()
     b = frame0 + i
     h, w = keys.shape[1], keys.shape[2]
     for f in range(c * chunk, wp.min((c + 1) * chunk, faces.shape[0])):
         i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
-        if with_normals != 0:
-            ax = world[b, i1, 0] - world[b, i0, 0]
-            ay = world[b, i1, 1] - world[b, i0, 1]
-            az = world[b, i1, 2] - world[b, i0, 2]
-            bx = world[b, i2, 0] - world[b, i0, 0]
-            by = world[b, i2, 1] - world[b, i0, 1]
-            bz = world[b, i2, 2] - world[b, i0, 2]
-            face_normals[b, f, 0] = ay * bz - az * by
-            face_normals[b, f, 1] = az * bx - ax * bz
-            face_normals[b, f, 2] = ax * by - ay * bx
         x0, x1, x2 = screen_x[b, i0], screen_x[b, i1], screen_x[b, i2]
         y0, y1, y2 = screen_y[b, i0], screen_y[b, i1], screen_y[b, i2]
         zero = x0 - x0

@@ -2,7 +2,7 @@
 tensor, one thread per pixel, no host synchronisation inside a batch.
 
 The pipeline (:func:`synthhuman.pipeline.render_frames`) uses these when no input requires a gradient; the
-PyTorch primitives remain the reference they are tested against (``tests/render/test_forward_kernels.py``).
+PyTorch primitives remain the reference they are tested against (``tests/test_pipeline_backends.py``).
 """
 
 from __future__ import annotations
@@ -46,28 +46,52 @@ def vertex_faces(faces: Tensor, num_verts: int) -> tuple[Tensor, Tensor]:
     return offsets, torch.div(order, 3, rounding_mode="floor")
 
 
-def vertex_normals_kernel(face_normals: Tensor, num_verts: int, csr: tuple[Tensor, Tensor]) -> Tensor:
-    """(B, V, 3) float32 unit area-weighted vertex normals from (B, F, 3) face cross products (as
-    :func:`synthhuman.render.kernels.zbuffer_world` gives them), summed per vertex in face order (the
-    PyTorch path, :func:`synthhuman.render.vertex_normals`, leaves that order to its kernels). ``csr``
-    from :func:`vertex_faces`."""
+def vertex_normals_kernel(world: Tensor, faces: Tensor, csr: tuple[Tensor, Tensor]) -> Tensor:
+    """(B, V, 3) float32 unit area-weighted vertex normals of world vertices (B, V, 3) float32, faces (F, 3)
+    int64: each vertex's face cross products (v1 - v0) x (v2 - v0) summed in face order (the PyTorch
+    path, :func:`synthhuman.render.vertex_normals`, leaves that order to its kernels). ``csr`` from
+    :func:`vertex_faces`."""
+    return _vertex_normal_cache(world, faces, csr, all_now=True)[0]
+
+
+def _vertex_normal_cache(
+    world: Tensor, faces: Tensor, csr: tuple[Tensor, Tensor], all_now: bool
+) -> tuple[Tensor, Tensor]:
+    """The vertex normal cache of :func:`synthhuman.render.kernels._forward.vertex_normal`: (B, V, 3)
+    float32 and its (B, V) uint8 marks; every vertex's normal computed now when ``all_now``, else none."""
     from synthhuman.render.kernels import _forward
 
-    b, v = face_normals.shape[0], num_verts
-    dev = device_name(face_normals)
-    out = face_normals.new_empty(b, v, 3)
-    offsets = csr[0]
-    if offsets.shape[0] < v + 1:  # vertices after the last one a face uses: no faces, zero normals
-        offsets = torch.cat([offsets, offsets[-1:].expand(v + 1 - offsets.shape[0])])
-    args = [view(face_normals), view(offsets), view(csr[1])]
+    b, v = world.shape[:2]
+    dev = device_name(world)
+    cache = world.new_empty(b, v, 3)
+    done = torch.zeros(b, v, dtype=torch.uint8, device=world.device)
+    if not all_now or b * v == 0:
+        return cache, done
+    args = [view(world), view(faces), *_csr_views(csr, v)]
     chunk = work_chunk(dev)
 
     def run(start: int, stop: int) -> None:
         dim = (stop - start, -(-v // chunk))
-        launch(_forward.vertex_normals_gather, dim, [*args, start, chunk, view(out)], dev)
+        launch(_forward.vertex_normals_all, dim, [*args, start, chunk, view(cache), view(done)], dev)
 
     launch_by_frames(b, dev, run)
-    return out
+    return cache, done
+
+
+def _dense_copy(images: Tensor) -> Tensor:
+    """A contiguous copy of (B, H, W, C) images. One image expanded over the batch (stride 0), as a constant
+    or per-clip background often is, is made dense once and then copied frame by frame: a copy from a
+    source with zero strides inside a frame runs element by element, several times slower."""
+    if images.shape[0] > 1 and images.stride(0) == 0:
+        return images[:1].contiguous().expand(images.shape).contiguous()
+    return images.contiguous() if not images.is_contiguous() else images.clone()
+
+
+def _csr_views(csr: tuple[Tensor, Tensor], num_verts: int) -> list:
+    offsets = csr[0]
+    if offsets.shape[0] < num_verts + 1:  # vertices after the last one a face uses: no faces, zero normals
+        offsets = torch.cat([offsets, offsets[-1:].expand(num_verts + 1 - offsets.shape[0])])
+    return [view(offsets), view(csr[1])]
 
 
 def shade_layers(
@@ -76,7 +100,8 @@ def shade_layers(
     faces: Tensor,
     K: Tensor,
     R: Tensor,
-    normals_world: Tensor,
+    world: Tensor,
+    csr: tuple[Tensor, Tensor],
     uv: Tensor,
     uv_faces: Tensor,
     face_labels: Tensor,
@@ -89,8 +114,9 @@ def shade_layers(
 ) -> ShadedLayers:
     """Shade and label every pixel of a z-buffer (:func:`synthhuman.render.kernels.zbuffer`).
 
-    verts (B, V, 3) camera space; faces (F, 3) int64; K, R (B, 3, 3); normals_world (B, V, 3) unit vertex
-    normals in world axes (where the light is; R takes them to camera axes); uv (Nuv, 2), uv_faces
+    verts (B, V, 3) camera space; faces (F, 3) int64; K, R (B, 3, 3); world (B, V, 3) the same vertices
+    in world axes (for the vertex normals, where the light is; R takes them to camera axes), csr the faces
+    of each vertex (:func:`vertex_faces`); uv (Nuv, 2), uv_faces
     (F, 3); face_labels, face_instance (F,) int64; texture a :class:`synthhuman.render.MipTexture` with 3
     channels; texture_index (B, P) int64; sh (B, P, 9); background (B, H, W, 3). All float tensors
     float32, on one device. ``clamp_rgb``: clamp to [0, 1] here (when no anti-aliasing follows).
@@ -101,7 +127,7 @@ def shade_layers(
     dev = device_name(verts)
     # empty pixels are set by bulk copies and fills (vectorised), the kernel touches covered pixels only
     out = ShadedLayers(
-        rgb=background.clone(memory_format=torch.contiguous_format),
+        rgb=_dense_copy(background),
         depth=verts.new_zeros(b, h, w),
         normals=verts.new_zeros(b, h, w, 3),
         segm=torch.zeros(b, h, w, dtype=torch.uint8, device=verts.device),
@@ -109,15 +135,14 @@ def shade_layers(
         pix_to_face=torch.full((b, h, w), -1, dtype=torch.int64, device=verts.device),
     )
     texel_area = float(texture.base_size[0] * texture.base_size[1])
-    inputs = [
+    # CPU: one thread owns each frame and computes the normals of the vertices it sees on first use; CUDA:
+    # threads share frames, so every normal is computed before any is read
+    normals, done = _vertex_normal_cache(world, faces, csr, all_now=dev != "cpu")
+    inputs = [view(t) for t in (zbuf.keys, verts, faces, K, R, world)]
+    inputs += [*_csr_views(csr, world.shape[1]), view(normals), view(done)]
+    inputs += [
         view(t)
         for t in (
-            zbuf.keys,
-            verts,
-            faces,
-            K,
-            R,
-            normals_world,
             uv.to(torch.float32),
             uv_faces.long(),
             face_labels.long(),

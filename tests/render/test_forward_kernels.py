@@ -1,0 +1,61 @@
+"""Parts of the fused Warp forward on their own: the vertex normals (computed all at once, as on CUDA,
+against the PyTorch path and a float64 reference) and the dense copy of expanded backgrounds. The fused
+layers against the PyTorch pipeline are in ``tests/test_pipeline_backends.py``."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from synthhuman.body.default_body import load_default_body
+from synthhuman.render.kernels import warp_available
+from synthhuman.render.mesh import vertex_normals
+
+pytestmark = pytest.mark.skipif(not warp_available(), reason="warp-lang does not import here")
+
+
+def _bodies(device, frames: int = 3):
+    body = load_default_body("neutral")
+    gen = torch.Generator().manual_seed(4)
+    pose = 0.3 * torch.randn(frames, 72, generator=gen)
+    with torch.no_grad():
+        verts = body(None, pose).vertices
+    return verts.to(device), body.faces.to(device)
+
+
+def test_vertex_normals_all_at_once_equal_the_pytorch_path(device):
+    from synthhuman.render.kernels.forward import vertex_faces, vertex_normals_kernel
+
+    verts, faces = _bodies(device)
+    csr = vertex_faces(faces, verts.shape[1])
+    normals = vertex_normals_kernel(verts, faces, csr)
+    torch.testing.assert_close(normals, vertex_normals(verts, faces), rtol=0, atol=2e-6)
+    exact = vertex_normals(verts.double(), faces)
+    torch.testing.assert_close(normals.double(), exact, rtol=0, atol=2e-6)
+    assert torch.equal(normals, vertex_normals_kernel(verts, faces, csr))  # the same bytes run to run
+
+
+def test_vertex_normals_of_unused_vertices_are_zero(device):
+    from synthhuman.render.kernels.forward import vertex_faces, vertex_normals_kernel
+
+    verts = torch.tensor([[[0.0, 0, 0], [1, 0, 0], [0, 1, 0], [5, 5, 5]]], device=device)
+    faces = torch.tensor([[0, 1, 2]], device=device)
+    normals = vertex_normals_kernel(verts, faces, vertex_faces(faces, 4))
+    expected = torch.tensor([[[0.0, 0, 1], [0, 0, 1], [0, 0, 1], [0, 0, 0]]], device=device)
+    assert torch.equal(normals, expected)
+
+
+@pytest.mark.parametrize("expanded", ["batch", "pixels", "none"])
+def test_dense_copy_of_backgrounds(device, expanded):
+    from synthhuman.render.kernels.forward import _dense_copy
+
+    image = torch.rand(4, 5, 6, 3, device=device)
+    source = {
+        "batch": image[:1].expand(4, 5, 6, 3),
+        "pixels": torch.rand(3, device=device).expand(4, 5, 6, 3),
+        "none": image,
+    }[expanded]
+    copy = _dense_copy(source)
+    assert copy.is_contiguous() and torch.equal(copy, source)
+    copy.add_(1)  # a copy, never a view of the source
+    assert not torch.equal(copy, source)
