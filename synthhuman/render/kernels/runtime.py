@@ -6,9 +6,9 @@ Warp compiles each kernel module on first use, for the device it runs on, and ca
 a few seconds once per machine and Warp version, then a load of some milliseconds per process. Nothing is
 downloaded: the CPU compiler ships inside the ``warp-lang`` wheel.
 
-CPU: one Warp launch runs on one thread, so a batch is split into contiguous runs of frames, one per
-worker thread (:func:`frame_chunks`), each launched from its own Python thread; the chunks write disjoint
-frames, so the result does not depend on the split.
+CPU: one Warp launch runs on one thread, so a batch is split into contiguous runs of frames
+(:func:`frame_chunks`), which worker threads take in turn and launch from their own Python thread; the
+runs write disjoint frames, so the result does not depend on the split.
 """
 
 from __future__ import annotations
@@ -158,17 +158,36 @@ def launch(kernel, dim: int | Sequence[int], args: Sequence[object], device: str
         _loaded.add(signature)
 
 
+RUNS_PER_WORKER = 4
+"""CPU: a batch is cut into this many runs of frames per worker thread, which the workers take in turn, so
+that a worker the operating system holds back (another process on the core) delays a short run, not half
+the batch."""
+
+
 def launch_by_frames(batch: int, device: str, run: Callable[[int, int], None]) -> None:
-    """Call ``run(start, stop)`` for runs of frames: one call on CUDA; on CPU one per worker thread, in
-    parallel (each launch writes only its own frames)."""
-    if device != "cpu":
+    """Call ``run(start, stop)`` for runs of frames: one call on CUDA; on CPU runs of about
+    ``batch / (RUNS_PER_WORKER * workers)`` frames, taken in turn by the worker threads, in parallel (each
+    launch writes only its own frames, so the result does not depend on who runs what)."""
+    if batch <= 0:
+        return
+    workers = cpu_workers()
+    if device != "cpu" or workers == 1 or batch == 1:
         run(0, batch)
         return
-    chunks = frame_chunks(batch, cpu_workers())
-    if len(chunks) == 1:
-        run(*chunks[0])
-        return
-    futures = [_executor().submit(run, a, b) for a, b in chunks[1:]]
-    run(*chunks[0])
-    for f in futures:
-        f.result()
+    runs = iter(frame_chunks(batch, RUNS_PER_WORKER * workers))
+    take = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with take:
+                frames = next(runs, None)
+            if frames is None:
+                return
+            run(*frames)
+
+    futures = [_executor().submit(work) for _ in range(min(workers, batch) - 1)]
+    try:
+        work()
+    finally:
+        for f in futures:
+            f.result()
