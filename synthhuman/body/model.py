@@ -97,6 +97,18 @@ def fixed_order_products(coeffs: Tensor, basis: Tensor) -> Tensor:
     return out
 
 
+_SKIN_FRAMES = 8
+"""Frames blended at once when no gradient is needed (a blend of 8 frames of a 14k-vertex body is ~5 MB)."""
+
+
+def _blend(weights: Tensor, transforms: Tensor, v_shaped: Tensor) -> Tensor:
+    """Linear blend skinning: (V, J) weights, (B, J, 12) row-major 3x4 joint transforms, (B, V, 3) shaped
+    rest vertices -> (B, V, 3) posed vertices."""
+    B = transforms.shape[0]
+    blend = torch.matmul(weights, transforms).view(B, -1, 3, 4)
+    return (blend[..., :3] * v_shaped[:, :, None]).sum(-1) + blend[..., 3]
+
+
 @dataclass(frozen=True)
 class BodyOutput:
     """A posed batch, world frame (metres). vertices (B, V, 3); joints (B, 24, 3), SMPL's joints for every
@@ -246,16 +258,32 @@ class BodyModel(torch.nn.Module):
     def _skin(self, betas: Tensor, rot: Tensor) -> tuple[Tensor, Tensor]:
         """Linear blend skinning: (B, V, 3) vertices and (B, J, 3) posed joints of all model joints."""
         B, J = rot.shape[:2]
-        v_shaped = self.v_template + fixed_order_products(betas, self.shape_basis).view(B, -1, 3)
+        v_shaped = self.v_template + self._shape_offsets(betas)
         rest_joints = self._rest_joints(betas)
         if self._has_correctives:
             eye = torch.eye(3, dtype=rot.dtype, device=rot.device)
             features = (rot[:, 1:] - eye).reshape(B, -1)
             v_shaped = v_shaped + fixed_order_products(features, self.posedirs).view(B, -1, 3)
         posed_joints, rel = batch_rigid_transform(rot, rest_joints, self.parents, dtype=rot.dtype)
-        blend = torch.matmul(self.lbs_weights, rel[:, :, :3].reshape(B, J, 12)).view(B, -1, 3, 4)
-        verts = (blend[..., :3] * v_shaped[:, :, None]).sum(-1) + blend[..., 3]
+        transforms = rel[:, :, :3].reshape(B, J, 12)
+        if torch.is_grad_enabled() and any(t.requires_grad for t in (transforms, v_shaped, self.lbs_weights)):
+            return _blend(self.lbs_weights, transforms, v_shaped), posed_joints
+        # without autograd, a few frames at a time: the (frames, V, 3, 4) blend stays in cache (the same ops
+        # on the same values per frame, so the same bits)
+        verts = v_shaped.new_empty(B, v_shaped.shape[1], 3)
+        for start in range(0, B, _SKIN_FRAMES):
+            stop = min(B, start + _SKIN_FRAMES)
+            verts[start:stop] = _blend(self.lbs_weights, transforms[start:stop], v_shaped[start:stop])
         return verts, posed_joints
+
+    def _shape_offsets(self, betas: Tensor) -> Tensor:
+        """(B, V, 3) shape blend offsets of (B, num_betas) betas; computed once and expanded when every
+        row is the same (one person over a clip's frames)."""
+        B = betas.shape[0]
+        same = B > 1 and not (torch.is_grad_enabled() and betas.requires_grad)
+        if same and bool((betas == betas[:1]).all()):
+            return fixed_order_products(betas[:1], self.shape_basis).view(1, -1, 3).expand(B, -1, 3)
+        return fixed_order_products(betas, self.shape_basis).view(B, -1, 3)
 
     def _rest_joints(self, betas: Tensor) -> Tensor:
         """(B, J, 3) rest positions of all model joints for (B, num_betas) betas: the regressor applied to

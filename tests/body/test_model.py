@@ -132,6 +132,25 @@ def test_matches_smplx_smpl(smpl_npz, smpl_arrays):
     torch.testing.assert_close(ours.joints, ref.joints[:, :NUM_JOINTS], atol=1e-6, rtol=1e-6)
 
 
+def test_no_grad_posing_in_frame_runs_gives_the_same_bits(smpl_npz, device):
+    """Without autograd, frames are skinned a few at a time and one person's repeated betas are applied
+    once: the same bits as the whole batch in one go (the autograd path), whatever the batch size."""
+    model = BodyModel(smpl_npz).to(device)
+    gen = torch.Generator().manual_seed(5)
+    pose = (0.4 * torch.randn(19, 72, generator=gen)).to(device)
+    trans = torch.randn(19, 3, generator=gen).to(device)
+    for betas in (torch.randn(1, 10, generator=gen).expand(19, -1), torch.randn(19, 10, generator=gen)):
+        betas = betas.to(device)
+        with torch.no_grad():
+            fast = model(betas, pose, trans, normals=False)
+        whole = model(betas.clone().requires_grad_(True), pose, trans, normals=False)
+        assert torch.equal(fast.vertices, whole.vertices.detach())
+        assert torch.equal(fast.joints, whole.joints.detach())
+        with torch.no_grad():
+            one = model(betas[5:6], pose[5:6], trans[5:6], normals=False)
+        assert torch.equal(one.vertices[0], fast.vertices[5])
+
+
 def test_rotation_matrices_equal_axis_angle(smpl_npz, device):
     model = BodyModel(smpl_npz, dtype=torch.float64).to(device)
     betas, pose, trans = (t.to(device) for t in random_inputs(2))
