@@ -101,21 +101,22 @@ class _ClipBuffer:
         n = seg.keep_stop - seg.keep_start
         P = len(self.clip.params.people)
         layers = {
-            "rgb": (out.rgb[rows] * 255 + 0.5).to(torch.uint8),
-            "depth": out.depth[rows].float(),
-            "normals": out.normals[rows].half(),
+            "rgb": out.rgb[rows] * 255 + 0.5,  # rounded by the cast to uint8 in the copy below
+            "depth": out.depth[rows],
+            "normals": out.normals[rows],
             "segm": out.segm[rows],
             "instance": out.instance[rows],
-            "flow": out.flow.flow[rows].float(),
+            "flow": out.flow.flow[rows],
             "flow_valid": out.flow.valid[rows],
-            "joints2d": out.joints.joints2d[rows].float().reshape(n, P, NUM_JOINTS, 2),
-            "joints3d": out.joints.joints3d[rows].float().reshape(n, P, NUM_JOINTS, 3),
+            "joints2d": out.joints.joints2d[rows].reshape(n, P, NUM_JOINTS, 2),
+            "joints3d": out.joints.joints3d[rows].reshape(n, P, NUM_JOINTS, 3),
             "joints_visible": out.joints.visible[rows].reshape(n, P, NUM_JOINTS),
         }
         if "flow_backward" in self.arrays:
-            layers["flow_backward"] = -out.flow_backward.flow[rows].float()  # point's motion t-1 -> t
+            layers["flow_backward"] = -out.flow_backward.flow[rows]  # point's motion t-1 -> t
         for name, value in layers.items():
-            self.arrays[name][dst] = value.cpu().numpy()
+            # one pass per layer: copied (and cast to the array's dtype) straight into the clip's array
+            torch.from_numpy(self.arrays[name][dst]).copy_(value)
         self.filled += n
 
     @property
