@@ -2,6 +2,9 @@
 # (a CPU build by default; override e.g. `make test TORCH="torch==2.13.0 --index-url ..."`),
 # then the package with its extras.
 TORCH ?= torch==2.13.0
+# torch's OpenMP threads sleep between ops instead of spinning (what importing synthhuman sets; the
+# benchmark scripts import torch first)
+export OMP_WAIT_POLICY ?= PASSIVE
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.synthhuman-installed
@@ -38,6 +41,7 @@ bench: $(STAMP)
 	$(PY) -m pip install -q matplotlib
 	$(PY) benchmarks/blender_compare.py --frames 17 --batch 32 --iterations 5 --pytorch3d-batch 2
 	$(PY) benchmarks/scaling.py
+	$(PY) benchmarks/generate_bench.py --clips 16 --runs 2
 	$(PY) benchmarks/make_doc.py
 
 lint: $(STAMP)

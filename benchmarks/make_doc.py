@@ -274,8 +274,44 @@ def main() -> None:
         lines += scaling_section(json.loads(scaling.read_text()))
     else:
         lines += ["(no scaling results: run `benchmarks/scaling.py`)", ""]
+    generate = args.out / "generate.json"
+    if generate.exists():
+        lines += generate_section(json.loads(generate.read_text()))
     (DOCS / "benchmarks.md").write_text("\n".join(lines).rstrip() + "\n")
     print(f"wrote {DOCS / 'benchmarks.md'}")
+
+
+RENDER_STAGES = ("rasterize", "shade", "antialias", "ground_truth", "flow")
+
+
+def generate_section(entries: list[dict]) -> list[str]:
+    """`synthhuman generate` end to end (benchmarks/generate_bench.py): one row per run."""
+    lines = [
+        "## `synthhuman generate` end to end",
+        "",
+        "`benchmarks/generate_bench.py --clips 16 --runs 2` (`make bench`): `synthhuman generate --out TMP "
+        "--clips 16 --device cpu --no-preview` (16 clips of 100 frames at 320x240, every layer written), "
+        "each run in a fresh process; runs of the labels were alternated. Frames/s as generate reports it "
+        "(from the start of rendering to the last file written); main-thread stages in seconds (render = "
+        "rasterize + shade + anti-alias + ground truth + flow); writer threads run beside the main thread.",
+        "",
+        "| code | format | frames/s | sample | pose | build | render | read-back | writers (threads) "
+        "| MB per clip |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for e in entries:
+        for r in e["runs"]:
+            st = r["stage_seconds"]
+            render = sum(st.get(k, 0.0) for k in RENDER_STAGES)
+            writers = st.get("writing in all (writer threads)", 0.0)
+            cells = [st.get("sample", 0.0), st.get("pose", 0.0), st.get("build", 0.0), render]
+            cells += [st.get("readback", 0.0), writers]
+            lines.append(
+                f"| {e['label']} | {r['format']} | {r['frames_per_second']:.1f} | "
+                + " | ".join(f"{c:.2f}" for c in cells)
+                + f" | {r['bytes_per_clip'] / 1e6:.2f} |"
+            )
+    return lines + [""]
 
 
 TARGETS = {"320x240": 150, "640x480": 100}
