@@ -20,6 +20,7 @@ import numpy as np
 
 from synthhuman.atomic import atomic_write
 from synthhuman.conventions import NUM_JOINTS, SPLITS
+from synthhuman.io.deflate import use_fast_deflate
 from synthhuman.io.record import (
     ClipInfo,
     ClipRecord,
@@ -76,13 +77,16 @@ def finished_clips(root: str | os.PathLike, splits: tuple[str, ...] = SPLITS) ->
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray], compress_level: int) -> None:
     """An ``.npz`` (readable by ``np.load``) with deflate at ``compress_level`` (0: stored, 1: fastest,
-    9: smallest), written array by array; numpy's own ``savez_compressed`` is fixed at level 6."""
+    9: smallest; levels 1-3 by ISA-L where it imports, :mod:`synthhuman.io.deflate`), written array by
+    array; numpy's own ``savez_compressed`` is fixed at zlib's level 6."""
     compression = zipfile.ZIP_STORED if compress_level == 0 else zipfile.ZIP_DEFLATED
     with atomic_write(path) as f:
         level = None if compress_level == 0 else compress_level
         with zipfile.ZipFile(f, "w", compression=compression, compresslevel=level) as zf:
             for name, a in arrays.items():
                 with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+                    if level is not None:
+                        use_fast_deflate(member, level)
                     np.lib.format.write_array(member, np.ascontiguousarray(a), allow_pickle=False)
 
 
