@@ -30,7 +30,7 @@ from synthhuman.rendering import ClipJob, render_and_write
 from synthhuman.scene import AssetConfig, SceneAssets, SceneConfig
 
 FORMAT_VERSION = 2
-"""2: labels.npz holds per-frame cameras, K and R (T, 3, 3), t (T, 3) (1: one camera per clip, (3, 3) and (3,))."""
+"""2: ``labels.npz`` holds per-frame cameras, K and R (T, 3, 3), t (T, 3); 1: one per clip, (3, 3), (3,)."""
 
 
 @dataclass(frozen=True)
