@@ -119,8 +119,9 @@ def _config_data(
     out: Path, config: Path | None, flags: dict, sections: dict[str, tuple[str, ...]], spelled: dict[str, str]
 ) -> tuple[dict, dict[str, str]]:
     """A run's config as a mapping: the file's fields (if any), then every flag given on the command line
-    (flags named in ``sections`` go into that nested section); and the flags' keys (dotted) -> the flags
-    as written (``--name``, or as ``spelled`` gives them), so errors name what the user wrote."""
+    (flags named in ``sections`` go into that nested section, dotted for deeper ones: ``scene.camera``);
+    and the flags' keys (dotted) -> the flags as written (``--name``, or as ``spelled`` gives them), so
+    errors name what the user wrote."""
     from synthhuman.config import read_config_file
 
     data = read_config_file(config) if config is not None else {}
@@ -132,9 +133,12 @@ def _config_data(
         if value is None:
             continue
         section = next((s for s, names_ in sections.items() if name in names_), None)
-        target = data.setdefault(section, {}) if section else data
-        if not isinstance(target, dict):
-            raise ConfigError(f"{config}: {section}: expected a table of fields, got {target!r}")
+        target = data
+        for depth, part in enumerate(section.split(".") if section else ()):
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                where = ".".join(section.split(".")[: depth + 1])
+                raise ConfigError(f"{config}: {where}: expected a table of fields, got {target!r}")
         target[name] = str(value) if isinstance(value, Path) else value
         key = f"{section}.{name}" if section else name
         names[key] = spelled.get(name, "--" + name.replace("_", "-"))
@@ -147,8 +151,8 @@ def _generate_config(out: Path, config: Path | None, flags: dict) -> GenerateCon
 
     sections = {"scene": ("frames", "height", "width", "people", "genders"),
                 "assets": ("body", "motion", "shapes", "textures", "backgrounds", "uv_template"),
-                "render": ("backend",)}  # fmt: skip
-    spelled = {"preview": "--no-preview", "genders": "--gender"}
+                "scene.camera": ("mode",), "render": ("backend",)}  # fmt: skip
+    spelled = {"preview": "--no-preview", "genders": "--gender", "mode": "--camera"}
     data, names = _config_data(out, config, flags, sections, spelled)
     return from_mapping(GenerateConfig, data, str(config) if config else None, names)
 
@@ -180,6 +184,9 @@ def generate(
     writers: int = typer.Option(None, help="encoding/writing threads [2]"),
     no_preview: bool = typer.Option(False, "--no-preview", help="skip OUT/preview.png"),
     backend: str = typer.Option(None, help="auto, warp, torch or pytorch3d [auto: warp where installed]"),
+    camera: str = typer.Option(
+        None, help="surreal (level, static, 600 px), varied (focal, height, roll per clip), moving [surreal]"
+    ),
 ) -> None:
     """Generate a dataset of rendered clips with every ground-truth layer (see README)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -189,7 +196,7 @@ def generate(
     flags = dict(clips=clips, frames=frames, seed=seed, height=height, width=width, device=device,
                  people=people, format=fmt, body=body, motion=motion, shapes=shapes, textures=textures,
                  backgrounds=backgrounds, uv_template=uv_template, batch_frames=batch_frames,
-                 writers=writers, ray=ray, backend=backend,
+                 writers=writers, ray=ray, backend=backend, mode=camera,
                  genders=None if gender is None else (gender,))  # fmt: skip
     if resume:
         flags["resume"] = True

@@ -29,7 +29,8 @@ from synthhuman.ray_tasks import connect_ray, run_on_ray
 from synthhuman.rendering import ClipJob, render_and_write
 from synthhuman.scene import AssetConfig, SceneAssets, SceneConfig
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: ``labels.npz`` holds per-frame cameras, K and R (T, 3, 3), t (T, 3); 1: one per clip, (3, 3), (3,)."""
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,7 @@ class _ClipBuffer:
             extra={
                 "mirrored": [x.mirrored for x in p.people], "speed": [x.speed for x in p.people],
                 "shape_rows": [x.shape_row for x in p.people], "sampled_distance": p.distance,
+                **({"camera": c.camera_info} if c.camera_info else {}),
             },
         )  # fmt: skip
         a = self.arrays
@@ -146,9 +147,9 @@ class _ClipBuffer:
             betas=torch.stack([x.betas for x in p.people]).float().numpy(),
             trans=c.trans.float().cpu().numpy(),
             gender=np.array([x.gender for x in p.people]),
-            K=cam.K[0].float().cpu().numpy(),
-            R=cam.R[0].float().cpu().numpy(),
-            t=cam.t[0].float().cpu().numpy(),
+            K=cam.K.float().contiguous().cpu().numpy(),
+            R=cam.R.float().contiguous().cpu().numpy(),
+            t=cam.t.float().contiguous().cpu().numpy(),
             light=torch.stack([x.light for x in p.people]).float().numpy(),
             **a,
         )

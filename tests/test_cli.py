@@ -76,3 +76,25 @@ def test_default_body_preview(tmp_path):
     out = tmp_path / "body.png"
     preview_default_body(out, size=(90, 60))
     assert iio.imread(out).shape == (2 * 90 + 2, len(PEOPLE) * 60 + (len(PEOPLE) - 1) * 2, 3)
+
+
+def test_generate_camera_flag_reaches_the_config_manifest_and_labels(tmp_path):
+    import numpy as np
+
+    out = tmp_path / "moving"
+    res = runner.invoke(
+        app,
+        ["generate", "--out", str(out), "--clips", "1", "--frames", "4", "--height", "48", "--width", "64",
+         "--device", "cpu", "--no-preview", "--camera", "moving"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["scene"]["camera"]["mode"] == "moving" and manifest["format_version"] == 2
+    assert manifest["config"]["scene"]["camera"]["focal_range"] == [300.0, 1500.0]
+    (clip,) = (out / "train").iterdir()
+    info = json.loads((clip / "info.json").read_text())
+    assert info["extra"]["camera"]["mode"] == "moving"
+    with np.load(clip / "labels.npz") as labels:
+        assert (
+            labels["K"].shape == (4, 3, 3) and labels["R"].shape == (4, 3, 3) and labels["t"].shape == (4, 3)
+        )

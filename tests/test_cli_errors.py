@@ -100,6 +100,9 @@ def test_train_resume_of_a_broken_checkpoint(tmp_path, checkpoint):
         ("clips = 2.5\n", ["clips: expected an integer, got 2.5"]),
         ("[scene]\nframes = 1\n", ["cfg.toml: scene.frames: expected >= 2, got 1"]),
         ("[scene.camera]\nfocal = -1.0\n", ["cfg.toml: scene.camera.focal: expected > 0 pixels"]),
+        ("[scene.camera]\nmode = 'drone'\n", ["cfg.toml: scene.camera.mode: expected one of", "'drone'"]),
+        ("[scene.camera]\nfocal_range = [900.0, 300.0]\n", ["cfg.toml: scene.camera.focal_range: expected"]),
+        ("[scene.camera]\nmoves = ['crane']\n", ["cfg.toml: scene.camera.moves: expected each one of"]),
         ("scene = 3\n", ["cfg.toml: scene: expected a table of fields"]),
         ("[scene]\nfrmes = 3\n", ["unknown field(s) ['scene.frmes']"]),
         ("frames = [\n", ["cfg.toml: not a valid TOML file"]),
@@ -115,6 +118,8 @@ def test_config_file_errors_name_the_key_as_written(tmp_path, toml, words):
 
 def test_flag_errors_name_the_flag(tmp_path):
     one_line(run("generate", "--out", tmp_path / "o", "--frames", "1"), 2, "--frames: expected >= 2, got 1")
+    one_line(run("generate", "--out", tmp_path / "o", "--camera", "drone"), 2, "--camera: expected one of")
+    assert not (tmp_path / "o").exists()
     one_line(run("train", "--out", tmp_path / "t", "--lr", "-1"), 2, "--lr: expected > 0")
     one_line(run("bench", "--batch", "0"), 2, "--batch: expected")
     yaml = tmp_path / "c.yaml"

@@ -75,8 +75,8 @@ def test_every_layer_has_its_shape_dtype_and_range(dataset):
         "flow_valid": ((T, H, W), np.bool_), "joints2d": ((T, P, 24, 2), np.float32),
         "joints3d": ((T, P, 24, 3), np.float32), "joints_visible": ((T, P, 24), np.bool_),
         "pose": ((T, P, 72), np.float32), "betas": ((P, 10), np.float32), "trans": ((T, P, 3), np.float32),
-        "gender": ((P,), None), "K": ((3, 3), np.float32), "R": ((3, 3), np.float32),
-        "t": ((3,), np.float32), "light": ((P, 9), np.float32),
+        "gender": ((P,), None), "K": ((T, 3, 3), np.float32), "R": ((T, 3, 3), np.float32),
+        "t": ((T, 3), np.float32), "light": ((P, 9), np.float32),
     }  # fmt: skip
     for name, (shape, dtype) in expected.items():
         assert c[name].shape == shape, name
@@ -100,7 +100,7 @@ def test_layers_agree_with_each_other(dataset):
         # joints3d (camera) is the world joints through R, t; joints2d their projection with K
         K, R, t = (torch.from_numpy(getattr(c, k)).double() for k in ("K", "R", "t"))
         j3 = torch.from_numpy(c.joints3d).double()
-        uv = project(j3.reshape(T, -1, 3), K.expand(T, 3, 3)).reshape(T, 2, 24, 2)
+        uv = project(j3.reshape(T, -1, 3), K).reshape(T, 2, 24, 2)
         assert torch.allclose(uv, torch.from_numpy(c.joints2d).double(), atol=1e-3)
         # flow moves each valid pixel onto the same body part and person in the next frame: labels are
         # point-sampled, so a target within half a pixel of a part border may land on the neighbour part;

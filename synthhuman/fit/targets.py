@@ -181,7 +181,7 @@ def clip_targets(
     weight = torch.where(visible, 1.0, hidden_weight) * inside
     steps = np.diff(f)
     targets = FitTargets(
-        K=torch.from_numpy(c.K).double().expand(len(f), 3, 3).clone(),
+        K=torch.from_numpy(c.K[f]).double(),
         joints2d=j2d,
         joints_weight=weight.double(),
         image_size=(h, w),

@@ -184,13 +184,21 @@ def read_canonical_clip(folder: str | os.PathLike, video: bool = True) -> ClipRe
     """A clip folder read back as the :class:`ClipRecord` it was written from: the arrays of
     ``labels.npz`` (flow widened back to float32), its ``info.json`` and, with ``video``, ``rgb`` decoded
     from ``rgb.mp4`` (H.264: close to, not equal to, the frames written; ``rgb`` is None without
-    ``video``). ``joints3d_world`` is not stored: it is recomputed from ``joints3d`` and the camera."""
+    ``video``). ``joints3d_world`` is not stored: it is recomputed from ``joints3d`` and each frame's
+    camera. Files of format version 1 hold one camera per clip (``K``, ``R`` (3, 3), ``t`` (3,)): it is
+    repeated for every frame, so records always hold per-frame cameras."""
     folder = Path(folder)
     _check_finished(folder, video)
     with np.load(folder / "labels.npz", allow_pickle=False) as data:
         a = {k: data[k] for k in data.files}
+    T = a["depth"].shape[0]
+    for name, shape in (("K", (3, 3)), ("R", (3, 3)), ("t", (3,))):
+        if a[name].shape == shape:  # format version 1: one static camera per clip
+            a[name] = np.ascontiguousarray(np.broadcast_to(a[name], (T, *shape)))
     R, t = a["R"].astype(np.float64), a["t"].astype(np.float64)
-    world = ((a["joints3d"].astype(np.float64) - t) @ R).astype(np.float32)  # R^T (X_cam - t)
+    world = ((a["joints3d"].astype(np.float64) - t[:, None, None]) @ R[:, None]).astype(
+        np.float32
+    )  # R^T (X - t)
     return ClipRecord(
         info=read_clip_info(folder),
         rgb=read_mp4(folder / "rgb.mp4") if video else None,

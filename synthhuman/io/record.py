@@ -68,7 +68,8 @@ class ClipRecord:
     joints_visible (T, P, 24) bool.
     pose (T, P, 72) float32 SMPL axis-angle in our world (global orientation includes the heading);
     betas (P, n) float32; trans (T, P, 3) float32 (smplx ``transl``); gender (P,) str.
-    K (3, 3), R (3, 3), t (3,) float32: the static camera. light (P, 9) float32 SH coefficients.
+    K (T, 3, 3), R (T, 3, 3), t (T, 3) float32: each frame's camera (OpenCV, ``X_cam = R X + t``; equal
+    for every frame when the camera is static). light (P, 9) float32 SH coefficients.
     """
 
     info: ClipInfo
@@ -110,9 +111,9 @@ class ClipRecord:
             "joints_visible": ((t, p, NUM_JOINTS), np.bool_),
             "pose": ((t, p, 72), np.float32),
             "trans": ((t, p, 3), np.float32),
-            "K": ((3, 3), np.float32),
-            "R": ((3, 3), np.float32),
-            "t": ((3,), np.float32),
+            "K": ((t, 3, 3), np.float32),
+            "R": ((t, 3, 3), np.float32),
+            "t": ((t, 3), np.float32),
             "light": ((p, 9), np.float32),
         }
         if self.flow_backward is not None:
@@ -143,6 +144,11 @@ class ClipRecord:
     def image_size(self) -> tuple[int, int]:
         """(H, W)."""
         return self.depth.shape[1], self.depth.shape[2]
+
+    @property
+    def static_camera(self) -> bool:
+        """Whether every frame has frame 0's camera (K, R and t)."""
+        return all(bool((a == a[:1]).all()) for a in (self.K, self.R, self.t))
 
     def require_rgb(self) -> np.ndarray:
         """``rgb``, or a ValueError naming the clip when it was read back without its video."""

@@ -2,11 +2,14 @@
 (``smpl_relations.py``, the Torch7 loaders) read ours unchanged. Their conventions are summarised in
 ``docs/conventions.md``.
 
-Geometry. A :class:`ClipRecord` lives in our world (+Y up) seen by a proper OpenCV camera ``R`` with no
-tilt or roll (its y axis is world -Y). SURREAL's camera ``R_s`` is a mirror (det -1); ``R_p = diag(-1, 1, 1)
-@ R_s`` is a proper rotation. SURREAL's world is ours rotated by ``Q = R_p^T R`` (no translation): then
+Geometry. A :class:`ClipRecord` lives in our world (+Y up) seen by proper OpenCV cameras ``R`` (one per
+frame). SURREAL's camera ``R_s`` is a mirror (det -1); ``R_p = diag(-1, 1, 1) @ R_s`` is a proper rotation.
+SURREAL's world is ours rotated by ``Q = R_p^T R`` (no translation), ``R`` the first frame's camera: then
 ``R_p (Q X - camLoc) = R X + t``, i.e. our camera *is* SURREAL's camera without the mirror, it looks along
-SURREAL's -X, and our +Y (up) becomes SURREAL's -Y (up). Consequences, all applied here:
+SURREAL's -X, and for a level camera (no tilt or roll, SURREAL's and the generator's default) our +Y (up)
+becomes SURREAL's -Y (up); a tilted or rolled camera tilts SURREAL's world with it (its up is then ``Q``
+times ours), so that SURREAL's clients, which all project with its fixed camera, stay exact.
+Consequences, all applied here:
 
 - points (joints3D, camLoc) and world vectors (normals) are multiplied by ``Q``;
 - the global orientation ``G`` (``pose[0:3]``) becomes ``Q G`` in SURREAL's world, stored as
@@ -21,6 +24,16 @@ SURREAL's -X, and our +Y (up) becomes SURREAL's -Y (up). Consequences, all appli
 - depth is the Euclidean distance to the camera centre (planar z times the length of ``K^-1 [u, v, 1]``);
 - the SH light is re-expressed in SURREAL's world (our renderer evaluates it at ``Rx(pi)`` of our world
   normal, Blender at SURREAL's world normal ``Q n``; see :func:`light_in_surreal_world`).
+
+Cameras SURREAL cannot describe get extra ``_info`` fields (SURREAL's clients ignore them; our reader
+uses them): ``camK`` (3, 3, T) float32, SURREAL's intrinsics per frame (pixel centres at j + 0.5,
+mirrored principal point), when ``K`` is not SURREAL's 600 px at 320 wide (:func:`surreal_intrinsics`);
+and for a **moving camera** ``camLocs`` (3, T) and ``camRs`` (3, 3, T) float32, each frame's camera centre
+and (mirrored, det -1) world-to-camera rotation in SURREAL's world, which stays the one of the first
+frame's camera: ``joints2D[:, :, t] = round(camK_t camRs_t (joints3D[:, :, t] - camLocs_t))`` (projected),
+``camLoc`` is the first frame's centre and ``camRs[..., 0]`` is ``R_s``. Clients that assume SURREAL's
+fixed camera are then exact for the first frame only; depth, segm, gtflow (camera motion included) and
+joints2D are exact for every frame.
 
 Other fields: ``shape`` holds the first 10 betas (zero-padded); ``camDist`` is the record's sampled
 ``camera_distance`` (SURREAL's is about 1 m more than the camera-pelvis distance);
@@ -45,35 +58,35 @@ from pathlib import Path
 
 import numpy as np
 import scipy.io
-import torch
-from scipy.spatial.transform import Rotation
 
 from synthhuman.atomic import atomic_write
 from synthhuman.conventions import NUM_JOINTS
 from synthhuman.io.record import ClipRecord, ClipRef, DiskClip, FrameLabels, check_shape, read_clip_video
+from synthhuman.io.surreal_geometry import (  # noqa: F401  (the geometry, re-exported here)
+    R90,
+    SURREAL_FOCAL,
+    SURREAL_R,
+    SURREAL_R_PROPER,
+    SURREAL_SIZE,
+    SurrealGeometry,
+    default_intrinsics,
+    euclidean_depth,
+    light_in_surreal_world,
+    ray_lengths,
+    rot_z,
+    surreal_geometry,
+    surreal_intrinsics,
+    surreal_pose,
+    surreal_project,
+)
 from synthhuman.io.video import DEFAULT_CRF, read_mp4, write_mp4
 from synthhuman.io.writer import DatasetWriter
-from synthhuman.render import sh_irradiance
 
-SURREAL_R = np.array([[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])
-"""SURREAL's world-to-camera rotation (det -1)."""
-SURREAL_R_PROPER = np.diag([-1.0, 1.0, 1.0]) @ SURREAL_R
-"""The proper rotation whose image is SURREAL's image mirrored left-right."""
-R90 = Rotation.from_euler("x", 90, degrees=True).as_matrix()
-"""SURREAL's ``R90 = Rx(+90 deg)`` in ``R_world = R90 Rz(zrot) rot(pose[0:3])``."""
 DEPTH_BACKGROUND = 1e10
 NUM_BETAS = 10
 SPLIT_FOLDERS = {"train": "train", "val": "val", "validation": "val", "test": "test"}
 """SURREAL's split folder (``cmu/<folder>/``) of each split name we accept."""
 GENDER_CODES = {"female": 0, "male": 1, "neutral": 2}
-TILT_TOLERANCE = 1e-4
-"""Largest deviation of the camera's second row from (0, -1, 0) accepted as 'no tilt or roll'."""
-
-
-def rot_z(angle: float) -> np.ndarray:
-    """(3, 3) ``Rz = [[c, -s, 0], [s, c, 0], [0, 0, 1]]``."""
-    c, s = np.cos(angle), np.sin(angle)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
 @dataclass(frozen=True)
@@ -116,89 +129,6 @@ def surreal_clip_paths(
     return SurrealClipPaths(folder, f"{sequence}_c{clip_no:04d}")
 
 
-@dataclass(frozen=True)
-class SurrealGeometry:
-    """How one clip maps into SURREAL's world and camera (float64).
-
-    Q (3, 3): our world -> SURREAL's world. cam_loc (3,): SURREAL's ``camLoc``. K (3, 3): SURREAL's
-    intrinsics for joints2D (pixel centres at j + 0.5, mirrored principal point). zrot: radians.
-    """
-
-    Q: np.ndarray
-    cam_loc: np.ndarray
-    K: np.ndarray
-    zrot: float
-
-
-def surreal_geometry(record: ClipRecord) -> SurrealGeometry:
-    """The clip's :class:`SurrealGeometry`; ValueError for a camera with tilt or roll or a skewed K."""
-    R = record.R.astype(np.float64)
-    if not np.allclose(R[1], (0.0, -1.0, 0.0), atol=TILT_TOLERANCE):
-        raise ValueError(
-            f"{record.info.clip_id}: R: SURREAL's camera has no tilt or roll, so R[1] must be (0, -1, 0) "
-            f"within {TILT_TOLERANCE}, got {R[1].tolist()}"
-        )
-    K = record.K.astype(np.float64)
-    if K[0, 1] != 0:
-        raise ValueError(f"{record.info.clip_id}: K: expected no skew (K[0, 1] = 0), got {K[0, 1]}")
-    Q = SURREAL_R_PROPER.T @ R
-    centre = -R.T @ record.t.astype(np.float64)
-    w = record.image_size[1]
-    K_s = np.array([[K[0, 0], 0.0, w - 0.5 - K[0, 2]], [0.0, K[1, 1], K[1, 2] + 0.5], [0.0, 0.0, 1.0]])
-    zrot = float(np.mod(record.info.headings[0], 2 * np.pi))
-    return SurrealGeometry(Q, Q @ centre, K_s, zrot)
-
-
-def surreal_project(points: np.ndarray, cam_loc: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """(..., 3) SURREAL world points -> (..., 2) SURREAL pixels ``K R_s (X - camLoc)`` (not rounded)."""
-    cam = (points - cam_loc) @ SURREAL_R.T
-    return cam[..., :2] / cam[..., 2:] * np.diag(K)[:2] + K[:2, 2]
-
-
-def surreal_pose(pose: np.ndarray, Q: np.ndarray, zrot: float) -> np.ndarray:
-    """(T, 72) SMPL pose in our world -> SURREAL's: ``pose[0:3] = rotvec(Rz(zrot)^T R90^T Q G)``, the
-    body pose unchanged (joint rotations are relative to their parents)."""
-    G = Rotation.from_rotvec(pose[:, :3].astype(np.float64)).as_matrix()
-    out = pose.astype(np.float64)
-    out[:, :3] = Rotation.from_matrix(rot_z(zrot).T @ R90.T @ Q @ G).as_rotvec()
-    return out
-
-
-def light_in_surreal_world(coeffs: np.ndarray, Q: np.ndarray) -> np.ndarray:
-    """(9,) SH coefficients as our renderer uses them -> the coefficients giving the same irradiance in
-    SURREAL's world. Our shading evaluates ``E(Rx(pi) n)`` at our world normal n; Blender evaluates
-    ``E'(Q n)``. Solved by least squares on sphere samples (the 9 basis functions are independent),
-    through :func:`sh_irradiance` itself, so it follows its convention whatever it is."""
-    n = torch.as_tensor(_sphere_points(64))
-    rx_pi = torch.diag(torch.tensor([1.0, -1.0, -1.0], dtype=torch.float64))
-    m = n @ torch.as_tensor(Q).T @ rx_pi  # Rx(pi) Q n, what sh_irradiance must see for E'(Q n)
-    basis = sh_irradiance(m[:, None, :], torch.eye(9, dtype=torch.float64)[None])  # (N, 9)
-    target = sh_irradiance(n, torch.as_tensor(coeffs, dtype=torch.float64).expand(n.shape[0], 9))
-    return torch.linalg.lstsq(basis, target[:, None]).solution[:, 0].numpy()
-
-
-def _sphere_points(n: int) -> np.ndarray:
-    """(n, 3) float64 unit vectors spread over the sphere (Fibonacci lattice)."""
-    k = np.arange(n) + 0.5
-    z = 1 - 2 * k / n
-    phi = np.pi * (1 + 5**0.5) * k
-    r = np.sqrt(1 - z * z)
-    return np.stack([r * np.cos(phi), r * np.sin(phi), z], -1)
-
-
-def ray_lengths(height: int, width: int, K: np.ndarray) -> np.ndarray:
-    """(H, W) float64 ``|K^-1 [u, v, 1]|`` at our pixel centres (u, v integers): Euclidean distance over
-    planar depth at each pixel."""
-    v, u = np.mgrid[0:height, 0:width].astype(np.float64)
-    rays = np.stack([u, v, np.ones_like(u)], -1) @ np.linalg.inv(K.astype(np.float64)).T
-    return np.linalg.norm(rays, axis=-1)
-
-
-def euclidean_depth(depth: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """(T, H, W) planar depth -> float32 distance from the camera centre: ``z |K^-1 [u, v, 1]|``."""
-    return depth.astype(np.float32) * ray_lengths(*depth.shape[1:], K).astype(np.float32)
-
-
 def surreal_info(
     record: ClipRecord, geom: SurrealGeometry, name: str, clip_no: int, stride: int
 ) -> dict[str, object]:
@@ -208,7 +138,21 @@ def surreal_info(
     joints3d = (record.joints3d_world[:, 0].astype(np.float64) @ geom.Q.T).astype(np.float32)  # (T, 24, 3)
     cam_loc = geom.cam_loc.astype(np.float32)
     # joints2D from the values as stored, so a client recomputing them from the file gets the same.
-    joints2d = np.round(surreal_project(joints3d.astype(np.float64), cam_loc.astype(np.float64), geom.K))
+    if geom.moving:
+        cam_locs, cam_rs = geom.cam_locs.astype(np.float32), geom.cam_rs.astype(np.float32)
+        joints2d = np.round(
+            surreal_project(
+                joints3d.astype(np.float64),
+                cam_locs[:, None].astype(np.float64),
+                geom.Ks[:, None].astype(np.float32).astype(np.float64),
+                cam_rs[:, None].astype(np.float64),
+            )
+        )
+    elif default_intrinsics(record):
+        joints2d = np.round(surreal_project(joints3d.astype(np.float64), cam_loc.astype(np.float64), geom.K))
+    else:  # the intrinsics as stored in camK
+        Ks = geom.Ks.astype(np.float32).astype(np.float64)[:, None]
+        joints2d = np.round(surreal_project(joints3d.astype(np.float64), cam_loc.astype(np.float64), Ks))
     betas = np.zeros(NUM_BETAS, np.float32)
     n = min(NUM_BETAS, record.betas.shape[1])
     betas[:n] = record.betas[0, :n]
@@ -216,7 +160,7 @@ def surreal_info(
     if gender not in GENDER_CODES:
         raise ValueError(f"{info.clip_id}: gender: expected one of {sorted(GENDER_CODES)}, got {gender!r}")
     light = light_in_surreal_world(record.light[0], geom.Q).astype(np.float32)
-    return {
+    fields = {
         "sequence": name,
         "clipNo": np.array([[clip_no]], np.uint8),
         "source": "cmu",
@@ -233,6 +177,12 @@ def surreal_info(
         "cloth": _cell([info.textures[0]] * T),
         "shape": np.repeat(betas[:, None], T, 1),
     }
+    if not default_intrinsics(record):
+        fields["camK"] = geom.Ks.astype(np.float32).transpose(1, 2, 0)
+    if geom.moving:
+        fields["camLocs"] = geom.cam_locs.astype(np.float32).T
+        fields["camRs"] = geom.cam_rs.astype(np.float32).transpose(1, 2, 0)
+    return fields
 
 
 def _cell(strings: list[str]) -> np.ndarray:
@@ -257,8 +207,13 @@ def surreal_layers(record: ClipRecord, normals: bool) -> dict[str, np.ndarray]:
     flow[0] = 0.0
     out = {"depth": depth, "segm": record.segm, "gtflow": flow}
     if normals:
-        # camera axes -> SURREAL's world: Q R^T = R_p^T (as one (N, 3) @ (3, 3) product)
-        world = record.normals.reshape(-1, 3).astype(np.float32) @ SURREAL_R_PROPER.astype(np.float32)
+        if record.static_camera:
+            # camera axes -> SURREAL's world: Q R^T = R_p^T (as one (N, 3) @ (3, 3) product)
+            world = record.normals.reshape(-1, 3).astype(np.float32) @ SURREAL_R_PROPER.astype(np.float32)
+        else:  # frame t: Q R_t^T, as row vectors n @ R_t Q^T
+            Q = SURREAL_R_PROPER.T @ record.R[0].astype(np.float64)
+            M = (record.R.astype(np.float64) @ Q.T).astype(np.float32)
+            world = record.normals.astype(np.float32).reshape(record.num_frames, -1, 3) @ M
         out["normal"] = np.where(body[..., None], world.reshape(record.normals.shape), np.float32(0))
     return {key: np.ascontiguousarray(a[:, :, ::-1]) for key, a in out.items()}
 
@@ -395,15 +350,12 @@ def _clip_of(path: Path) -> SurrealClipPaths:
 
 # --- reading frames back into our conventions ------------------------------------------------------------
 
-SURREAL_SIZE = (240, 320)
-"""(H, W) of SURREAL's images, for which its intrinsics are written."""
-SURREAL_FOCAL = 600.0
-"""SURREAL's focal length in pixels at 320x240; its principal point (160, 120) is the image centre in its
-pixel-corner convention (pixel j covers [j, j + 1)), i.e. (159.5, 119.5) with pixel centres at integers."""
 SURREAL_BODY_DEPTH = 1e3
 """Metres: SURREAL's loaders take depth <= this as body (its background is 1e10)."""
 SURREAL_INFO_FIELDS = {"joints2D": (2, NUM_JOINTS), "joints3D": (3, NUM_JOINTS)}
 """``_info.mat`` fields read as frames, with their leading dimensions (the last one is T)."""
+SURREAL_CAMERA_FIELDS = {"camK": (3, 3), "camLocs": (3,), "camRs": (3, 3)}
+"""Our extra ``_info.mat`` camera fields (absent from SURREAL's own files), with their leading dimensions."""
 
 
 def surreal_clips(root: Path, split: str) -> list[DiskClip]:
@@ -442,34 +394,32 @@ def load_mat(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
     return mat
 
 
-def surreal_intrinsics(height: int, width: int) -> np.ndarray:
-    """(3, 3) float64 intrinsics of a SURREAL clip of ``height`` x ``width`` in our convention (pixel
-    centres at integers). At 320x240, SURREAL's K with its pixel corners moved to our centres: focal 600,
-    principal point (159.5, 119.5). SURREAL stores no K: other sizes (only our generator writes them) keep
-    the principal point at the image centre and scale the focal with the width, as the generator's
-    ``CameraConfig.focal`` does (exact for its default focal only)."""
-    f = SURREAL_FOCAL * width / SURREAL_SIZE[1]
-    return np.array([[f, 0.0, (width - 1) / 2], [0.0, f, (height - 1) / 2], [0.0, 0.0, 1.0]])
-
-
 def read_surreal_frames(clip: DiskClip, frames: np.ndarray, people: np.ndarray) -> FrameLabels:
     """Frames ``frames`` (N,) of a SURREAL clip (ours or SURREAL's own; one person, so ``people`` is all
     0) in SURREAL's own image, which is the mirror image of the world: image and segm as stored, depth made
     planar, joints2d moved to our integer pixel centres, joints3d in the camera frame of that mirrored
-    image (x to its right); labels stay anatomical. Each file is read once, the video decoded whole."""
+    image (x to its right); labels stay anatomical. Each file is read once, the video decoded whole.
+    Our files' extra camera fields are used where present (``camK``: the intrinsics; ``camLocs``,
+    ``camRs``: a moving camera; module docstring)."""
     rgb = read_clip_video(clip)
     size = rgb.shape[1:3]
     T = clip.num_frames
     path = clip.path("info")
     info = load_mat(path, ["zrot", "camLoc", *SURREAL_INFO_FIELDS])
+    extra = scipy.io.loadmat(path, variable_names=list(SURREAL_CAMERA_FIELDS))
     check_shape(path, "zrot", info["zrot"].reshape(-1), (T,))
-    for name, lead in SURREAL_INFO_FIELDS.items():
-        check_shape(path, name, info[name], (*lead, T))
+    for name, lead in (*SURREAL_INFO_FIELDS.items(), *SURREAL_CAMERA_FIELDS.items()):
+        if name in info or name in extra:
+            check_shape(path, name, {**info, **extra}[name], (*lead, T))
     check_shape(path, "camLoc", info["camLoc"].reshape(-1), (3,))
-    cam_x, cam_y, cam_z = info["camLoc"].reshape(3).astype(np.float64)
     joints2d = info["joints2D"][:, :, frames].transpose(2, 1, 0) - 0.5  # pixel corners -> our centres
-    X, Y, Z = info["joints3D"][:, :, frames].astype(np.float64)  # each (24, N)
-    joints3d = np.stack([cam_z - Z, Y - cam_y, cam_x - X]).transpose(2, 1, 0)  # R_s (X - camLoc)
+    if "camRs" in extra and "camLocs" in extra:  # R_s,t (X - camLoc_t) per frame
+        X = info["joints3D"][:, :, frames].astype(np.float64) - extra["camLocs"][:, None, frames]
+        joints3d = np.einsum("ijn,jkn->nki", extra["camRs"][:, :, frames].astype(np.float64), X)
+    else:
+        cam_x, cam_y, cam_z = info["camLoc"].reshape(3).astype(np.float64)
+        X, Y, Z = info["joints3D"][:, :, frames].astype(np.float64)  # each (24, N)
+        joints3d = np.stack([cam_z - Z, Y - cam_y, cam_x - X]).transpose(2, 1, 0)  # R_s (X - camLoc)
 
     unique, inverse = np.unique(frames, return_inverse=True)
     layers = {}
@@ -481,7 +431,12 @@ def read_surreal_frames(clip: DiskClip, frames: np.ndarray, people: np.ndarray) 
             check_shape(path, key, mat[key], size)
         layers[layer] = np.stack([mat[key] for key in keys])[inverse]
 
-    ray = ray_lengths(*size, surreal_intrinsics(*size))
+    if "camK" in extra:  # SURREAL's pixel corners -> our centres, in its mirrored image
+        Ks = extra["camK"][:, :, frames].transpose(2, 0, 1).astype(np.float64)
+        Ks[:, :2, 2] -= 0.5
+        ray = np.stack([ray_lengths(*size, k) for k in Ks])
+    else:
+        ray = ray_lengths(*size, surreal_intrinsics(*size))
     euclidean = layers["depth"].astype(np.float64)
     depth = np.where(euclidean <= SURREAL_BODY_DEPTH, euclidean / ray, 0.0)
     return FrameLabels(rgb[frames], depth, layers["segm"], joints2d, joints3d)

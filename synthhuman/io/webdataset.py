@@ -6,7 +6,8 @@ Sample ``<clip_id>_<frame:04d>`` holds (our conventions, ``docs/conventions.md``
 ``depth.npy.gz`` (H, W) float32 or float16 planar metres, 0 background; ``normals.npy.gz`` (H, W, 3) float16
 camera axes; ``flow.npy.gz`` (H, W, 2) float32 forward flow; ``flow_valid.npy.gz`` (H, W) bool; ``json``: the
 frame's joints (``joints2d`` (P, 24, 2), ``joints3d`` and ``joints3d_world`` (P, 24, 3), ``joints_visible``
-(P, 24)), ``pose`` (P, 72), ``betas`` (P, n), ``trans`` (P, 3), ``K``, ``R``, ``t``, ``light`` (P, 9),
+(P, 24)), ``pose`` (P, 72), ``betas`` (P, n), ``trans`` (P, 3), the frame's camera ``K`` (3, 3), ``R``
+(3, 3), ``t`` (3,), ``light`` (P, 9),
 ``gender`` (P,), ``frame``, ``num_frames`` and ``clip`` (the :class:`ClipInfo` fields).
 
 The arrays are gzipped (``.npy.gz``, plain ``.npy`` with ``gzip_level=0``): mostly background, they
@@ -211,9 +212,9 @@ class ShardWriter:
             "pose": r.pose[k].tolist(),
             "betas": r.betas.tolist(),
             "trans": r.trans[k].tolist(),
-            "K": r.K.tolist(),
-            "R": r.R.tolist(),
-            "t": r.t.tolist(),
+            "K": r.K[k].tolist(),
+            "R": r.R[k].tolist(),
+            "t": r.t[k].tolist(),
             "light": r.light.tolist(),
             "gender": [str(g) for g in r.gender],
             "clip": clip,

@@ -13,27 +13,77 @@ from synthhuman.appearance.textures import TextureConfig
 from synthhuman.config import require
 from synthhuman.conventions import GENDERS
 
+CAMERA_MODES = ("surreal", "varied", "moving")
+"""``CameraConfig.mode``: SURREAL's camera, a random static camera per clip, or a moving camera."""
+CAMERA_MOVES = ("dolly", "orbit", "pan", "shake")
+"""The trajectories of a moving camera (``CameraConfig.moves``)."""
+
 
 @dataclass(frozen=True)
 class CameraConfig:
-    """A static camera per clip, level (no tilt or roll) at the height of the first frame's pelvis, as
-    SURREAL's. focal: pixels at a width of 320 (scaled with the width). distance ~ N(mean, std) metres from
-    the scene's centre, at least ``distance_min``; with ``keep_in_frame`` the camera backs off until every
-    person stays inside the image, ``margin`` (a fraction of the image) from its border, for the whole clip
-    (SURREAL's people may walk out of frame)."""
+    """The camera of a clip (``docs/conventions.md``, section 3).
 
+    mode "surreal" (default): a static camera per clip, level (no tilt or roll) at the height of the first
+    frame's pelvis, as SURREAL's. focal: pixels at a width of 320 (scaled with the width). distance ~
+    N(mean, std) metres from the scene's centre, at least ``distance_min``; with ``keep_in_frame`` the
+    camera backs off until every person stays inside the image, ``margin`` (a fraction of the image) from
+    its border, for the whole clip (SURREAL's people may walk out of frame).
+
+    mode "varied": a static camera per clip with focal ~ U(``focal_range``) pixels at 320 wide, the
+    sampled distance scaled by ``focal_sampled / focal`` (the person keeps SURREAL's image size), its eye
+    ``height_range`` metres (uniform) above the ground, pitched to look at the scene's centre at the first
+    frame's pelvis height, rolled by U(``roll_range``) degrees. The whole clip stays in frame, always.
+    mode "moving": the same draws, then one trajectory per clip drawn uniformly from ``moves``: "dolly"
+    (the distance changes by a factor U(``dolly_range``)), "orbit" (the camera turns about the scene's
+    vertical axis by U(``orbit_range``) degrees, either way), "pan" (the camera turns about its own vertical
+    by a fraction U(``pan_range``) of its half field of view, either way), "shake" (handheld: smooth
+    low-frequency rotations of about ``shake_deg`` degrees). Every frame stays in frame.
+    """
+
+    mode: str = "surreal"
     focal: float = 600.0
     distance_mean: float = 8.0
     distance_std: float = 1.0
     distance_min: float = 2.5
     keep_in_frame: bool = True
     margin: float = 0.03
+    focal_range: tuple[float, float] = (300.0, 1500.0)
+    height_range: tuple[float, float] = (0.5, 2.5)
+    roll_range: tuple[float, float] = (-10.0, 10.0)
+    moves: tuple[str, ...] = CAMERA_MOVES
+    dolly_range: tuple[float, float] = (0.7, 1.3)
+    orbit_range: tuple[float, float] = (15.0, 90.0)
+    pan_range: tuple[float, float] = (0.3, 1.0)
+    shake_deg: float = 0.5
 
     def __post_init__(self) -> None:
+        require(self.mode in CAMERA_MODES, "camera.mode", f"one of {CAMERA_MODES}", self.mode)
         require(self.focal > 0, "camera.focal", "> 0 pixels", self.focal)
         require(self.distance_std >= 0, "camera.distance_std", ">= 0 metres", self.distance_std)
         require(self.distance_min > 0, "camera.distance_min", "> 0 metres", self.distance_min)
         require(0 <= self.margin < 0.5, "camera.margin", "a fraction in [0, 0.5)", self.margin)
+        ranges = {
+            "focal_range": ("0 < low <= high pixels", 0.0, math.inf),
+            "height_range": ("low <= high metres, each in (0, 100]", 0.0, 100.0),
+            "roll_range": ("low <= high degrees, each in [-45, 45]", -45.0, 45.0),
+            "dolly_range": ("low <= high factors, each in [0.25, 4]", 0.25, 4.0),
+            "orbit_range": ("0 <= low <= high <= 360 degrees", 0.0, 360.0),
+            "pan_range": ("0 <= low <= high <= 1 (fractions of the half field of view)", 0.0, 1.0),
+        }
+        for name, (expected, lo, hi) in ranges.items():
+            a, b = getattr(self, name)
+            strict = name in ("focal_range", "height_range", "dolly_range")
+            ok = (
+                all(math.isfinite(v) for v in (a, b))
+                and a <= b
+                and hi >= b
+                and (a > lo if strict else a >= lo)
+            )
+            require(ok, f"camera.{name}", expected, getattr(self, name))
+        require(len(self.moves) >= 1, "camera.moves", f"at least one of {CAMERA_MOVES}", self.moves)
+        for m in self.moves:
+            require(m in CAMERA_MOVES, "camera.moves", f"each one of {CAMERA_MOVES}", self.moves)
+        require(0 <= self.shake_deg <= 5, "camera.shake_deg", "0..5 degrees", self.shake_deg)
 
 
 @dataclass(frozen=True)

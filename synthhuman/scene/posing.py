@@ -1,11 +1,12 @@
 """Posing and camera fit: ``build_clip`` poses a sampled clip's bodies on the render device, puts their
-feet on the ground, keeps people apart and places a level, static camera so that the whole clip stays
-in frame."""
+feet on the ground, keeps people apart and places the camera so that the whole clip stays in frame:
+SURREAL's level, static camera (:func:`fit_camera`), or a varied or moving one
+(:func:`~synthhuman.scene.camera_paths.camera_path`)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
@@ -13,6 +14,7 @@ from torch import Tensor
 from synthhuman.body.model import BodyModel
 from synthhuman.render import Cameras, intrinsics, look_at
 from synthhuman.scene.assets import SceneAssets
+from synthhuman.scene.camera_paths import camera_path
 from synthhuman.scene.config import SceneConfig
 from synthhuman.scene.sampling import ClipParams, PersonParams
 
@@ -21,7 +23,9 @@ from synthhuman.scene.sampling import ClipParams, PersonParams
 class ClipGeometry:
     """A built clip on the render device. verts (T, P * V, 3) world; joints (T, P, 24, 3) world;
     pose (T, P, 72), trans (T, P, 3) as posed (trans includes ground placement and person offsets);
-    cameras: T copies of the static camera; distance: its distance from the scene centre (metres)."""
+    cameras: T cameras, one per frame (T copies of a static camera); distance: metres from the scene centre
+    (the first frame's, for a moving camera); camera_info: what ``info.json`` records of a varied or moving
+    camera (``CameraPath.info``), empty for SURREAL's."""
 
     params: ClipParams
     verts: Tensor
@@ -30,6 +34,7 @@ class ClipGeometry:
     trans: Tensor
     cameras: Cameras
     distance: float
+    camera_info: dict = field(default_factory=dict)
 
 
 _FOOTPRINT_STEP = 7
@@ -114,17 +119,26 @@ def build_clip(assets: SceneAssets, params: ClipParams, device: torch.device | s
     verts = [v + o.to(v) for v, o in zip(verts, offsets, strict=True)]
     joints = [j + o.to(j) for j, o in zip(joints, offsets, strict=True)]
     trans = [tr + o.to(tr) for tr, o in zip(trans, offsets, strict=True)]
-    points = torch.cat([v.reshape(-1, 3) for v in verts]).double().cpu()
-    R, t, distance = fit_camera(points, float(joints[0][0, 0, 1]), params.distance, cfg)
     T = cfg.frames
     dtype = verts[0].dtype
-    K = intrinsics(
-        cfg.focal_pixels, ((cfg.width - 1) / 2, (cfg.height - 1) / 2), T, dtype=dtype, device=device
-    )
-    cams = Cameras(
-        K, R.to(device, dtype).expand(T, 3, 3), t.to(device, dtype).expand(T, 3), (cfg.height, cfg.width)
-    )
+    size = (cfg.height, cfg.width)
+    centre = ((cfg.width - 1) / 2, (cfg.height - 1) / 2)
+    pelvis_height = float(joints[0][0, 0, 1])
+    if params.camera is None:
+        points = torch.cat([v.reshape(-1, 3) for v in verts]).double().cpu()
+        R, t, distance = fit_camera(points, pelvis_height, params.distance, cfg)
+        K = intrinsics(cfg.focal_pixels, centre, T, dtype=dtype, device=device)
+        cams = Cameras(K, R.to(device, dtype).expand(T, 3, 3), t.to(device, dtype).expand(T, 3), size)
+        info = {}
+    else:
+        points = torch.cat(verts, 1).double().cpu()  # (T, N, 3): each frame's own vertices
+        lo, hi = points.reshape(-1, 3).amin(0), points.reshape(-1, 3).amax(0)
+        aim = torch.tensor([float(lo[0] + hi[0]) / 2, pelvis_height, float(lo[2] + hi[2]) / 2]).double()
+        path = camera_path(points, aim, params.distance, params.camera, cfg)
+        K = intrinsics(path.focal, centre, T, dtype=dtype, device=device)
+        cams = Cameras(K, path.R.to(device, dtype), path.t.to(device, dtype), size)
+        distance, info = path.distance, path.info
     pose = torch.stack([torch.as_tensor(p.pose, dtype=dtype, device=device) for p in params.people], 1)
     return ClipGeometry(
-        params, torch.cat(verts, 1), torch.stack(joints, 1), pose, torch.stack(trans, 1), cams, distance
+        params, torch.cat(verts, 1), torch.stack(joints, 1), pose, torch.stack(trans, 1), cams, distance, info
     )

@@ -1,7 +1,9 @@
 """Everything random about a clip, drawn on CPU from the clip's own generator (``rng.clip_generator``):
 per person the gender, shape, motion window, mirroring, speed, heading, texture and light; then the
-background, the camera distance and the draws that place people apart. Same seed, split and index: the
-same clip, whatever else is drawn."""
+background, the camera distance and the draws that place people apart. A varied or moving camera
+(``CameraConfig.mode``) is drawn from a generator of its own (``derived_generator(clip seed, "camera")``),
+so SURREAL's mode draws exactly what it always did. Same seed, split and index: the same clip, whatever
+else is drawn."""
 
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ from synthhuman.appearance.lighting import sample_light
 from synthhuman.appearance.textures import paint_texture, part_colours
 from synthhuman.body.shapes import sample_normal_betas
 from synthhuman.motion.sequence import PoseSequence, change_speed, is_cyclic, loop, mirror, rotate_heading
-from synthhuman.rng import clip_generator, clip_seed
+from synthhuman.rng import clip_generator, clip_seed, derived_generator
 from synthhuman.scene.assets import SceneAssets
+from synthhuman.scene.camera_paths import CameraParams, sample_camera
 from synthhuman.scene.config import MotionConfig
 
 
@@ -46,7 +49,8 @@ class PersonParams:
 @dataclass(frozen=True)
 class ClipParams:
     """Everything random about one clip. background (H, W, 3) float32; placement: (N, 2) candidate
-    (angle, extra distance) draws for people 2..P; distance: the sampled camera distance (metres)."""
+    (angle, extra distance) draws for people 2..P; distance: the sampled camera distance (metres);
+    camera: the varied or moving camera's draws, None for SURREAL's camera."""
 
     split: str
     index: int
@@ -56,6 +60,7 @@ class ClipParams:
     background_name: str
     distance: float
     placement: Tensor
+    camera: CameraParams | None = None
 
 
 def _uniform(gen: torch.Generator, lo: float, hi: float) -> float:
@@ -155,6 +160,6 @@ def sample_clip(assets: SceneAssets, seed: int, split: str, index: int) -> ClipP
         cam.distance_min, cam.distance_mean + cam.distance_std * float(torch.randn((), generator=gen))
     )
     placement = torch.rand(64, 2, generator=gen, dtype=torch.float64)
-    return ClipParams(
-        split, index, clip_seed(seed, split, index), people, background, background_name, distance, placement
-    )
+    own = clip_seed(seed, split, index)
+    camera = None if cam.mode == "surreal" else sample_camera(cam, derived_generator(own, "camera"))
+    return ClipParams(split, index, own, people, background, background_name, distance, placement, camera)

@@ -52,7 +52,7 @@ def test_fit_a_photo_with_a_network_and_joints(clip, tmp_path):
     (tmp_path / "joints.json").write_text(json.dumps({"photo.png": joints.tolist()}))
     ckpt = tmp_path / "segm" / "checkpoint.pt"
     res = runner.invoke(app, ["fit", str(photo), "--segm-checkpoint", str(ckpt),
-                              "--joints", str(tmp_path / "joints.json"), "--focal", str(float(c.K[0, 0])),
+                              "--joints", str(tmp_path / "joints.json"), "--focal", str(float(c.K[0, 0, 0])),
                               "--out", str(tmp_path / "fit"), "--steps", "4"])  # fmt: skip
     assert res.exit_code == 0, res.output
     fit = json.loads((tmp_path / "fit" / "fit.json").read_text())

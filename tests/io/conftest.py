@@ -8,8 +8,6 @@ level camera (no tilt or roll) looking at it from an oblique direction.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch
@@ -43,9 +41,17 @@ def clip_pose(heading: float) -> torch.Tensor:
 
 
 def render_record(
-    heading: float = 2.0, view: float = 0.7, distance: float = 7.0, seed: int = 0, clip_id: str = "clip0"
+    heading: float = 2.0,
+    view: float = 0.7,
+    distance: float = 7.0,
+    seed: int = 0,
+    clip_id: str = "clip0",
+    orbit: float = 0.0,
+    focal: float = 600.0,
 ) -> ClipRecord:
-    """Render the test clip. view: azimuth of the camera around the body (radians about +Y)."""
+    """Render the test clip. view: azimuth of the camera around the body (radians about +Y); orbit:
+    radians the camera turns further about the pelvis each frame (0: a static camera); focal: pixels at
+    320 wide."""
     gen = torch.Generator().manual_seed(seed)
     h, w = IMAGE_SIZE
     T = NUM_FRAMES
@@ -54,14 +60,15 @@ def render_record(
     pose = clip_pose(heading).expand(T, 72)
     rest = body(betas, pose[:1])
     target = rest.joints[0, 0] + torch.tensor([0.3, 0.0, -0.2])  # pelvis of frame 0 (trans added below)
-    eye = target + distance * torch.tensor([math.sin(view), 0.0, math.cos(view)])
-    R, t = look_at(eye[None], target[None])
+    views = view + orbit * torch.arange(T, dtype=torch.float32)
+    eye = target + distance * torch.stack([torch.sin(views), torch.zeros(T), torch.cos(views)], -1)
+    R, t = look_at(eye, target.expand(T, 3))
     step = STEP_RIGHT * R[0, 0] + STEP_UP * torch.tensor([0.0, 1.0, 0.0])
     trans = torch.tensor([0.3, 0.0, -0.2]) + torch.arange(T, dtype=torch.float32)[:, None] * step
     posed = body(betas.expand(T, -1), pose, trans)
 
-    K = intrinsics(600.0 * w / 320, ((w - 1) / 2, (h - 1) / 2), T)
-    cams = Cameras(K, R.expand(T, 3, 3), t.expand(T, 3), (h, w))
+    K = intrinsics(focal * w / 320, ((w - 1) / 2, (h - 1) / 2), T)
+    cams = Cameras(K, R, t, (h, w))
     texture = procedural_texture(
         rest.vertices[0], body.faces, body.uv, body.uv_faces, body.face_labels, gen, TextureConfig(size=256)
     )
@@ -116,9 +123,9 @@ def render_record(
         betas=np32(betas),
         trans=np32(trans)[:, None],
         gender=np.array([GENDER]),
-        K=np32(K[0]),
-        R=np32(R[0]),
-        t=np32(t[0]),
+        K=np32(K),
+        R=np32(R),
+        t=np32(t),
         light=np32(sh),
         flow_backward=np32(-out.flow_backward.flow),
     )

@@ -11,11 +11,14 @@ from synthhuman.io.canonical import (
     CanonicalWriter,
     finished_clips,
     is_finished_clip,
+    labels_arrays,
     read_canonical_clip,
     write_canonical_clip,
+    write_npz,
 )
 from synthhuman.io.record import ClipRef
 from synthhuman.timing import StageTimer
+from tests.io.conftest import render_record
 
 
 def test_read_back_is_the_written_record(tmp_path, clip_record):
@@ -64,3 +67,28 @@ def test_a_record_without_video_is_refused_by_writers(tmp_path, clip_record):
     with pytest.raises(ValueError, match=r"ClipRecord.rgb: expected \(T, H, W, 3\) frames, got None"):
         write_canonical_clip(rec, tmp_path)
     assert not any(tmp_path.rglob("*"))
+
+
+def test_moving_camera_reads_back_per_frame(tmp_path):
+    """Per-frame K, R, t (an orbiting camera) are stored and read back as (T, 3, 3), (T, 3, 3), (T, 3);
+    the world joints are recomputed with each frame's own camera."""
+    rec = render_record(orbit=0.1, focal=450.0)
+    assert rec.K.shape == (len(rec.depth), 3, 3) and not rec.static_camera
+    back = read_canonical_clip(write_canonical_clip(rec, tmp_path), video=False)
+    for name in ("K", "R", "t"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(rec, name), err_msg=name)
+    np.testing.assert_allclose(back.joints3d_world, rec.joints3d_world, atol=2e-5)
+
+
+def test_format_version_1_labels_hold_one_camera_and_still_read(tmp_path, clip_record):
+    """Files written before per-frame cameras stored K, R (3, 3) and t (3,): read back per frame."""
+    folder = write_canonical_clip(clip_record, tmp_path)
+    old = labels_arrays(clip_record)
+    old.update(K=old["K"][0], R=old["R"][0], t=old["t"][0])
+    write_npz(folder / "labels.npz", old, 1)
+    back = read_canonical_clip(folder, video=False)
+    T = clip_record.num_frames
+    assert back.K.shape == (T, 3, 3) and back.R.shape == (T, 3, 3) and back.t.shape == (T, 3)
+    for name in ("K", "R", "t"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(clip_record, name), err_msg=name)
+    np.testing.assert_allclose(back.joints3d_world, clip_record.joints3d_world, atol=2e-5)

@@ -22,13 +22,15 @@ from synthhuman.io.surreal import (
     SurrealClip,
     light_in_surreal_world,
     read_surreal_clip,
+    read_surreal_frames,
     rot_z,
     surreal_clip_paths,
+    surreal_clips,
     surreal_geometry,
     write_surreal_clip,
 )
 from synthhuman.render.shading import sh_irradiance
-from tests.io.conftest import GENDER, NUM_FRAMES, STEP_RIGHT, STEP_UP
+from tests.io.conftest import GENDER, NUM_FRAMES, STEP_RIGHT, STEP_UP, render_record
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "surreal_01_01_c0001_info.mat"
 T = NUM_FRAMES
@@ -281,10 +283,6 @@ def test_splits_gender_codes_and_refusals(clip_record, tmp_path):
     assert info["gender"].ravel().tolist() == [2] * T
     assert not (tmp_path / "cmu/test/run0/01_01/01_01_c0001_normal.mat").exists()
 
-    tilt = Rotation.from_euler("x", 5, degrees=True).as_matrix().astype(np.float32)
-    tilted = dataclasses.replace(clip_record, R=tilt @ clip_record.R)
-    with pytest.raises(ValueError, match="tilt or roll"):
-        write_surreal_clip(tilted, tmp_path, "01_01", 2, "train")
     with pytest.raises(ValueError, match="flow_backward"):
         write_surreal_clip(
             dataclasses.replace(clip_record, flow_backward=None), tmp_path, "01_01", 2, "train"
@@ -320,3 +318,68 @@ def test_a_failed_write_leaves_no_file_of_the_clip(clip_record, tmp_path, monkey
         write_surreal_clip(clip_record, tmp_path, "01_01", 2, "train")
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cmu"]
+
+
+def _ours_mirrored(record, joints_world):
+    """(2, 24, T) our projection of world joints (T, 24, 3) with the record's per-frame cameras, in
+    SURREAL's mirrored image with its pixel corners: (W - 0.5 - u, v + 0.5)."""
+    cam = np.einsum("tij,tkj->tki", record.R.astype(np.float64), joints_world) + record.t[:, None]
+    K = record.K.astype(np.float64)
+    u = K[:, None, 0, 0] * cam[..., 0] / cam[..., 2] + K[:, None, 0, 2]
+    v = K[:, None, 1, 1] * cam[..., 1] / cam[..., 2] + K[:, None, 1, 2]
+    return np.stack([W - 0.5 - u, v + 0.5]).transpose(0, 2, 1)
+
+
+def test_tilted_static_camera_keeps_surreals_fixed_projection(clip_record, tmp_path):
+    """A tilted and rolled static camera: SURREAL's world turns with it, so joints2D are still SURREAL's
+    fixed camera's projection of joints3D from camLoc, and our own projection, mirrored; no extra field."""
+    tilt = Rotation.from_euler("xz", [12, -7], degrees=True).as_matrix().astype(np.float32)
+    tilted = dataclasses.replace(clip_record, R=tilt @ clip_record.R, t=clip_record.t @ tilt.T)
+    write_surreal_clip(tilted, tmp_path, "01_01", 1, "train")
+    info = scipy.io.loadmat(tmp_path / "cmu/train/run0/01_01/01_01_c0001_info.mat")
+    assert not {"camK", "camLocs", "camRs"} & set(info)
+    X, Y, Z = info["joints3D"].astype(np.float64)
+    cx, cy, cz = info["camLoc"][:, 0].astype(np.float64)
+    np.testing.assert_array_equal(info["joints2D"][0], np.round(160 + 600 * (cz - Z) / (cx - X)))
+    np.testing.assert_array_equal(info["joints2D"][1], np.round(120 + 600 * (Y - cy) / (cx - X)))
+    ours = _ours_mirrored(tilted, tilted.joints3d_world[:, 0].astype(np.float64))
+    assert np.abs(info["joints2D"] - ours).max() <= 0.5 + 1e-3
+
+
+def test_moving_camera_writes_per_frame_cameras_and_reads_back(tmp_path):
+    """An orbiting camera with a longer lens: camK, camLocs, camRs per frame; joints2D are each frame's
+    projection; camLoc and R_s are the first frame's; read back, joints and depth are the record's."""
+    record = render_record(orbit=0.08, focal=900.0)
+    assert not record.static_camera
+    write_surreal_clip(record, tmp_path, "01_01", 1, "train", normals=True)
+    c = read_surreal_clip(tmp_path / "cmu/train/run0/01_01/01_01_c0001_info.mat")
+    info = c.info
+    assert (
+        info["camK"].shape == (3, 3, T)
+        and info["camLocs"].shape == (3, T)
+        and info["camRs"].shape == (3, 3, T)
+    )
+    np.testing.assert_array_equal(info["camLoc"][:, 0], info["camLocs"][:, 0])
+    np.testing.assert_allclose(info["camRs"][..., 0], SURREAL_R, atol=1e-6)
+    assert np.abs(info["camRs"][..., -1] - SURREAL_R).max() > 0.1  # the camera turned
+    np.testing.assert_allclose(info["camK"][:, :, 0], [[900, 0, 160], [0, 900, 120], [0, 0, 1]], atol=1e-4)
+    cam = np.einsum(
+        "ijt,jkt->ikt", info["camRs"].astype(np.float64), info["joints3D"] - info["camLocs"][:, None]
+    )
+    K = info["camK"].astype(np.float64)
+    u = K[0, 0] * cam[0] / cam[2] + K[0, 2]
+    v = K[1, 1] * cam[1] / cam[2] + K[1, 2]
+    np.testing.assert_array_equal(info["joints2D"], np.round(np.stack([u, v])))
+    ours = _ours_mirrored(record, record.joints3d_world[:, 0].astype(np.float64))
+    assert np.abs(info["joints2D"] - ours).max() <= 0.5 + 1e-3
+    # normals in SURREAL's one world: each frame's SURREAL camera sees them as our camera does, mirrored
+    body = c.segm > 0
+    seen = np.einsum("ijt,thwj->thwi", info["camRs"].astype(np.float64), c.normal)
+    mirrored_normals = record.normals[:, :, ::-1].astype(np.float64) * [-1, 1, 1]
+    np.testing.assert_allclose(seen[body], mirrored_normals[body], atol=2e-3)
+    # read back in our conventions (SURREAL's mirrored image): camera-space joints and planar depth
+    (clip,) = surreal_clips(tmp_path, "train")
+    frames = read_surreal_frames(clip, np.arange(T), np.zeros(T, np.int64))
+    np.testing.assert_allclose(frames.joints3d, record.joints3d[:, 0] * [-1, 1, 1], atol=1e-4)
+    mirrored = record.depth[:, :, ::-1]
+    np.testing.assert_allclose(frames.depth, mirrored, rtol=1e-5, atol=0)
