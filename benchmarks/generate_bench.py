@@ -1,7 +1,7 @@
 """`synthhuman generate` end to end: frames/s written to disk and where the time goes.
 
     .venv/bin/python benchmarks/generate_bench.py [--clips 16] [--runs 2] [--formats canonical,surreal]
-        [--label NAME] [--out benchmarks/out]
+        [--label NAME] [--flags '...'] [--out benchmarks/out]
 
 Each run is ``synthhuman generate --out TMP --clips N --device cpu --no-preview --format F`` in a fresh
 process (what a user types), timed from outside (wall clock, process start to exit, imports included) and
@@ -30,10 +30,10 @@ _RATE = re.compile(r"(\d+) frames in ([\d.]+) s = ([\d.]+) frames/s")
 _STAGE = re.compile(r"^\s+(.+?)\s+([\d.]+) s$")
 
 
-def run_once(out: Path, clips: int, fmt: str) -> dict:
+def run_once(out: Path, clips: int, fmt: str, extra: list[str]) -> dict:
     """One ``generate`` run in its own process: its stage report, wall time and bytes per clip."""
     cmd = [sys.executable, "-m", "synthhuman.cli", "generate", "--out", str(out), "--clips", str(clips)]
-    cmd += ["--device", "cpu", "--no-preview", "--format", fmt]
+    cmd += ["--device", "cpu", "--no-preview", "--format", fmt, *extra]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
     wall = time.perf_counter() - t0
@@ -61,6 +61,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--formats", default="canonical", help="comma list: canonical, surreal, webdataset")
     ap.add_argument("--label", default="current")
+    ap.add_argument("--flags", default="", help="more generate flags, e.g. '--background-style surreal'")
     ap.add_argument("--out", type=Path, default=HERE / "out")
     args = ap.parse_args()
     formats = args.formats.split(",")
@@ -70,7 +71,7 @@ def main() -> None:
         for i in range(args.runs):
             for fmt in formats:
                 out = Path(tmp) / f"{fmt}-{i}"
-                runs.append(run_once(out, args.clips, fmt))
+                runs.append(run_once(out, args.clips, fmt, args.flags.split()))
                 shutil.rmtree(out)
                 r = runs[-1]
                 print(f"{args.label} {fmt} run {i + 1}: {r['frames_per_second']:.1f} frames/s")
@@ -81,6 +82,7 @@ def main() -> None:
         {
             "label": args.label,
             "clips": args.clips,
+            "flags": args.flags,
             "cpus": os.cpu_count(),
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset: set by synthhuman)"),
             "runs": runs,

@@ -306,8 +306,9 @@ def generate_section(entries: list[dict]) -> list[str]:
             writers = st.get("writing in all (writer threads)", 0.0)
             cells = [st.get("sample", 0.0), st.get("pose", 0.0), st.get("build", 0.0), render]
             cells += [st.get("readback", 0.0), writers]
+            code = e["label"] + (f" `{e['flags']}`" if e.get("flags") else "")
             lines.append(
-                f"| {e['label']} | {r['format']} | {r['frames_per_second']:.1f} | "
+                f"| {code} | {r['format']} | {r['frames_per_second']:.1f} | "
                 + " | ".join(f"{c:.2f}" for c in cells)
                 + f" | {r['bytes_per_clip'] / 1e6:.2f} |"
             )
