@@ -63,7 +63,8 @@ def _weave(kind: str, row: Tensor, col: Tensor, period: int) -> Tensor:
         return (((row // period + col // period) % 2) * 2 - 1).float()
     if kind == "twill":  # diagonal ribs
         return torch.cos(2 * math.pi * (row + col).float() / (2 * period))
-    v = (col % (2 * period) - period + 0.5).abs() / period  # knit: rows of V-shaped stitches
+    p = 2 * period  # knit: rows of V-shaped stitches, each 2 * period texels wide
+    v = (col % (2 * p) - p + 0.5).abs() / p
     return torch.cos(2 * math.pi * (row.float() / (2 * period) + 0.5 * v))
 
 
