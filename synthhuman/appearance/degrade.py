@@ -172,21 +172,29 @@ def sample_degradation(cfg: DegradeConfig, seed: int, width: int = 320) -> ClipD
 def motion_blur(image: Tensor, flow: Tensor, exposure: float, taps: int = 9) -> Tensor:
     """(B, H, W, 3): ``image`` (B, H, W, 3) averaged over ``taps`` bilinear samples at ``p + s flow(p)``,
     ``s`` evenly spaced in ``[-exposure/2, exposure/2]``; flow (B, H, W, 2) pixels (du, dv), 0 where a
-    pixel has none. Samples outside the image take the nearest border pixel."""
+    pixel has none (those pixels are copied, untouched). Samples outside the image take the nearest
+    border pixel. Only moving pixels are sampled (a person is a small part of most frames)."""
     b, h, w, _ = image.shape
-    ys, xs = torch.meshgrid(
-        torch.arange(h, dtype=image.dtype, device=image.device),
-        torch.arange(w, dtype=image.dtype, device=image.device),
-        indexing="ij",
-    )
-    src = image.permute(0, 3, 1, 2)
-    out = torch.zeros_like(src)
+    out = image.clone()
+    frame, row, col = (flow != 0).any(-1).nonzero(as_tuple=True)
+    if frame.numel() == 0:
+        return out
+    f = flow[frame, row, col].to(image.dtype)
+    flat = image.reshape(b * h * w, 3)
+    base = frame * (h * w)
+    total = torch.zeros(frame.shape[0], 3, dtype=image.dtype, device=image.device)
     for s in torch.linspace(-exposure / 2, exposure / 2, taps).tolist():
-        u = xs + s * flow[..., 0]
-        v = ys + s * flow[..., 1]
-        grid = torch.stack([(2 * u + 1) / w - 1, (2 * v + 1) / h - 1], -1)  # pixel centres, our convention
-        out += F.grid_sample(src, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    return (out / taps).permute(0, 2, 3, 1).contiguous()
+        u = (col + s * f[:, 0]).clamp(0, w - 1)
+        v = (row + s * f[:, 1]).clamp(0, h - 1)
+        u0, v0 = u.floor(), v.floor()
+        du, dv = (u - u0)[:, None], (v - v0)[:, None]
+        x0, y0 = u0.long(), v0.long()
+        x1, y1 = (x0 + 1).clamp(max=w - 1), (y0 + 1).clamp(max=h - 1)
+        top = flat[base + y0 * w + x0] * (1 - du) + flat[base + y0 * w + x1] * du
+        bottom = flat[base + y1 * w + x0] * (1 - du) + flat[base + y1 * w + x1] * du
+        total += top * (1 - dv) + bottom * dv
+    out[frame, row, col] = total / taps
+    return out
 
 
 def _disc(radius: float, device: torch.device) -> Tensor:
@@ -205,35 +213,34 @@ def disc_blur(image: Tensor, radius: float) -> Tensor:
         return image
     kernel = _disc(radius, image.device).to(image.dtype)
     k = kernel.shape[0] // 2
-    x = image.permute(0, 3, 1, 2)
-    pad = min(k, image.shape[1] - 1, image.shape[2] - 1)
+    b, h, w, c = image.shape
+    x = image.permute(0, 3, 1, 2).reshape(b * c, 1, h, w)  # channels as batch: a plain convolution
+    pad = min(k, h - 1, w - 1)
     x = F.pad(x, (pad, pad, pad, pad), mode="reflect") if pad else x
     if pad < k:
         x = F.pad(x, (k - pad,) * 4, mode="replicate")
-    out = F.conv2d(x, kernel.expand(3, 1, -1, -1), groups=3)
-    return out.permute(0, 2, 3, 1).contiguous()
+    out = F.conv2d(x, kernel[None, None])
+    return out.reshape(b, c, h, w).permute(0, 2, 3, 1).contiguous()
 
 
 def defocus(image: Tensor, radius: float, depth: Tensor | None = None) -> Tensor:
     """(B, H, W, 3) defocus blur of ``image`` (B, H, W, 3). Without ``depth`` a disc of ``radius`` pixels
     everywhere; with ``depth`` (B, H, W) metres (0 = background, at infinity) the radius at each pixel is
-    ``radius * |1 - z_focus / z|`` clipped to ``radius``, focused at the median depth of the frame's
+    ``radius * |1 - z_focus / z|`` clipped to ``radius``, focused at the median depth of each frame's
     covered pixels; the blurred image is blended from discs of radius 0, R/3, 2R/3 and R."""
     if depth is None:
         return disc_blur(image, radius)
-    out = torch.empty_like(image)
-    for i in range(image.shape[0]):
-        z = depth[i]
-        covered = z > 0
-        focus = z[covered].median() if bool(covered.any()) else z.new_tensor(1.0)
-        r = torch.where(covered, (1 - focus / z.clamp_min(1e-6)).abs() * radius, z.new_tensor(radius))
-        r = r.clamp(0, radius) / max(radius, 1e-9) * 3  # in units of the levels
-        levels = torch.stack([disc_blur(image[i : i + 1], radius * k / 3)[0] for k in range(4)])
-        lo = r.floor().long().clamp(max=2)
-        t = (r - lo)[..., None]
-        index = lo[None, ..., None].expand(1, *lo.shape, 3)
-        out[i] = levels.gather(0, index)[0] * (1 - t) + levels.gather(0, index + 1)[0] * t
-    return out
+    covered = depth > 0
+    focus = torch.stack(
+        [z[m].median() if bool(m.any()) else z.new_tensor(1.0) for z, m in zip(depth, covered, strict=True)]
+    )[:, None, None]
+    r = torch.where(covered, (1 - focus / depth.clamp_min(1e-6)).abs() * radius, depth.new_tensor(radius))
+    r = (r.clamp(0, radius) / max(radius, 1e-9) * 3).to(image.dtype)  # in units of the levels
+    levels = torch.stack([disc_blur(image, radius * k / 3) for k in range(4)])  # (4, B, H, W, 3)
+    lo = r.floor().long().clamp(max=2)
+    t = (r - lo)[..., None]
+    index = lo[None, ..., None].expand(1, *lo.shape, 3)
+    return levels.gather(0, index)[0] * (1 - t) + levels.gather(0, index + 1)[0] * t
 
 
 def sensor_noise(image: Tensor, gain: float, read: float, gens: list[torch.Generator]) -> Tensor:
@@ -248,19 +255,24 @@ def sensor_noise(image: Tensor, gain: float, read: float, gens: list[torch.Gener
 
 def colour_jitter(image: Tensor, jitter: tuple[float, ...]) -> Tensor:
     """(B, H, W, 3): ``image`` (B, H, W, 3) with white balance (r, g, b gains), brightness, contrast
-    (about each frame's mean grey), saturation, hue (rotation in turns about the grey axis) and gamma."""
+    (about each frame's mean grey), saturation, hue (rotation in turns about the grey axis) and gamma.
+
+    The steps before gamma are affine: ``y = c R S D x + (1 - c) m`` with D the gains, c the contrast, m the
+    frame's mean grey after D, S the saturation and R the hue rotation (both keep grey), so they run as one
+    3 x 3 matrix and an offset."""
     wr, wg, wb, brightness, contrast, saturation, hue, gamma = jitter
-    x = image * torch.tensor([wr, wg, wb], dtype=image.dtype, device=image.device) * brightness
-    grey = x.mean(-1, keepdim=True)
-    x = grey.mean(dim=(1, 2), keepdim=True) + contrast * (x - grey.mean(dim=(1, 2), keepdim=True))
-    grey = x.mean(-1, keepdim=True)
-    x = grey + saturation * (x - grey)
+    opts = dict(dtype=image.dtype, device=image.device)
+    gains = torch.tensor([wr, wg, wb], **opts) * brightness
+    eye = torch.eye(3, **opts)
+    grey = torch.full_like(eye, 1 / 3)
+    sat = saturation * eye + (1 - saturation) * grey
     angle = 2 * math.pi * hue  # Rodrigues rotation about the (1, 1, 1) axis
     c, s, a = math.cos(angle), math.sin(angle), 1 / math.sqrt(3)
-    k = torch.tensor([[0, -a, a], [a, 0, -a], [-a, a, 0]], dtype=image.dtype, device=image.device)
-    eye = torch.eye(3, dtype=image.dtype, device=image.device)
-    rot = c * eye + s * k + (1 - c) * torch.full_like(eye, a * a)
-    x = x @ rot.T
+    k = torch.tensor([[0, -a, a], [a, 0, -a], [-a, a, 0]], **opts)
+    rot = c * eye + s * k + (1 - c) * grey
+    matrix = contrast * rot @ sat @ torch.diag(gains)
+    mean = (image * gains).mean(dim=(1, 2, 3))[:, None, None, None]
+    x = image @ matrix.T + (1 - contrast) * mean
     return x.clamp(0, 1) ** gamma
 
 

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import IterableDataset, get_worker_info
 
-from synthhuman.appearance.degrade import degrade_frames, sample_degradation
+from synthhuman.appearance.degrade import DegradeConfig, degrade_frames, sample_degradation
 from synthhuman.config import check_device, require, resolve_device
 from synthhuman.conventions import NUM_JOINTS, SPLITS, clip_id
 from synthhuman.data.frames import LabeledFrames, StreamConfig, chunk_order, clip_frames, middle_frame
@@ -124,8 +124,15 @@ def render_stills(
     return LabeledFrames.cat(parts)
 
 
-def _degraded(image: Tensor, group, degrade, flow: Tensor, depth: Tensor) -> Tensor:
-    """(B, H, W, 3): the rendered ``image`` rows of ``group``'s frames, each clip's with its degradations."""
+def _degraded(
+    image: Tensor,
+    group: list[tuple[ClipGeometry, Tensor, Tensor]],
+    degrade: DegradeConfig,
+    flow: Tensor,
+    depth: Tensor,
+) -> Tensor:
+    """(B, H, W, 3) float: ``image`` (B, H, W, 3), the rendered rows of ``group``'s frames in order, each
+    clip's with its degradations; flow (B, H, W, 2) their forward flow, depth (B, H, W) metres."""
     out, start = [], 0
     for clip, frames, _ in group:
         n = frames.shape[0]
