@@ -22,11 +22,12 @@ $(STAMP): $(PY) pyproject.toml
 
 install: $(STAMP)
 
-# The main job: 4 clips x 100 frames at 320x240 with the bundled defaults into demo-output/ (replaced each
-# time), and its contact sheet (read back from disk) as docs/preview.png.
+# The main job: 4 clips x 100 frames at 320x240 with the bundled defaults (photo-like backgrounds, fabric
+# clothing) and every image degradation (docs/scenes.md) into demo-output/ (replaced each time), and its
+# contact sheet (read back from disk) as docs/preview.png.
 demo: $(STAMP)
 	rm -rf demo-output
-	$(VENV)/bin/synthhuman generate --out demo-output --clips 4 --device cpu
+	$(VENV)/bin/synthhuman generate --out demo-output --clips 4 --device cpu --degrade all
 	cp demo-output/preview.png docs/preview.png
 
 test: $(STAMP)

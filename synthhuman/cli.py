@@ -145,6 +145,14 @@ def _config_data(
     return data, names
 
 
+LOOK_FLAGS = {
+    "background_style": ("scene", "background", "style"),
+    "clothing": ("scene", "texture", "style"),
+    "degrade": ("scene", "degrade", "effects"),
+}
+"""Flags that set one field of a nested scene section (the rest of that section stays as the file has it)."""
+
+
 def _generate_config(out: Path, config: Path | None, flags: dict) -> GenerateConfigT:
     from synthhuman.config import from_mapping
     from synthhuman.generate import GenerateConfig
@@ -153,7 +161,17 @@ def _generate_config(out: Path, config: Path | None, flags: dict) -> GenerateCon
                 "assets": ("body", "motion", "shapes", "textures", "backgrounds", "uv_template"),
                 "scene.camera": ("mode",), "render": ("backend",)}  # fmt: skip
     spelled = {"preview": "--no-preview", "genders": "--gender", "mode": "--camera"}
+    looks = {k: flags.pop(k) for k in LOOK_FLAGS if flags.get(k) is not None}
     data, names = _config_data(out, config, flags, sections, spelled)
+    for flag, value in looks.items():
+        *path, leaf = LOOK_FLAGS[flag]
+        target = data
+        for key in path:
+            target = target.setdefault(key, {})
+            if not isinstance(target, dict):
+                raise ConfigError(f"{config}: {key}: expected a table of fields, got {target!r}")
+        target[leaf] = value
+        names[".".join(LOOK_FLAGS[flag])] = "--" + flag.replace("_", "-")
     return from_mapping(GenerateConfig, data, str(config) if config else None, names)
 
 
@@ -187,6 +205,13 @@ def generate(
     camera: str = typer.Option(
         None, help="surreal (level, static, 600 px), varied (focal, height, roll per clip), moving [surreal]"
     ),
+    background_style: str = typer.Option(
+        None, help="procedural backgrounds: photo-like or surreal-style [photo-like]"
+    ),
+    clothing: str = typer.Option(None, help="procedural clothing textures: fabric or surreal-style [fabric]"),
+    degrade: str = typer.Option(
+        None, help="comma list of blur, defocus, noise, jitter, jpeg, h264; or all, none [none]"
+    ),
 ) -> None:
     """Generate a dataset of rendered clips with every ground-truth layer (see README)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -204,6 +229,7 @@ def generate(
         flags["png"] = True
     if no_preview:
         flags["preview"] = False
+    flags.update(background_style=background_style, clothing=clothing)
     if shard is not None:
         try:
             i, n = (int(x) for x in shard.split("/"))
@@ -211,6 +237,10 @@ def generate(
             raise ConfigError(f"--shard: expected i/n such as 0/4, got {shard!r}") from None
         flags["shard"] = (i, n)
     with usage():
+        if degrade is not None:
+            from synthhuman.appearance.degrade import parse_effects
+
+            flags["degrade"] = parse_effects(degrade, "--degrade")
         cfg = _generate_config(out, config, flags)
         if cfg.ray is None:
             device_flag(cfg.device)

@@ -72,6 +72,10 @@ class GenerateConfig:
         require(self.writers >= 1, "writers", ">= 1", self.writers)
         require(0 <= self.crf <= 51, "crf", "0..51", self.crf)
         require(0 <= self.compress_level <= 9, "compress_level", "0..9", self.compress_level)
+        if "h264" in self.scene.degrade.effects:
+            require(self.format in ("canonical", "surreal"), "format",
+                    "canonical or surreal with the h264 degradation (webdataset writes no video)",
+                    self.format)  # fmt: skip
         if self.format == "surreal":
             require(self.scene.people == 1, "people", "1 with --format surreal (SURREAL has one person)",
                     self.scene.people)  # fmt: skip

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from synthhuman.appearance.degrade import DegradeConfig, degrade_frames, sample_degradation
 from synthhuman.config import resolve_device
 from synthhuman.conventions import NUM_JOINTS, clip_id
 from synthhuman.io.formats import make_writer
@@ -74,10 +75,11 @@ class ClipJob:
 class _ClipBuffer:
     """Kept frames of one clip as they come out of render batches (numpy, on CPU)."""
 
-    def __init__(self, clip: ClipGeometry, fps: float, backward: bool) -> None:
+    def __init__(self, clip: ClipGeometry, fps: float, backward: bool, degrade: DegradeConfig) -> None:
         self.clip, self.fps, self.filled = clip, fps, 0
         T = clip.verts.shape[0]
         h, w = clip.cameras.image_size
+        self.degrade = sample_degradation(degrade, clip.params.seed, w) if degrade.effects else None
         P = len(clip.params.people)
         self.arrays = {
             "rgb": np.empty((T, h, w, 3), np.uint8),
@@ -100,8 +102,12 @@ class _ClipBuffer:
         dst = slice(seg.keep_start, seg.keep_stop)
         n = seg.keep_stop - seg.keep_start
         P = len(self.clip.params.people)
+        rgb = out.rgb[rows]
+        if self.degrade is not None:  # after rendering, before writing; labels untouched
+            index = torch.arange(seg.keep_start, seg.keep_stop)
+            rgb = degrade_frames(rgb.float(), self.degrade, index, out.flow.flow[rows], out.depth[rows])
         layers = {
-            "rgb": out.rgb[rows] * 255 + 0.5,  # rounded by the cast to uint8 in the copy below
+            "rgb": rgb * 255 + 0.5,  # rounded by the cast to uint8 in the copy below
             "depth": out.depth[rows],
             "normals": out.normals[rows],
             "segm": out.segm[rows],
@@ -139,6 +145,8 @@ class _ClipBuffer:
                 **({"camera": c.camera_info} if c.camera_info else {}),
             },
         )  # fmt: skip
+        if self.degrade is not None:  # only with degradations on: other clips' info stays as it was
+            info.extra["degrade"] = self.degrade.record()
         a = self.arrays
         return ClipRecord(
             info=info,
@@ -191,7 +199,7 @@ def render_records(
             params = sample_clip(assets, seed, ref.split, ref.index)
         with timer("pose"):
             clip = build_clip(assets, params, device)
-        buffers[id(clip)] = _ClipBuffer(clip, assets.cfg.fps, backward_flow)
+        buffers[id(clip)] = _ClipBuffer(clip, assets.cfg.fps, backward_flow, assets.cfg.degrade)
         for seg in segments(clip, batch_frames, backward_flow):
             n = seg.stop - seg.start
             if queued + n > batch_frames and pending:

@@ -1,6 +1,11 @@
 """Backgrounds: procedural ones that need no files, user image folders (LSUN-style) and scikit-image's
 bundled CC0 / public-domain photos when that optional package is installed. All return (H, W, 3) float32
-in [0, 1] and draw randomness only from an explicit CPU generator."""
+in [0, 1] and draw randomness only from an explicit CPU generator.
+
+Two styles of procedural backgrounds (``BackgroundConfig.style``): ``photo-like`` (the default: dead
+leaves, fractal scenes and crops of scikit-image's person-free photos, :mod:`.natural`) and
+``surreal-style`` (the gradients, noise, shapes and checkered rooms drawn before the photo-like ones
+existed, exactly as then: :func:`random_background`)."""
 
 from __future__ import annotations
 
@@ -21,6 +26,12 @@ from synthhuman.appearance._util import (
     load_image,
     random_crop,
     scan_images,
+)
+from synthhuman.appearance.natural import (
+    PHOTO_LIKE_KINDS,
+    PHOTO_LIKE_PHOTOS,
+    dead_leaves_background,
+    fractal_background,
 )
 from synthhuman.config import require
 from synthhuman.conventions import SPLITS
@@ -45,21 +56,33 @@ def procedural_background(height: int, width: int, gen: torch.Generator) -> Tens
 
 
 BACKGROUND_KINDS = ("gradient", "noise", "shapes", "room")
+"""The kinds of the surreal-style procedural backgrounds, in the order of ``BackgroundConfig.kind_probs``."""
+BACKGROUND_STYLES = ("photo-like", "surreal-style")
+"""``BackgroundConfig.style``: which procedural backgrounds a clip without background images gets."""
 
 
 @dataclass(frozen=True)
 class BackgroundConfig:
-    """Procedural backgrounds: ``kind_probs`` weights ``BACKGROUND_KINDS``; ``max_zoom`` and ``flip`` are
-    the random crop of image backgrounds (a crop covers 1/max_zoom to all of the largest window with the
-    output's aspect ratio; mirrored with probability 1/2 when ``flip``)."""
+    """Procedural backgrounds. style: one of ``BACKGROUND_STYLES``; ``photo_like_probs`` weights
+    ``natural.PHOTO_LIKE_KINDS`` (dead leaves, fractal, photo; the photo weight counts only where
+    scikit-image is installed); ``kind_probs`` weights the surreal-style ``BACKGROUND_KINDS``;
+    ``max_zoom`` and ``flip`` are the random crop of image backgrounds (a crop covers 1/max_zoom to all of
+    the largest window with the output's aspect ratio; mirrored with probability 1/2 when ``flip``);
+    ``photo_max_zoom``: the same for the photo-like kind's crops of scikit-image's photos."""
 
     kind_probs: tuple[float, float, float, float] = (0.15, 0.25, 0.25, 0.35)
     max_zoom: float = 1.5
     flip: bool = True
+    style: str = "photo-like"
+    photo_like_probs: tuple[float, float, float] = (0.35, 0.35, 0.3)
+    photo_max_zoom: float = 3.0
 
     def __post_init__(self) -> None:
         check_probabilities("kind_probs", self.kind_probs, len(BACKGROUND_KINDS))
         require(self.max_zoom >= 1, "max_zoom", ">= 1", self.max_zoom)
+        require(self.style in BACKGROUND_STYLES, "style", f"one of {BACKGROUND_STYLES}", self.style)
+        check_probabilities("photo_like_probs", self.photo_like_probs, len(PHOTO_LIKE_KINDS))
+        require(self.photo_max_zoom >= 1, "photo_max_zoom", ">= 1", self.photo_max_zoom)
 
 
 def _colours(n: int, gen: torch.Generator) -> Tensor:
@@ -190,6 +213,68 @@ def random_background(
     require(height > 0 and width > 0, "size", "positive (H, W)", (height, width))
     kind = int(torch.multinomial(torch.tensor(cfg.kind_probs, dtype=torch.float64), 1, generator=gen))
     return _KIND_FUNCTIONS[BACKGROUND_KINDS[kind]](height, width, gen).float().contiguous()
+
+
+def skip_random_background(height: int, width: int, gen: torch.Generator, cfg: BackgroundConfig) -> None:
+    """Advance ``gen`` exactly as :func:`random_background` would, without painting anything (cheap: the
+    same draws of the same shapes, in the same order). A clip with a photo-like background calls it so
+    that what the clip's generator draws next (the camera) is what it was with surreal-style ones."""
+    kind = BACKGROUND_KINDS[
+        int(torch.multinomial(torch.tensor(cfg.kind_probs, dtype=torch.float64), 1, generator=gen))
+    ]
+
+    def noise(scales: tuple[int, ...], channels: int = 3) -> None:
+        for scale in scales:
+            torch.rand(1, channels, max(2, height // scale + 2), max(2, width // scale + 2), generator=gen)
+
+    def gradient() -> None:
+        torch.rand((), generator=gen), torch.rand(3, 3, generator=gen), torch.rand((), generator=gen)
+        noise((2, 8))
+
+    if kind == "gradient":
+        gradient()
+    elif kind == "noise":
+        torch.rand(3, 2, generator=gen)
+        noise((2, 6, 18, 54), 1)
+        noise((3, 24))
+    elif kind == "shapes":
+        gradient()
+        count = 6 + int(torch.randint(14, (), generator=gen))
+        torch.rand(3, count, generator=gen)
+        for _ in range(count):
+            torch.rand(6, generator=gen)
+        noise((2, 8))
+    else:  # room
+        torch.rand((), generator=gen), torch.rand(3, 4, generator=gen)
+        for _ in range(4):
+            torch.rand((), generator=gen)
+        noise((2, 8, 32))
+
+
+def photo_like_background(
+    height: int,
+    width: int,
+    gen: torch.Generator,
+    cfg: BackgroundConfig = BackgroundConfig(),
+    photos: ImageListBackgrounds | None = None,
+) -> tuple[Tensor, str]:
+    """((H, W, 3) float32 in [0, 1], its name): a photo-like background of a kind drawn from
+    ``cfg.photo_like_probs``: "procedural/dead_leaves", "procedural/fractal" or "skimage/<photo>" (only
+    with ``photos``, e.g. :func:`photo_like_photos`; without, the photo weight is dropped)."""
+    require(height > 0 and width > 0, "size", "positive (H, W)", (height, width))
+    probs = list(cfg.photo_like_probs)
+    if photos is None:
+        probs[PHOTO_LIKE_KINDS.index("photo")] = 0.0
+    require(sum(probs) > 0, "photo_like_probs", "a positive weight on a kind available here", probs)
+    kind = PHOTO_LIKE_KINDS[
+        int(torch.multinomial(torch.tensor(probs, dtype=torch.float64), 1, generator=gen))
+    ]
+    if kind == "dead_leaves":
+        return dead_leaves_background(height, width, gen), "procedural/dead_leaves"
+    if kind == "fractal":
+        return fractal_background(height, width, gen), "procedural/fractal"
+    image, name = photos.sample_named(height, width, gen)
+    return image, f"skimage/{name}"
 
 
 class ImageListBackgrounds:
@@ -337,3 +422,21 @@ def skimage_backgrounds(cfg: BackgroundConfig = BackgroundConfig()) -> ImageList
     folder = Path(spec.origin).parent / "data"
     paths = [folder / name for name in SKIMAGE_PHOTOS if (folder / name).is_file()]
     return ImageListBackgrounds(paths, str(folder), cfg, folder) if paths else None
+
+
+def photo_like_photos(cfg: BackgroundConfig = BackgroundConfig()) -> ImageListBackgrounds | None:
+    """The photo-like style's photos: scikit-image's bundled person-free ones (``PHOTO_LIKE_PHOTOS``) that
+    load here, cropped with zooms up to ``cfg.photo_max_zoom``; None without scikit-image."""
+    spec = importlib.util.find_spec("skimage")
+    if spec is None or spec.origin is None:
+        return None
+    folder = Path(spec.origin).parent / "data"
+    paths = []
+    for name in PHOTO_LIKE_PHOTOS:
+        try:
+            load_image(folder / name)
+        except ValueError:
+            continue
+        paths.append(folder / name)
+    crop = BackgroundConfig(max_zoom=cfg.photo_max_zoom, flip=cfg.flip)
+    return ImageListBackgrounds(paths, str(folder), crop, folder) if paths else None

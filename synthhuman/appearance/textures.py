@@ -33,6 +33,11 @@ from synthhuman.render.mesh import vertex_normals
 from synthhuman.render.raster import rasterize
 
 PATTERNS = ("solid", "striped", "checked", "noise")
+"""The surreal-style clothing patterns, in the order of ``TextureConfig.pattern_probs``."""
+FABRIC_PATTERNS = ("plain", "striped", "plaid", "print", "heather")
+"""The fabric-style clothing patterns (:mod:`.fabric`), in the order of ``TextureConfig.fabric_probs``."""
+TEXTURE_STYLES = ("fabric", "surreal-style")
+"""``TextureConfig.style``: fabric (woven/knit detail, prints, folds, seams) or the surreal-style look."""
 REGIONS = ("skin", "top", "bottom", "shoes", "hair")
 SKIN, TOP, BOTTOM, SHOES, HAIR = range(len(REGIONS))
 
@@ -78,6 +83,9 @@ class TextureConfig:
     each clothing region. sleeve_probs: (sleeveless, short, long); leg_probs: (shorts, knee length, full
     length). bald_prob, long_hair_prob: hair. stripe_period, check_size, noise_scale: (lo, hi) metres.
     gutter: texels painted around UV islands, continuing their patterns (the rest gets the mean colour).
+    style: one of ``TEXTURE_STYLES``: "fabric" (:func:`synthhuman.appearance.fabric.paint_fabric`) or
+    "surreal-style" (:func:`paint_texture`, the look before fabrics existed). fabric_probs: weights of
+    ``FABRIC_PATTERNS`` for each clothing region of a fabric texture.
     """
 
     size: int = 512
@@ -92,6 +100,8 @@ class TextureConfig:
     check_size: tuple[float, float] = (0.02, 0.10)
     noise_scale: tuple[float, float] = (0.03, 0.2)
     gutter: int = 8
+    style: str = "fabric"
+    fabric_probs: tuple[float, float, float, float, float] = (0.3, 0.2, 0.15, 0.15, 0.2)
 
     def __post_init__(self) -> None:
         require(8 <= self.size <= 8192, "size", "an int in [8, 8192] texels", self.size)
@@ -106,6 +116,8 @@ class TextureConfig:
         for name in ("stripe_period", "check_size", "noise_scale"):
             check_range(name, getattr(self, name), low=1e-4)
         require(self.gutter >= 0, "gutter", ">= 0 texels", self.gutter)
+        require(self.style in TEXTURE_STYLES, "style", f"one of {TEXTURE_STYLES}", self.style)
+        check_probabilities("fabric_probs", self.fabric_probs, len(FABRIC_PATTERNS))
 
 
 @dataclass(frozen=True)
@@ -332,48 +344,89 @@ def _band(t: Tensor, duty: float, blur: Tensor) -> Tensor:
     return (0.5 + signed / blur.clamp_min(1e-6)).clamp(0, 1)
 
 
-def _pattern(kind: str, pos: Tensor, footprint: Tensor, gen: torch.Generator, cfg: TextureConfig) -> Tensor:
-    """(N,) mix weight in [0, 1] between a region's two colours at rest positions ``pos`` (N, 3), with
-    ``footprint`` (N,) metres per texel."""
+def _pattern_params(kind: str, gen: torch.Generator, cfg: TextureConfig) -> tuple:
+    """The random parameters of one region's pattern (what :func:`_pattern` draws), in draw order."""
     if kind == "solid":
-        return torch.zeros(len(pos))
+        return ()
     if kind == "striped":
         period = _uniform(gen, *cfg.stripe_period)
         across = torch.rand((), generator=gen) < 0.7  # mostly horizontal bands
         direction = (
             torch.tensor([0.0, 1.0, 0.0]) if across else F.normalize(torch.randn(3, generator=gen), dim=0)
         )
-        t = pos @ direction / period + _uniform(gen, 0, 1)
-        return _band(t, _uniform(gen, 0.25, 0.6), footprint / period)
-    if kind == "checked":  # a 3-D checkerboard: the product of three +-1 square waves
-        cell = _uniform(gen, *cfg.check_size)
-        t = pos / (2 * cell) + torch.rand(3, generator=gen)
-        waves = 2 * _band(t, 0.5, (footprint / (2 * cell))[:, None]) - 1
-        return 0.5 - 0.5 * waves.prod(-1)
-    scale = _uniform(gen, *cfg.noise_scale)  # noise: a sum of plane waves of random direction and phase
+        return period, direction, _uniform(gen, 0, 1), _uniform(gen, 0.25, 0.6)
+    if kind == "checked":
+        return _uniform(gen, *cfg.check_size), torch.rand(3, generator=gen)
+    scale = _uniform(gen, *cfg.noise_scale)
     directions = F.normalize(torch.randn(8, 3, generator=gen), dim=-1)
     freq = (2 * math.pi / scale) * (0.6 + 0.8 * torch.rand(8, generator=gen))
-    phase = 2 * math.pi * torch.rand(8, generator=gen)
+    return directions, freq, 2 * math.pi * torch.rand(8, generator=gen)
+
+
+def _pattern(kind: str, params: tuple, pos: Tensor, footprint: Tensor) -> Tensor:
+    """(N,) mix weight in [0, 1] between a region's two colours at rest positions ``pos`` (N, 3), with
+    ``footprint`` (N,) metres per texel; ``params`` from :func:`_pattern_params`."""
+    if kind == "solid":
+        return torch.zeros(len(pos))
+    if kind == "striped":
+        period, direction, phase, duty = params
+        t = pos @ direction / period + phase
+        return _band(t, duty, footprint / period)
+    if kind == "checked":  # a 3-D checkerboard: the product of three +-1 square waves
+        cell, offset = params
+        t = pos / (2 * cell) + offset
+        waves = 2 * _band(t, 0.5, (footprint / (2 * cell))[:, None]) - 1
+        return 0.5 - 0.5 * waves.prod(-1)
+    directions, freq, phase = params  # noise: a sum of plane waves of random direction and phase
     waves = torch.sin(pos @ (directions * freq[:, None]).T + phase).sum(-1) / 2
     return torch.sigmoid(2.5 * waves)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """Everything :func:`paint_texture` draws: the outfit, the wrinkles' directions (4, 3) and phases (4,),
+    and per clothing region (top, bottom, shoes, hair) its pattern kind and parameters."""
+
+    outfit: _Outfit
+    wrinkle_dirs: Tensor
+    wrinkle_phase: Tensor
+    patterns: tuple[tuple[str, tuple], ...]
+
+
+def _plan(gen: torch.Generator, cfg: TextureConfig) -> _Plan:
+    outfit = _sample_outfit(gen, cfg)
+    wrinkle_dirs = F.normalize(torch.randn(4, 3, generator=gen), dim=-1) * (2 * math.pi / 0.12)
+    wrinkle_phase = 6.28 * torch.rand(4, generator=gen)
+    patterns = []
+    for r in (TOP, BOTTOM, SHOES, HAIR):
+        kind = "noise" if r == HAIR else PATTERNS[_choice(gen, cfg.pattern_probs)]
+        patterns.append((kind, _pattern_params(kind, gen, cfg)))
+    return _Plan(outfit, wrinkle_dirs, wrinkle_phase, tuple(patterns))
+
+
+def skip_paint_texture(gen: torch.Generator, cfg: TextureConfig = TextureConfig()) -> None:
+    """Advance ``gen`` exactly as :func:`paint_texture` would, without painting (cheap). A person with a
+    fabric texture calls it so that what the clip's generator draws next is what it was with
+    surreal-style textures."""
+    _plan(gen, cfg)
+
+
 def paint_texture(bake: UVBake, gen: torch.Generator, cfg: TextureConfig = TextureConfig()) -> Tensor:
-    """(size, size, 3) float32 in [0, 1]: one random person's skin, clothes and hair on a baked layout.
+    """(size, size, 3) float32 in [0, 1]: one random person's skin, clothes and hair on a baked layout, in
+    the surreal-style look (flat colours, stripes, checks, smooth noise).
 
     Texels outside the islands and their gutter get the mean colour. Randomness comes only from ``gen``
     (a CPU generator): the same generator state gives the same bytes.
     """
-    outfit = _sample_outfit(gen, cfg)
+    plan = _plan(gen, cfg)
+    outfit = plan.outfit
     region = _regions(bake, outfit)
     pos = bake.position
     colour = outfit.colours[SKIN, 0].expand(len(pos), 3).clone()
-    wrinkle_dirs = F.normalize(torch.randn(4, 3, generator=gen), dim=-1) * (2 * math.pi / 0.12)
-    wrinkles = 1 + 0.04 * torch.sin(pos @ wrinkle_dirs.T + 6.28 * torch.rand(4, generator=gen)).mean(-1)
-    for r in (TOP, BOTTOM, SHOES, HAIR):
-        kind = "noise" if r == HAIR else PATTERNS[_choice(gen, cfg.pattern_probs)]
+    wrinkles = 1 + 0.04 * torch.sin(pos @ plan.wrinkle_dirs.T + plan.wrinkle_phase).mean(-1)
+    for r, (kind, params) in zip((TOP, BOTTOM, SHOES, HAIR), plan.patterns, strict=True):
         mask = region == r
-        weight = _pattern(kind, pos[mask], bake.footprint[mask], gen, cfg)[:, None]
+        weight = _pattern(kind, params, pos[mask], bake.footprint[mask])[:, None]
         if r == HAIR:  # strands: a fine, low-contrast noise in the hair colour
             weight = 0.35 * weight
         c0, c1 = outfit.colours[r]

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import IterableDataset, get_worker_info
 
+from synthhuman.appearance.degrade import DegradeConfig, degrade_frames, sample_degradation
 from synthhuman.config import check_device, require, resolve_device
 from synthhuman.conventions import NUM_JOINTS, SPLITS, clip_id
 from synthhuman.data.frames import LabeledFrames, StreamConfig, chunk_order, clip_frames, middle_frame
@@ -31,6 +32,7 @@ from synthhuman.scene import (
     SceneConfig,
     build_clip,
     sample_clip,
+    still_rows,
     stills_batch,
 )
 from synthhuman.timing import StageTimer
@@ -46,7 +48,7 @@ class OnTheFlyConfig:
     render_batch: most frames rendered in one call (memory). prefetch: render the next train chunk on a
     background thread while the batches of the current one are used (torch releases the GIL in its
     kernels, so sampling and posing on the CPU overlap the training step). scene, assets, render: as
-    ``generate``.
+    ``generate`` (``scene.degrade`` too, except ``h264``, which only a written video has).
     """
 
     split: str = "train"
@@ -65,19 +67,26 @@ class OnTheFlyConfig:
         check_device(self.device)
         require(self.test_clips >= 1, "test_clips", ">= 1", self.test_clips)
         require(self.render_batch >= 1, "render_batch", ">= 1", self.render_batch)
+        effects = self.scene.degrade.effects
+        require("h264" not in effects, "scene.degrade.effects",
+                "no h264 on the fly (only written videos have it; use jpeg)", effects)  # fmt: skip
 
 
 def render_stills(
     assets: SceneAssets, picks: list[tuple[ClipGeometry, Tensor, Tensor]], cfg: RenderConfig, max_frames: int
 ) -> LabeledFrames:
     """Render single frames of built clips: ``picks`` holds (clip, (N,) int64 frames, (N,) int64 person of
-    interest) triples; frames come out in that order, rendered at most ``max_frames`` at a time."""
+    interest) triples; frames come out in that order, rendered at most ``max_frames`` at a time. With
+    ``scene.degrade`` effects on, RGB is degraded as ``generate`` degrades it (for motion blur each frame
+    is rendered with its next frame, for its forward flow); labels are not."""
     device = picks[0][0].verts.device
     topology = assets.topology_on(device)
+    degrade = assets.cfg.degrade
+    with_next = "blur" in degrade.effects
     groups: list[list[tuple[ClipGeometry, Tensor, Tensor]]] = [[]]
     count = 0
     for pick in picks:
-        n = pick[1].shape[0]
+        n = pick[1].shape[0] * (2 if with_next else 1)
         if groups[-1] and count + n > max_frames:
             groups.append([])
             count = 0
@@ -85,19 +94,23 @@ def render_stills(
         count += n
     parts = []
     for group in groups:
-        batch = stills_batch([(clip, frames.to(device)) for clip, frames, _ in group], assets)
+        pairs = [(clip, frames.to(device)) for clip, frames, _ in group]
         with torch.no_grad():
-            out = render_frames(batch, topology, cfg)
-        b = out.rgb.shape[0]
+            out = render_frames(stills_batch(pairs, assets, with_next), topology, cfg)
+        keep = still_rows(pairs).to(device) if with_next else torch.arange(out.rgb.shape[0], device=device)
+        b = keep.shape[0]
+        image = out.rgb[keep].float()
+        if degrade.effects:
+            image = _degraded(image, group, degrade, out.flow.flow[keep], out.depth[keep])
         person = torch.cat([p for _, _, p in group]).to(device)
         rows = torch.arange(b, device=device)
-        joints2d = out.joints.joints2d.reshape(b, -1, NUM_JOINTS, 2)[rows, person]
-        joints3d = out.joints.joints3d.reshape(b, -1, NUM_JOINTS, 3)[rows, person]
+        joints2d = out.joints.joints2d[keep].reshape(b, -1, NUM_JOINTS, 2)[rows, person]
+        joints3d = out.joints.joints3d[keep].reshape(b, -1, NUM_JOINTS, 3)[rows, person]
         parts.append(
             LabeledFrames(
-                image=out.rgb.float(),
-                depth=out.depth.float(),
-                segm=out.segm,
+                image=image,
+                depth=out.depth[keep].float(),
+                segm=out.segm[keep],
                 joints2d=joints2d.float(),
                 joints3d=joints3d.float(),
                 clip_ids=tuple(
@@ -109,6 +122,25 @@ def render_stills(
             )
         )
     return LabeledFrames.cat(parts)
+
+
+def _degraded(
+    image: Tensor,
+    group: list[tuple[ClipGeometry, Tensor, Tensor]],
+    degrade: DegradeConfig,
+    flow: Tensor,
+    depth: Tensor,
+) -> Tensor:
+    """(B, H, W, 3) float: ``image`` (B, H, W, 3), the rendered rows of ``group``'s frames in order, each
+    clip's with its degradations; flow (B, H, W, 2) their forward flow, depth (B, H, W) metres."""
+    out, start = [], 0
+    for clip, frames, _ in group:
+        n = frames.shape[0]
+        params = sample_degradation(degrade, clip.params.seed, image.shape[2])
+        rows = slice(start, start + n)
+        out.append(degrade_frames(image[rows], params, frames.cpu(), flow[rows], depth[rows]))
+        start += n
+    return torch.cat(out)
 
 
 class SyntheticHumans(IterableDataset):

@@ -121,6 +121,7 @@ def write_canonical_clip(
     tmp.mkdir(parents=True)
     try:
         with timer("encode video"):
+            crf = info.extra.get("degrade", {}).get("crf", crf)  # the h264 degradation's quality
             write_mp4(tmp / "rgb.mp4", rgb, fps=info.fps, crf=crf)
         with timer("write labels"):
             write_npz(tmp / "labels.npz", labels_arrays(record), compress_level)

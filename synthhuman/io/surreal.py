@@ -252,7 +252,8 @@ def write_surreal_clip(
             mdict = {f"{key}_{k + 1}": frame for k, frame in enumerate(frames)}
             written.append(_savemat(tmp / paths.file(f"_{key}.mat").name, mdict))
         rgb = np.ascontiguousarray(record.require_rgb()[:, :, ::-1])
-        written.append(write_mp4(tmp / paths.mp4.name, rgb, fps=record.info.fps, crf=DEFAULT_CRF))
+        crf = record.info.extra.get("degrade", {}).get("crf", DEFAULT_CRF)  # the h264 degradation's quality
+        written.append(write_mp4(tmp / paths.mp4.name, rgb, fps=record.info.fps, crf=crf))
         paths.folder.mkdir(parents=True, exist_ok=True)
         for f in written:  # the mp4 last: it marks the clip complete
             os.replace(f, paths.folder / f.name)

@@ -20,7 +20,7 @@ The configs are in :mod:`.config`; the loaded bodies, motions, textures and back
 """
 
 from synthhuman.scene.assets import BUNDLED_TEST_MOTIONS, SceneAssets, file_digest
-from synthhuman.scene.batch import Segment, frame_batch, segments, stills_batch
+from synthhuman.scene.batch import Segment, frame_batch, segments, still_rows, stills_batch
 from synthhuman.scene.camera_paths import CameraParams, CameraPath, camera_path, sample_camera
 from synthhuman.scene.config import AssetConfig, CameraConfig, MotionConfig, SceneConfig
 from synthhuman.scene.posing import ClipGeometry, build_clip, fit_camera
@@ -48,5 +48,6 @@ __all__ = [
     "sample_clip",
     "sample_person",
     "segments",
+    "still_rows",
     "stills_batch",
 ]

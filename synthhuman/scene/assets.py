@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from synthhuman.appearance.backgrounds import ImageFolderBackgrounds, skimage_backgrounds
+from synthhuman.appearance.backgrounds import ImageFolderBackgrounds, photo_like_photos, skimage_backgrounds
 from synthhuman.appearance.texture_folder import TextureFolder
 from synthhuman.appearance.textures import UVBake, bake_uv_layout, part_colours
 from synthhuman.body.default_body import load_default_body
@@ -77,6 +77,9 @@ class SceneAssets:
         self.photos = skimage_backgrounds(cfg.background) if assets.backgrounds == "skimage" else None
         if assets.backgrounds == "skimage" and self.photos is None:
             raise ValueError("backgrounds: 'skimage' needs scikit-image installed (pip install scikit-image)")
+        photo_like = cfg.background.style == "photo-like" and self.background_folders is None
+        self.look_photos = photo_like_photos(cfg.background) if photo_like else None
+        """The photo-like style's photos (None without scikit-image: procedural kinds only)."""
         self._bakes: dict[str, UVBake] = {}
         self._on_device: dict[tuple[str, torch.device], BodyModel] = {}
         self._topologies: dict[torch.device, Topology] = {}
@@ -219,4 +222,9 @@ class SceneAssets:
                 out[f"body_{g}"] = f"bundled {path.name} sha256:{file_digest(path)}"
         if self.paths.motion is None:
             out["motion"] = f"bundled {LIBRARY_PATH.name} sha256:{file_digest(LIBRARY_PATH)}"
+        if self.look_photos is not None:  # the photo-like style's photos, when this machine has them
+            h = hashlib.sha256()
+            for path in self.look_photos.paths:
+                h.update(path.name.encode() + path.read_bytes())
+            out["background_photos"] = f"scikit-image photos sha256:{h.hexdigest()}"
         return out

@@ -51,10 +51,32 @@ def frame_batch(segs: list[Segment], assets: SceneAssets, backward: bool) -> Fra
     return _picked_batch(picks, assets, chained=True, backward=backward)
 
 
-def stills_batch(picks: list[tuple[ClipGeometry, Tensor]], assets: SceneAssets) -> FrameBatch:
+def stills_batch(
+    picks: list[tuple[ClipGeometry, Tensor]], assets: SceneAssets, with_next: bool = False
+) -> FrameBatch:
     """The renderer's batch for single frames: for each (clip, (N,) int64 frame indices) pair, those
-    frames in that order, with no neighbours (no flow); one texture per person of each clip."""
-    return _picked_batch(picks, assets, chained=False, backward=False)
+    frames in that order, with no neighbours (no flow); one texture per person of each clip. With
+    ``with_next`` each frame is followed by the clip's next frame (when there is one), chained, so the
+    frame gets its forward flow (:func:`still_rows` gives the rows of the frames asked for)."""
+    if not with_next:
+        return _picked_batch(picks, assets, chained=False, backward=False)
+    pairs = []
+    for clip, frames in picks:
+        T = clip.verts.shape[0]
+        pairs += [(clip, torch.arange(f, min(f + 2, T), device=frames.device)) for f in frames.tolist()]
+    return _picked_batch(pairs, assets, chained=True, backward=False)
+
+
+def still_rows(picks: list[tuple[ClipGeometry, Tensor]]) -> Tensor:
+    """(N,) int64: the rows of a ``stills_batch(picks, assets, with_next=True)`` holding the frames asked
+    for (the others are their next frames)."""
+    rows, base = [], 0
+    for clip, frames in picks:
+        T = clip.verts.shape[0]
+        for f in frames.tolist():
+            rows.append(base)
+            base += 2 if f + 1 < T else 1
+    return torch.tensor(rows, dtype=torch.int64)
 
 
 def _picked_batch(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from synthhuman.appearance.backgrounds import BackgroundConfig
+from synthhuman.appearance.degrade import DegradeConfig
 from synthhuman.appearance.lighting import LightConfig
 from synthhuman.appearance.textures import TextureConfig
 from synthhuman.config import require
@@ -113,7 +114,8 @@ class SceneConfig:
     frames at fps; image (height, width); people per scene (instance ids 1..P); genders drawn uniformly;
     age_range (years) of the default body's shapes; shape_sigma for other bodies without SURREAL shapes;
     person_gap: metres kept between people (their swept footprints); test_fraction: share of textures,
-    backgrounds and user motions in the test split.
+    backgrounds and user motions in the test split; degrade: image degradations applied to RGB after
+    rendering (none by default; labels are never degraded).
     """
 
     frames: int = 100
@@ -131,6 +133,7 @@ class SceneConfig:
     light: LightConfig = field(default_factory=LightConfig)
     texture: TextureConfig = field(default_factory=TextureConfig)
     background: BackgroundConfig = field(default_factory=BackgroundConfig)
+    degrade: DegradeConfig = field(default_factory=DegradeConfig)
 
     def __post_init__(self) -> None:
         require(self.frames >= 2, "frames", ">= 2", self.frames)

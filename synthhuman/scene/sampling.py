@@ -3,7 +3,12 @@ per person the gender, shape, motion window, mirroring, speed, heading, texture 
 background, the camera distance and the draws that place people apart. A varied or moving camera
 (``CameraConfig.mode``) is drawn from a generator of its own (``derived_generator(clip seed, "camera")``),
 so SURREAL's mode draws exactly what it always did. Same seed, split and index: the same clip, whatever
-else is drawn."""
+else is drawn.
+
+The photo-like backgrounds and fabric textures (the default looks) draw from generators of their own,
+derived from the clip's seed (``rng.derived_generator(clip seed, "look", ...)``), and the clip's generator
+is advanced exactly as the surreal-style looks would advance it (``skip_paint_texture``,
+``skip_random_background``): bodies, motions, lights and cameras are the same whichever look is chosen."""
 
 from __future__ import annotations
 
@@ -15,9 +20,10 @@ import torch
 from torch import Tensor
 
 from synthhuman.appearance._util import load_image
-from synthhuman.appearance.backgrounds import random_background
+from synthhuman.appearance.backgrounds import photo_like_background, random_background, skip_random_background
+from synthhuman.appearance.fabric import paint_fabric
 from synthhuman.appearance.lighting import sample_light
-from synthhuman.appearance.textures import paint_texture, part_colours
+from synthhuman.appearance.textures import paint_texture, part_colours, skip_paint_texture
 from synthhuman.body.shapes import sample_normal_betas
 from synthhuman.motion.sequence import PoseSequence, change_speed, is_cyclic, loop, mirror, rotate_heading
 from synthhuman.rng import clip_generator, clip_seed, derived_generator
@@ -85,8 +91,12 @@ def _motion_window(seq: PoseSequence, frames: int, cfg: MotionConfig, gen: torch
     ), -before
 
 
-def sample_person(assets: SceneAssets, split: str, gen: torch.Generator) -> PersonParams:
-    """Draw one person (see :class:`PersonParams`)."""
+def sample_person(
+    assets: SceneAssets, split: str, gen: torch.Generator, look: torch.Generator | None = None
+) -> PersonParams:
+    """Draw one person (see :class:`PersonParams`). ``look``: the generator of a fabric texture (required
+    for ``texture.style`` "fabric" on a body with UVs; ``gen`` then advances as a surreal-style texture
+    would advance it)."""
     cfg = assets.cfg
     gender = cfg.genders[int(torch.randint(len(cfg.genders), (), generator=gen))]
     body = assets.bodies[gender]
@@ -119,9 +129,15 @@ def sample_person(assets: SceneAssets, split: str, gen: torch.Generator) -> Pers
         pick = int(torch.randint(len(paths), (), generator=gen))
         texture = _resize_texture(load_image(paths[pick]), cfg.texture.size)
         texture_name = assets.texture_folder.name(paths[pick])
-    elif assets.has_uv:
+    elif assets.has_uv and cfg.texture.style == "surreal-style":
         texture = paint_texture(assets.bake(gender), gen, cfg.texture)
         texture_name = "procedural"
+    elif assets.has_uv:
+        if look is None:
+            raise ValueError("look: a fabric texture needs its own generator (see sample_clip)")
+        skip_paint_texture(gen, cfg.texture)
+        texture = paint_fabric(assets.bake(gender), look, cfg.texture)
+        texture_name = "procedural/fabric"
     else:
         texture = part_colours(body.face_labels, gen, str(body.data.path), cfg.texture).texture
         texture_name = "part colours"
@@ -145,7 +161,11 @@ def sample_clip(assets: SceneAssets, seed: int, split: str, index: int) -> ClipP
     """Draw clip ``index`` of ``split`` in a run seeded ``seed``: the same whatever else is drawn."""
     cfg = assets.cfg
     gen = clip_generator(seed, split, index)
-    people = tuple(sample_person(assets, split, gen) for _ in range(cfg.people))
+    own = clip_seed(seed, split, index)
+    people = tuple(
+        sample_person(assets, split, gen, derived_generator(own, "look", "texture", p))
+        for p in range(cfg.people)
+    )
     h, w = cfg.height, cfg.width
     if assets.background_folders is not None:
         folder = assets.background_folders[split]
@@ -153,13 +173,16 @@ def sample_clip(assets: SceneAssets, seed: int, split: str, index: int) -> ClipP
     elif assets.photos is not None and bool(torch.rand((), generator=gen) < 0.5):
         background, name = assets.photos.sample_named(h, w, gen)
         background_name = f"skimage/{name}"
-    else:
+    elif cfg.background.style == "surreal-style":
         background, background_name = random_background(h, w, gen, cfg.background), "procedural"
+    else:
+        skip_random_background(h, w, gen, cfg.background)
+        look = derived_generator(own, "look", "background")
+        background, background_name = photo_like_background(h, w, look, cfg.background, assets.look_photos)
     cam = cfg.camera
     distance = max(
         cam.distance_min, cam.distance_mean + cam.distance_std * float(torch.randn((), generator=gen))
     )
     placement = torch.rand(64, 2, generator=gen, dtype=torch.float64)
-    own = clip_seed(seed, split, index)
     camera = None if cam.mode == "surreal" else sample_camera(cam, derived_generator(own, "camera"))
     return ClipParams(split, index, own, people, background, background_name, distance, placement, camera)

@@ -249,8 +249,11 @@ def test_surreal_clips_are_the_mirror_of_canonical_clips(pair):
             # joints3d and joints2d agree in the mirrored image, through the intrinsics depth used
             K = torch.from_numpy(surreal_intrinsics(*b.segm.shape[1:])).float().expand(len(frames), 3, 3)
             assert (project(b.joints3d, K) - b.joints2d).abs().max() <= 0.5 + 1e-3
-            # two H.264 encodings of mirrored frames: close on average, not pixel for pixel
-            assert (b.image - a.image.flip(-2)).abs().mean() < 0.02
+            # two H.264 encodings of mirrored frames: close on average, not pixel for pixel (photo-like
+            # backgrounds have detail at every scale, which H.264 keeps less exactly than smooth ones;
+            # unmirrored frames differ by far more)
+            assert (b.image - a.image.flip(-2)).abs().mean() < 0.03
+            assert (b.image - a.image).abs().mean() > 0.05
 
 
 def test_surreal_test_split_and_stream(pair):
