@@ -2,9 +2,9 @@
 # (a CPU build by default; override e.g. `make test TORCH="torch==2.13.0 --index-url ..."`),
 # then the package with its extras.
 TORCH ?= torch==2.13.0
-# torch's OpenMP threads sleep between ops instead of spinning (what importing synthhuman sets; the
+# torch's OpenMP threads spin briefly between ops, then sleep (what importing synthhuman sets; the
 # benchmark scripts import torch first)
-export OMP_WAIT_POLICY ?= PASSIVE
+export GOMP_SPINCOUNT ?= 30000
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.synthhuman-installed

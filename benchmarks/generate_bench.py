@@ -62,6 +62,7 @@ def main() -> None:
     ap.add_argument("--formats", default="canonical", help="comma list: canonical, surreal, webdataset")
     ap.add_argument("--label", default="current")
     ap.add_argument("--flags", default="", help="more generate flags, e.g. '--background-style surreal'")
+    ap.add_argument("--append", action="store_true", help="add these runs to the label's earlier ones")
     ap.add_argument("--out", type=Path, default=HERE / "out")
     args = ap.parse_args()
     formats = args.formats.split(",")
@@ -77,6 +78,8 @@ def main() -> None:
                 print(f"{args.label} {fmt} run {i + 1}: {r['frames_per_second']:.1f} frames/s")
     path = args.out / "generate.json"
     entries = json.loads(path.read_text()) if path.exists() else []
+    earlier = [r for e in entries if e["label"] == args.label for r in e["runs"]] if args.append else []
+    runs = earlier + runs
     entries = [e for e in entries if e["label"] != args.label]
     entries.append(
         {
@@ -84,7 +87,7 @@ def main() -> None:
             "clips": args.clips,
             "flags": args.flags,
             "cpus": os.cpu_count(),
-            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset: set by synthhuman)"),
+            "gomp_spincount": os.environ.get("GOMP_SPINCOUNT", "(unset: set by synthhuman)"),
             "runs": runs,
         }
     )
