@@ -178,7 +178,6 @@ def shade_pixels(
     texel_area: float,
     texture_index: wp.array2d(dtype=wp.int64),
     sh: wp.array3d(dtype=wp.float32),
-    background: wp.array4d(dtype=wp.float32),
     window: wp.array2d(dtype=wp.int32),
     frame0: int,
     span: int,

@@ -84,7 +84,7 @@ def _dense_copy(images: Tensor) -> Tensor:
     source with zero strides inside a frame runs element by element, several times slower."""
     if images.shape[0] > 1 and images.stride(0) == 0:
         return images[:1].contiguous().expand(images.shape).contiguous()
-    return images.contiguous() if not images.is_contiguous() else images.clone()
+    return images.clone(memory_format=torch.contiguous_format)
 
 
 def _csr_views(csr: tuple[Tensor, Tensor], num_verts: int) -> list:
@@ -152,7 +152,7 @@ def shade_layers(
     mip = (texture.texels, texture.offsets, texture.heights, texture.widths)
     inputs += [view(t) for t in mip]
     inputs.append(texel_area)
-    inputs += [view(t) for t in (texture_index.long(), sh, background)]
+    inputs += [view(t) for t in (texture_index.long(), sh)]
     outputs = [view(t) for t in (out.rgb, out.depth, out.normals, out.segm, out.instance, out.pix_to_face)]
     window, span = view(zbuf.window), row_span(w, dev)
 
