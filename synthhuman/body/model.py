@@ -209,12 +209,20 @@ class BodyModel(torch.nn.Module):
         )
 
     def forward(
-        self, betas: Tensor | None, pose: Tensor, trans: Tensor | None = None, *, normals: bool = True
+        self,
+        betas: Tensor | None,
+        pose: Tensor,
+        trans: Tensor | None = None,
+        *,
+        normals: bool = True,
+        shape_index: Tensor | None = None,
     ) -> BodyOutput:
         """Pose a batch. pose: (B, 72) axis-angle or (B, 24, 3, 3) rotation matrices, SMPL's joints
         (global orientation about the pelvis first); betas: (B, num_betas) or None (zeros); trans: (B, 3)
         or None, added to vertices and joints. Inputs must be on the model's device; they are cast to its
-        dtype. Differentiable in all three. ``normals=False`` skips the vertex normals (None)."""
+        dtype. Differentiable in all three. ``normals=False`` skips the vertex normals (None).
+        shape_index: (B,) int64, frame b's row of ``betas`` (G, num_betas): frames that share a shape have
+        it computed once (as ``betas[shape_index]``, cheaper)."""
         check_tensor("pose", pose)
         check_float("pose", pose)
         if pose.ndim == 2:
@@ -227,7 +235,19 @@ class BodyModel(torch.nn.Module):
         if betas is None:
             betas = rot.new_zeros(B, self.num_betas)
         check_tensor("betas", betas, 2, (self.num_betas,))
-        tensors = {"pose": pose, "betas": betas}
+        tensors = {"pose": pose}
+        if shape_index is None:
+            tensors["betas"] = betas
+        else:
+            check_tensor("shape_index", shape_index, 1)
+            if shape_index.dtype != torch.int64 or not 0 <= int(shape_index.min()) <= int(
+                shape_index.max()
+            ) < betas.shape[0]:
+                raise ValueError(
+                    f"shape_index: expected int64 rows of betas (0..{betas.shape[0] - 1}), got "
+                    f"{shape_str(shape_index)}"
+                )
+            tensors["shape_index"] = shape_index
         if trans is not None:
             check_tensor("trans", trans, 2, (3,))
             tensors["trans"] = trans
@@ -236,7 +256,7 @@ class BodyModel(torch.nn.Module):
                 raise ValueError(f"{name}: expected batch size {B} (from pose), got {shape_str(t)}")
             if t.device != self.device:
                 raise ValueError(f"{name}: expected device {self.device} (the model's), got {shape_str(t)}")
-        verts, joints = self._skin(betas.to(self.dtype), self._full_pose(rot))
+        verts, joints = self._skin(betas.to(self.dtype), self._full_pose(rot), shape_index)
         joints = joints[:, self._joint_index]
         if trans is not None:
             verts = verts + trans.to(self.dtype)[:, None]
@@ -255,11 +275,14 @@ class BodyModel(torch.nn.Module):
         joints, _ = batch_rigid_transform(self._full_pose(rot), rest_joints, self.parents, dtype=rot.dtype)
         return joints[:, self._joint_index]
 
-    def _skin(self, betas: Tensor, rot: Tensor) -> tuple[Tensor, Tensor]:
-        """Linear blend skinning: (B, V, 3) vertices and (B, J, 3) posed joints of all model joints."""
+    def _skin(self, betas: Tensor, rot: Tensor, index: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Linear blend skinning: (B, V, 3) vertices and (B, J, 3) posed joints of all model joints (frame
+        b with row ``index[b]`` of betas when given)."""
         B, J = rot.shape[:2]
         v_shaped = self.v_template + self._shape_offsets(betas)
         rest_joints = self._rest_joints(betas)
+        if index is not None:
+            v_shaped, rest_joints = v_shaped[index], rest_joints[index]
         if self._has_correctives:
             eye = torch.eye(3, dtype=rot.dtype, device=rot.device)
             features = (rot[:, 1:] - eye).reshape(B, -1)

@@ -11,7 +11,10 @@ seen from the camera, ``trans`` its placement. Stages:
 2. *Everything*: orientation, body pose, shape (shared by the frames of a group) and translation, against
    the robust 2D joint reprojection error, the rendered part map (:mod:`synthhuman.fit.parts`; its
    background channel is the silhouette), and the priors (:mod:`synthhuman.fit.priors`), plus a temporal
-   smoothness term on the 3D joints when the frames are consecutive.
+   smoothness term on the 3D joints when the frames are consecutive. Each frame's best few stage-1
+   hypotheses descend first on their own (2a); the best goes on (2b), with limb flips in depth
+   (:mod:`synthhuman.fit.flips`) tried at its start, middle and end: the discrete search that the 2D
+   joints cannot settle and the rendered terms can.
 
 Part maps are rendered in a window around each frame's target (the same size for the batch), so the cost
 follows the person's size in pixels, not the image's.
@@ -31,9 +34,10 @@ from torch import Tensor
 from synthhuman.body.model import BodyModel
 from synthhuman.config import require
 from synthhuman.conventions import DEFAULT_JOINT_TOLERANCE, NUM_JOINTS
+from synthhuman.fit.flips import LIMB_BONES, flip_bone
 from synthhuman.fit.parts import PartMesh, soft_parts_and_depth
 from synthhuman.fit.priors import PosePrior, joint_limit_penalty, shape_penalty
-from synthhuman.fit.targets import NUM_PARTS, FitTargets
+from synthhuman.fit.targets import FitTargets
 from synthhuman.render import project
 
 TORSO_PAIRS = ((1, 16), (2, 17))
@@ -67,7 +71,11 @@ class FitConfig:
     stage-1 hypotheses of each frame that stage 2 starts from, each descended ``trial_steps`` steps before
     the frame keeps the one with the lowest objective for the remaining ``steps - trial_steps``;
     prior_anneal: the priors' weights start this many times higher and fall to theirs by mid-stage 2 (a
-    smoother landscape first, the data's details last)."""
+    smoother landscape first, the data's details last); joint_sigma_anneal: the robust joint loss's sigma
+    starts (and stage 1 runs) this many times wider, falling to ``joint_sigma`` by mid-stage 2, so that
+    joints far from their targets still pull (a near joint's loss is the same at any sigma); flips: try
+    each limb bone flipped in depth at the start, middle and end of stage 2b (:mod:`synthhuman.fit.flips`)
+    and keep the flips that lower the objective."""
 
     orientations: int = 12
     candidates: int = 8
@@ -80,6 +88,8 @@ class FitConfig:
     keep: int = 3
     trial_steps: int = 40
     prior_anneal: float = 10.0
+    joint_sigma_anneal: float = 4.0
+    flips: bool = True
     weights: FitWeights = field(default_factory=FitWeights)
 
     def __post_init__(self) -> None:
@@ -147,9 +157,16 @@ def fit_bodies(
     betas = torch.zeros(groups, body.num_betas, device=device, dtype=dtype).index_add_(
         0, t.group, params["betas"].detach()[best]
     ) / torch.bincount(t.group, minlength=groups).clamp_min(1)[:, None].to(dtype)
-    params = _start(params["orient"][best], params["body_pose"][best], params["trans"][best], groups, 0)
+    trans = params["trans"].detach()[best]
+    params = _start(params["orient"][best], params["body_pose"][best], trans, groups, 0)
     params["betas"] = betas.requires_grad_()
-    _descend(objective, params, cfg.trial_steps, cfg.steps, cfg, history, progress)
+    # stage 2b, with limb flips tried at its start, middle and end (:mod:`synthhuman.fit.flips`)
+    middle = (cfg.trial_steps + cfg.steps) // 2
+    for first, last in ((cfg.trial_steps, middle), (middle, cfg.steps), (cfg.steps, None)):
+        if cfg.flips:
+            _flip_search(objective, params, _anneal(first, cfg))
+        if last is not None:
+            _descend(objective, params, first, last, cfg, history, progress)
     with torch.no_grad():
         loss, terms = objective(params)
         out = objective.pose(params)
@@ -192,14 +209,56 @@ def _descend(
     for step in range(first, last):
         for g in opt.param_groups:
             g["lr"] = cfg.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * step / max(cfg.steps, 1))))
-        prior_scale = 1 + (cfg.prior_anneal - 1) * max(0.0, 1 - 2 * step / max(cfg.steps, 1))
         opt.zero_grad()
-        loss, _ = objective(params, prior_scale)
+        loss, _ = objective(params, _anneal(step, cfg))
         loss.mean().backward()
         opt.step()
         history.append(float(loss.detach().mean()))
         if progress:
             progress("fit", step + 1, cfg.steps, history[-1])
+
+
+def _anneal(step: int, cfg: FitConfig) -> float:
+    """Where stage 2's ``step`` is in the annealing: 1 at the start, falling to 0 by mid-stage."""
+    return max(0.0, 1 - 2 * step / max(cfg.steps, 1))
+
+
+@torch.no_grad()
+def _flip_search(objective: _Objective, params: dict[str, Tensor], anneal: float) -> Tensor:
+    """Try each of :data:`LIMB_BONES` flipped in depth (:func:`flip_bone`) on every frame; each frame
+    takes the flips that lower its objective, all together when that is lower still, else the best one.
+    ``params`` change in place; returns (N,) the number of bones flipped per frame."""
+    pose = torch.cat([params["orient"], params["body_pose"]], 1).detach()
+    joints = objective.pose(params).joints
+    base, _ = objective(params, anneal)
+
+    def score(candidate: Tensor) -> Tensor:
+        return objective(dict(params, orient=candidate[:, :3], body_pose=candidate[:, 3:]), anneal)[0]
+
+    flipped = torch.stack([flip_bone(pose, joints, j, c) for j, c in LIMB_BONES])  # (8, N, 72)
+    scores = torch.stack([score(f) for f in flipped])  # (8, N)
+    better = scores < base
+    # the accepted flips composed, bone after bone (a limb's upper bone before its lower one), each on
+    # the joints of the pose so far
+    combined = pose
+    for k, (j, c) in enumerate(LIMB_BONES):
+        if bool(better[k].any()):
+            f = flip_bone(
+                combined,
+                objective.joints(dict(params, orient=combined[:, :3], body_pose=combined[:, 3:])),
+                j,
+                c,
+            )
+            combined = torch.where(better[k][:, None], f, combined)
+    together = score(combined)
+    best_one = scores.argmin(0)
+    single = flipped[best_one, torch.arange(pose.shape[0], device=pose.device)]
+    several = better.sum(0) > 1
+    use_together = several & (together < scores.min(0).values)
+    new = torch.where(use_together[:, None], combined, torch.where(better.any(0)[:, None], single, pose))
+    params["orient"].copy_(new[:, :3])
+    params["body_pose"].copy_(new[:, 3:])
+    return torch.where(use_together, better.sum(0), better.any(0).long())
 
 
 def _take_window(window: _Window | None, index: Tensor) -> _Window | None:
@@ -216,7 +275,7 @@ def _on(t: FitTargets, device: torch.device, dtype: torch.dtype) -> FitTargets:
 
 @dataclass(frozen=True)
 class _Window:
-    """Per-frame part windows: K (N, 3, 3) of the window; size (h, w); target (N, h, w, 15) one-hot."""
+    """Per-frame part windows: K (N, 3, 3) of the window; size (h, w); target (N, h, w) int64 parts 0..14."""
 
     K: Tensor
     size: tuple[int, int]
@@ -247,9 +306,7 @@ def _windows(t: FitTargets, margin: float) -> _Window:
     rows = y0[:, None] + torch.arange(win_h, device=y0.device)
     cols = x0[:, None] + torch.arange(win_w, device=x0.device)
     n = torch.arange(t.num_frames, device=y0.device)[:, None, None]
-    crop = t.parts[n, rows[:, :, None], cols[:, None, :]]
-    target = torch.nn.functional.one_hot(crop, NUM_PARTS + 1).to(t.K.dtype)
-    return _Window(K, (win_h, win_w), target)
+    return _Window(K, (win_h, win_w), t.parts[n, rows[:, :, None], cols[:, None, :]])
 
 
 class _Objective:
@@ -263,16 +320,26 @@ class _Objective:
 
     def pose(self, p: dict[str, Tensor], index: Tensor | None = None):
         index = torch.arange(self.t.num_frames, device=p["trans"].device) if index is None else index
-        group = self.t.group[index % self.t.num_frames]
-        betas = p["betas"][group] if "betas" in p else None
         pose = torch.cat([p["orient"], p["body_pose"]], 1)
-        return self.body(betas, pose, p["trans"], normals=False)
+        if "betas" not in p:
+            return self.body(None, pose, p["trans"], normals=False)
+        group = self.t.group[index % self.t.num_frames]
+        return self.body(p["betas"], pose, p["trans"], normals=False, shape_index=group)
 
-    def joints_term(self, joints3d: Tensor, frames: Tensor) -> Tensor:
-        """(M,) robust (Geman-McClure) mean squared reprojection error, in units of the joint sigma."""
+    def joints(self, p: dict[str, Tensor]) -> Tensor:
+        """(M, 24, 3) the joints alone (no vertices: much cheaper)."""
+        pose = torch.cat([p["orient"], p["body_pose"]], 1)
+        betas = p["betas"][self.t.group] if "betas" in p else None
+        return self.body.posed_joints(pose, betas) + p["trans"][:, None].to(self.body.dtype)
+
+    def joints_term(self, joints3d: Tensor, frames: Tensor, anneal: float = 0.0) -> Tensor:
+        """(M,) robust (Geman-McClure) mean squared reprojection error, in units of the joint sigma; the
+        sigma is ``cfg.joint_sigma_anneal`` times larger at ``anneal`` = 1 (the loss of a near joint
+        unchanged, a far one still pulled)."""
+        k = (1 + (self.cfg.joint_sigma_anneal - 1) * anneal) ** 2
         uv = project(joints3d, self.t.K[frames])
         d2 = ((uv - self.t.joints2d[frames]) ** 2).sum(-1) / self.sigma2
-        rho = d2 / (1 + d2)
+        rho = k * d2 / (k + d2)
         w = self.t.joints_weight[frames]
         return (w * rho).sum(1) / w.sum(1).clamp_min(1e-9)
 
@@ -286,7 +353,9 @@ class _Objective:
         if win is None:
             return {}
         pred, depth, covered = soft_parts_and_depth(self.mesh, verts, win.K[frames], win.size)
-        terms = {"parts": ((pred - win.target[frames]) ** 2).sum(-1).mean((1, 2))}
+        # the squared distance to the target's one-hot vector, without making it: |p|^2 - 2 p[target] + 1
+        hit = pred.gather(-1, win.target[frames, ..., None])[..., 0]
+        terms = {"parts": ((pred * pred).sum(-1) - 2 * hit + 1).mean((1, 2))}
         if self.t.joints_visible is None:
             return terms
         h, w = win.size
@@ -303,13 +372,15 @@ class _Objective:
         terms["visibility"] = (wrong**2).mean(1)
         return terms
 
-    def __call__(self, p: dict[str, Tensor], prior_scale: float = 1.0) -> tuple[Tensor, dict[str, Tensor]]:
-        """(N,) objective and its unweighted terms; ``prior_scale`` multiplies the priors' weights."""
+    def __call__(self, p: dict[str, Tensor], anneal: float = 0.0) -> tuple[Tensor, dict[str, Tensor]]:
+        """(N,) objective and its unweighted terms, at ``anneal`` in [0, 1] (1: the start of stage 2,
+        priors ``cfg.prior_anneal`` times heavier and the joints' sigma ``cfg.joint_sigma_anneal`` times
+        wider; 0: the weights as they are)."""
         n = self.t.num_frames
         frames = torch.arange(n, device=p["trans"].device)
         out = self.pose(p)
         wts = self.cfg.weights
-        terms = {"joints": self.joints_term(out.joints, frames)}
+        terms = {"joints": self.joints_term(out.joints, frames, anneal)}
         terms.update(self.rendered_terms(out.vertices, out.joints, frames))
         terms["pose_prior"] = self.prior(p["body_pose"])
         terms["limits"] = joint_limit_penalty(torch.cat([p["orient"], p["body_pose"]], 1))
@@ -318,6 +389,7 @@ class _Objective:
         if self.t.consecutive and n > 1:
             step = ((out.joints[1:] - out.joints[:-1]) ** 2).sum(-1).mean(-1)
             terms["smooth"] = torch.cat([step, step.new_zeros(1)]) + torch.cat([step.new_zeros(1), step])
+        prior_scale = 1 + (self.cfg.prior_anneal - 1) * anneal
         scale = {"pose_prior": prior_scale, "shape": prior_scale}
         total = sum(getattr(wts, k) * scale.get(k, 1.0) * v for k, v in terms.items())
         return total, {k: v.detach() for k, v in terms.items()}
@@ -336,10 +408,11 @@ def _headings(count: int, dtype: torch.dtype, device: torch.device) -> Tensor:
 def _hypotheses(objective: _Objective, cfg: FitConfig) -> tuple[Tensor, Tensor]:
     """Stage 1's starting points, ``cfg.candidates`` per frame: (N * C, 3, 3) orientations and (N * C, 69)
     body poses, hypothesis c of frame i at row c * N + i. From the prior's example poses (their own root
-    orientation kept: lying and crouching bodies too) turned to each of ``cfg.orientations`` headings
-    about the vertical, those whose joints, seen orthographically at the best scale and offset, lie nearest
-    the frame's 2D joints (weighted); frames with fewer than 4 weighted joints, or a prior without
-    examples, start from the mean pose upright at evenly spread headings."""
+    orientation kept: lying and crouching bodies too; and each rolled half a turn about its spine) turned
+    to each of ``cfg.orientations`` headings about the vertical, those whose joints, seen orthographically
+    at the best scale and offset, lie nearest the frame's 2D joints (weighted); frames with fewer than 4
+    weighted joints, or a prior without examples, start from the mean pose upright at evenly spread
+    headings."""
     t, prior, body = objective.t, objective.prior, objective.body
     n, c = t.num_frames, cfg.candidates
     device, dtype = t.K.device, t.K.dtype
@@ -350,11 +423,18 @@ def _hypotheses(objective: _Objective, cfg: FitConfig) -> tuple[Tensor, Tensor]:
     if prior.examples is None:
         return orient, pose
     examples = prior.examples.to(device, dtype)  # (M, 72), each with its own root orientation
-    m = examples.shape[0]
     rest = body.posed_joints(examples)  # (M, 24, 3), body frame
-    seen = torch.einsum("hab,mjb->hmja", heads, rest)[..., :2].reshape(-1, NUM_JOINTS, 2)  # (H * M, 24, 2)
     roots = Rotation.from_rotvec(examples[:, :3].double().cpu().numpy()).as_matrix()
     roots = torch.as_tensor(roots).to(heads)
+    # each example also rolled half a turn about its own spine (pelvis to neck): a body lying face up
+    # becomes one lying face down (for a standing one, this is another heading)
+    spine = torch.nn.functional.normalize(rest[:, 12] - rest[:, 0], dim=-1)
+    roll = 2 * spine[:, :, None] * spine[:, None, :] - torch.eye(3, dtype=dtype, device=device)
+    rest = torch.cat([rest, (rest - rest[:, :1]) @ roll.transpose(1, 2)])  # (2M, 24, 3)
+    roots = torch.cat([roots, roll @ roots])
+    examples = torch.cat([examples, examples])
+    m = examples.shape[0]
+    seen = torch.einsum("hab,mjb->hmja", heads, rest)[..., :2].reshape(-1, NUM_JOINTS, 2)  # (H * M, 24, 2)
     for i in range(n):
         w = t.joints_weight[i]
         if int((w > 0).sum()) < 4:
@@ -413,20 +493,21 @@ def _placement(
     t, n, c = objective.t, objective.t.num_frames, cfg.candidates
     device = t.K.device
     rot, body_pose = _hypotheses(objective, cfg)
-    orient = _axis_angle(rot).requires_grad_()
-    trans = _initial_translation(objective).repeat(c, 1).clone().requires_grad_()
+    p = _start(_axis_angle(rot), body_pose, _initial_translation(objective).repeat(c, 1), 1, 0)
+    del p["betas"]
+    p["body_pose"] = p["body_pose"].detach()
     frames = torch.arange(n * c, device=device) % n
-    opt = torch.optim.Adam([orient, trans], lr=2.5 * cfg.lr)
+    opt = torch.optim.Adam([p["orient"], p["trans"]], lr=2.5 * cfg.lr)
     for step in range(cfg.placement_steps):
         opt.zero_grad()
-        joints = objective.pose({"orient": orient, "body_pose": body_pose, "trans": trans}, frames).joints
-        loss = objective.joints_term(joints, frames)
+        joints = objective.joints(p)
+        loss = objective.joints_term(joints, frames, 1.0)
         loss.mean().backward()
         opt.step()
         if progress:
             progress("placement", step + 1, cfg.placement_steps, float(loss.detach().mean()))
     with torch.no_grad():
-        out = objective.pose({"orient": orient, "body_pose": body_pose, "trans": trans}, frames)
+        out = objective.pose(p, frames)
         w = cfg.weights
         score = w.joints * objective.joints_term(out.joints, frames) + w.pose_prior * objective.prior(
             body_pose
@@ -435,7 +516,7 @@ def _placement(
             score = score + getattr(w, name) * term
         order = score.view(c, n).argsort(0)[: cfg.keep]  # (keep, N) hypotheses, best first
         best = (order * n + torch.arange(n, device=device)).flatten()  # row k * N + i: frame i's k-th
-    return orient.detach()[best], body_pose[best], trans.detach()[best]
+    return p["orient"].detach()[best], body_pose[best], p["trans"].detach()[best]
 
 
 def _axis_angle(R: Tensor) -> Tensor:

@@ -389,6 +389,10 @@ def train(cfg: RunConfig, on_log: Callable[[dict], None] | None = None) -> Train
 # --- loading a trained model ----------------------------------------------------------------------------
 
 
+OLD_RASTERIZERS = {"synthhuman": "torch", "pytorch3d": "pytorch3d"}
+"""Checkpoints written before the Warp kernels name ``render.rasterizer``; it maps to ``render.backend``."""
+
+
 def load_trained(checkpoint: str | Path, device: torch.device | str = "cpu") -> tuple[TrainState, RunConfig]:
     """A checkpoint's model (in eval mode) and the run config it was trained with."""
     path = Path(checkpoint)
@@ -397,6 +401,10 @@ def load_trained(checkpoint: str | Path, device: torch.device | str = "cpu") -> 
         raise ValueError(f"{path}: no run config inside (not written by synthhuman train)")
     data = dict(saved)
     data["data"] = data["data"] if isinstance(data.get("data"), str) and Path(data["data"]).is_dir() else None
+    render = data.get("render")
+    if isinstance(render, dict) and "rasterizer" in render:  # written before RenderConfig.backend existed
+        render = {k: v for k, v in render.items() if k != "rasterizer"}
+        data["render"] = render | {"backend": OLD_RASTERIZERS.get(saved["render"]["rasterizer"], "auto")}
     try:
         cfg = run_config(data, f"{path}: field run")
     except ValueError as exc:  # the file's fault, not the command line's

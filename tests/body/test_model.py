@@ -200,6 +200,22 @@ def test_betas_change_shape_and_are_differentiable(smpl_npz):
     assert betas.grad.abs().sum() > 0
 
 
+def test_shared_shapes_by_index_equal_betas_per_frame_with_the_same_gradients(smpl_npz):
+    model = BodyModel(smpl_npz, num_betas=4).double()
+    gen = torch.Generator().manual_seed(0)
+    betas = torch.randn(3, 4, generator=gen, dtype=torch.float64, requires_grad=True)
+    pose = torch.randn(5, 72, generator=gen, dtype=torch.float64) * 0.3
+    index = torch.tensor([2, 0, 0, 1, 2])
+    a = model(betas[index], pose)
+    (grad_a,) = torch.autograd.grad(a.vertices.square().sum() + a.joints.sum(), betas)
+    b = model(betas, pose, shape_index=index)
+    (grad_b,) = torch.autograd.grad(b.vertices.square().sum() + b.joints.sum(), betas)
+    assert torch.equal(a.vertices, b.vertices) and torch.equal(a.joints, b.joints)
+    torch.testing.assert_close(grad_b, grad_a)
+    with pytest.raises(ValueError, match=r"shape_index: expected int64 rows of betas \(0..2\), got"):
+        model(betas, pose, shape_index=torch.tensor([0, 1, 2, 3, 0]))
+
+
 # --- SMPL-H and SMPL-X -------------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from synthhuman.train.hourglass import HourglassConfig
 from synthhuman.train.loop import TrainConfig, load_checkpoint
 from synthhuman.train.metrics import MetricsResult
 from synthhuman.train.predict import crop_square, predict_image
-from synthhuman.train.run import RunConfig, metrics_dict, run_config, task_batch, train
+from synthhuman.train.run import RunConfig, load_trained, metrics_dict, run_config, task_batch, train
 from synthhuman.train.targets import DEPTH_STEP
 
 SCENE = {"frames": 8, "height": 64, "width": 80}
@@ -239,3 +239,15 @@ def test_the_cli_reads_a_config_file_and_flags_override_it(tmp_path):
     config.write_text("[train]\nstackz = 1\n")
     res = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "bad"), "--config", str(config)])
     assert res.exit_code != 0 and "stackz" in res.output
+
+
+def test_a_checkpoint_from_before_the_render_backend_field_still_loads(segm_run, tmp_path):
+    """Checkpoints written before ``RenderConfig.backend`` named the field ``render.rasterizer``."""
+    saved = torch.load(segm_run / "checkpoint.pt", weights_only=False)
+    render = {k: v for k, v in saved["run"]["render"].items() if k != "backend"}
+    saved["run"]["render"] = render | {"rasterizer": "synthhuman"}
+    old = tmp_path / "old.pt"
+    torch.save(saved, old)
+    state, cfg = load_trained(old)
+    assert cfg.render.backend == "torch"
+    torch.testing.assert_close(state.model.state_dict(), params(segm_run / "checkpoint.pt"))
