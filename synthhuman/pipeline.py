@@ -91,8 +91,9 @@ class Topology:
     """What the frames of a batch share: faces and their corner UVs and labels.
 
     faces: (F, 3) int64. uv: (Nuv, 2) in [0, 1]; uv_faces: (F, 3) int64 into uv. face_labels: (F,) part
-    labels 1..24. face_instance: (F,) person 1..P (default: all 1, one person). adjacency: (F, 3)
-    (computed when not given).
+    labels 1..24 (0 on scene objects: occluders). face_instance: (F,) person 1..P, then scene objects
+    P + 1.. (default: all 1, one person); each instance has its texture and light in the ``FrameBatch``.
+    adjacency: (F, 3) (computed when not given).
     closed: every mesh is a closed, outward-oriented surface (bodies are), so back faces are never visible
     and the rasterizer culls them.
     """
@@ -126,7 +127,9 @@ class Topology:
 
     @property
     def num_people(self) -> int:
-        return int(self.face_instance.max())
+        """The people: instances of labelled faces (scene objects such as occluders, label 0, follow them)."""
+        people = self.face_instance[self.face_labels > 0]
+        return int(people.max()) if people.numel() else 0
 
     def to(self, device: torch.device | str) -> Topology:
         """The same topology on ``device`` (adjacency moved, not recomputed)."""

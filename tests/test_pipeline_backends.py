@@ -169,3 +169,28 @@ def test_the_antialiasing_scan_limited_to_the_window_changes_nothing():
     assert bool((zbuf.window[:, 2] - zbuf.window[:, 0] < 60).all())  # the body covers part of each frame
     args = (out.rgb, out.fragments.pix_to_face, out.depth, cam.screen, topo.faces, topo.adjacency, cams.K)
     assert torch.equal(antialias_forward(*args, window=zbuf.window), antialias_forward(*args))
+
+
+@pytest.fixture(scope="module")
+def occluder_assets():
+    from synthhuman.appearance.textures import TextureConfig
+    from synthhuman.scene import SceneAssets, SceneConfig
+    from synthhuman.scene.config import CameraConfig
+    from synthhuman.scene.occluders import OccluderConfig
+
+    scene = SceneConfig(frames=4, height=48, width=64, people=2, texture=TextureConfig(size=64),
+                        camera=CameraConfig(mode="moving"), occluders=OccluderConfig(count=3))  # fmt: skip
+    return SceneAssets(scene)
+
+
+@pytest.mark.parametrize("antialias", [True, False])
+def test_occluder_scenes_every_layer(device, occluder_assets, antialias):
+    from synthhuman.scene import build_clip, frame_batch, sample_clip, segments
+
+    a = occluder_assets
+    for index in range(2):
+        clip = build_clip(a, sample_clip(a, 0, "train", index), device)
+        batch = frame_batch(segments(clip, 100, True), a, True)
+        warp, ref = _render_both(batch, a.topology_on(torch.device(device)), antialias=antialias)
+        assert_layers_agree(warp, ref)
+        assert int((warp.instance > 2).sum()) > 0  # occluders in view

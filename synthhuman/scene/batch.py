@@ -84,24 +84,30 @@ def _picked_batch(
 ) -> FrameBatch:
     verts, joints, K, R, t, bg, sh, tex, nxt, prv = [], [], [], [], [], [], [], [], [], []
     base = 0
-    P = assets.cfg.people
+    P = assets.cfg.people + assets.cfg.occluders.count  # textures and lights per clip: people, occluders
     for i, (c, frames) in enumerate(picks):
         n = frames.shape[0]
-        verts.append(c.verts[frames])
+        v = c.verts[frames]
+        if c.occluders is not None:  # static: the same world vertices in every frame
+            v = torch.cat([v, c.occluders.verts[None].expand(n, -1, -1)], 1)
+        verts.append(v)
         joints.append(c.joints[frames])
         K.append(c.cameras.K[frames])
         R.append(c.cameras.R[frames])
         t.append(c.cameras.t[frames])
         device, dtype = c.verts.device, c.verts.dtype
         bg.append(c.params.background.to(device, dtype)[None].expand(n, -1, -1, -1))
-        sh.append(torch.stack([p.light for p in c.params.people]).to(device, dtype)[None].expand(n, -1, -1))
+        lights = [p.light for p in c.params.people]
+        lights += [lights[0]] * len(c.params.occluders)  # occluders: the first person's light
+        sh.append(torch.stack(lights).to(device, dtype)[None].expand(n, -1, -1))
         tex.append(torch.arange(i * P, (i + 1) * P, device=device)[None].expand(n, -1))
         local = torch.arange(n, device=device)
         none = torch.full_like(local, -1)
         nxt.append(torch.where(local + 1 < n, base + local + 1, -1) if chained else none)
         prv.append(torch.where(local > 0, base + local - 1, -1) if chained else none)
         base += n
-    textures = torch.stack([p.texture for c, _ in picks for p in c.params.people]).to(device, dtype)
+    textures = [p.texture for c, _ in picks for p in (*c.params.people, *c.params.occluders)]
+    textures = torch.stack(textures).to(device, dtype)
     cams = Cameras(torch.cat(K), torch.cat(R), torch.cat(t), picks[0][0].cameras.image_size)
     return FrameBatch(
         verts=torch.cat(verts),

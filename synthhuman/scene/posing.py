@@ -16,6 +16,7 @@ from synthhuman.render import Cameras, intrinsics, look_at
 from synthhuman.scene.assets import SceneAssets
 from synthhuman.scene.camera_paths import camera_path
 from synthhuman.scene.config import SceneConfig
+from synthhuman.scene.occluders import PlacedOccluders, place_occluders
 from synthhuman.scene.sampling import ClipParams, PersonParams
 
 
@@ -25,7 +26,8 @@ class ClipGeometry:
     pose (T, P, 72), trans (T, P, 3) as posed (trans includes ground placement and person offsets);
     cameras: T cameras, one per frame (T copies of a static camera); distance: metres from the scene centre
     (the first frame's, for a moving camera); camera_info: what ``info.json`` records of a varied or moving
-    camera (``CameraPath.info``), empty for SURREAL's."""
+    camera (``CameraPath.info``), empty for SURREAL's; occluders: the placed occluders (static world
+    vertices and their ``info.json`` records), None without occluders."""
 
     params: ClipParams
     verts: Tensor
@@ -35,6 +37,7 @@ class ClipGeometry:
     cameras: Cameras
     distance: float
     camera_info: dict = field(default_factory=dict)
+    occluders: PlacedOccluders | None = None
 
 
 _FOOTPRINT_STEP = 7
@@ -139,6 +142,10 @@ def build_clip(assets: SceneAssets, params: ClipParams, device: torch.device | s
         cams = Cameras(K, path.R.to(device, dtype), path.t.to(device, dtype), size)
         distance, info = path.distance, path.info
     pose = torch.stack([torch.as_tensor(p.pose, dtype=dtype, device=device) for p in params.people], 1)
-    return ClipGeometry(
-        params, torch.cat(verts, 1), torch.stack(joints, 1), pose, torch.stack(trans, 1), cams, distance, info
-    )
+    occluders = None
+    if params.occluders:
+        first = len(params.people) + 1
+        placed = place_occluders(params.occluders, first, verts, joints, cams.R, cams.t, cfg.occluders)
+        occluders = PlacedOccluders(placed.verts.to(device, dtype), placed.info)
+    verts_all, joints_all, trans_all = torch.cat(verts, 1), torch.stack(joints, 1), torch.stack(trans, 1)
+    return ClipGeometry(params, verts_all, joints_all, pose, trans_all, cams, distance, info, occluders)
