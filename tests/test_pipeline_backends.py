@@ -171,26 +171,37 @@ def test_the_antialiasing_scan_limited_to_the_window_changes_nothing():
     assert torch.equal(antialias_forward(*args, window=zbuf.window), antialias_forward(*args))
 
 
-@pytest.fixture(scope="module")
-def occluder_assets():
+SCENE_OBJECTS = {
+    "occluders": dict(ground=False),
+    "ground": dict(ground=True),
+    "unlabelled": dict(labels=False),
+}
+
+
+@pytest.fixture(scope="module", params=list(SCENE_OBJECTS))
+def object_assets(request):
     from synthhuman.appearance.textures import TextureConfig
     from synthhuman.scene import SceneAssets, SceneConfig
     from synthhuman.scene.config import CameraConfig
+    from synthhuman.scene.ground import GroundConfig
     from synthhuman.scene.occluders import OccluderConfig
 
+    opts = SCENE_OBJECTS[request.param]
+    ground = GroundConfig(enabled=opts.get("ground", True), labels=opts.get("labels", True))
+    camera, occluders = CameraConfig(mode="moving"), OccluderConfig(count=3)
     scene = SceneConfig(frames=4, height=48, width=64, people=2, texture=TextureConfig(size=64),
-                        camera=CameraConfig(mode="moving"), occluders=OccluderConfig(count=3))  # fmt: skip
+                        camera=camera, occluders=occluders, ground=ground)  # fmt: skip
     return SceneAssets(scene)
 
 
 @pytest.mark.parametrize("antialias", [True, False])
-def test_occluder_scenes_every_layer(device, occluder_assets, antialias):
+def test_occluder_and_ground_scenes_every_layer(device, object_assets, antialias):
     from synthhuman.scene import build_clip, frame_batch, sample_clip, segments
 
-    a = occluder_assets
+    a = object_assets
     for index in range(2):
         clip = build_clip(a, sample_clip(a, 0, "train", index), device)
         batch = frame_batch(segments(clip, 100, True), a, True)
         warp, ref = _render_both(batch, a.topology_on(torch.device(device)), antialias=antialias)
         assert_layers_agree(warp, ref)
-        assert int((warp.instance > 2).sum()) > 0  # occluders in view
+        assert int(((warp.instance > 2) & (warp.instance < 6)).sum()) > 0  # occluders in view

@@ -23,6 +23,7 @@ from synthhuman.conventions import SPLITS
 from synthhuman.motion.sequence import PoseSequence, is_cyclic, resample
 from synthhuman.pipeline import Topology
 from synthhuman.scene.config import AssetConfig, SceneConfig
+from synthhuman.scene.ground import ground_topology
 from synthhuman.scene.occluders import occluder_template
 
 BUNDLED_TEST_MOTIONS = ("getup_facedown", "punch", "run")
@@ -201,7 +202,19 @@ class SceneAssets:
             uv = torch.cat([uv, slot.uv.to(uv.dtype)])
             labels = torch.cat([labels, labels.new_zeros(K * nf)])
             instance = torch.cat([instance, torch.arange(P + 1, P + K + 1).repeat_interleave(nf)])
-        return Topology(faces=faces, uv=uv, uv_faces=uv_faces, face_labels=labels, face_instance=instance)
+        ground = 0
+        if self.cfg.ground.enabled:  # the ground last: label 0, instance P + K + 1
+            g_faces, g_uv, g_uv_faces = ground_topology()
+            ground = g_faces.shape[0]
+            faces = torch.cat([faces, g_faces + int(faces.max()) + 1])
+            uv_faces = torch.cat([uv_faces, g_uv_faces + uv.shape[0]])
+            uv = torch.cat([uv, g_uv.to(uv.dtype)])
+            labels = torch.cat([labels, labels.new_zeros(ground)])
+            instance = torch.cat([instance, torch.full((ground,), P + K + 1)])
+        return Topology(
+            faces=faces, uv=uv, uv_faces=uv_faces, face_labels=labels, face_instance=instance,
+            ground_faces=ground, ground_labels=self.cfg.ground.labels,
+        )  # fmt: skip
 
     def topology_on(self, device: torch.device) -> Topology:
         """:attr:`topology` on ``device`` (moved once)."""

@@ -16,6 +16,7 @@ from synthhuman.render import Cameras, intrinsics, look_at
 from synthhuman.scene.assets import SceneAssets
 from synthhuman.scene.camera_paths import camera_path
 from synthhuman.scene.config import SceneConfig
+from synthhuman.scene.ground import PlacedGround, place_ground
 from synthhuman.scene.occluders import PlacedOccluders, place_occluders
 from synthhuman.scene.sampling import ClipParams, PersonParams
 
@@ -27,7 +28,8 @@ class ClipGeometry:
     cameras: T cameras, one per frame (T copies of a static camera); distance: metres from the scene centre
     (the first frame's, for a moving camera); camera_info: what ``info.json`` records of a varied or moving
     camera (``CameraPath.info``), empty for SURREAL's; occluders: the placed occluders (static world
-    vertices and their ``info.json`` records), None without occluders."""
+    vertices and their ``info.json`` records), None without occluders; ground: the ground's grid and
+    texture, None without a ground."""
 
     params: ClipParams
     verts: Tensor
@@ -38,6 +40,7 @@ class ClipGeometry:
     distance: float
     camera_info: dict = field(default_factory=dict)
     occluders: PlacedOccluders | None = None
+    ground: PlacedGround | None = None
 
 
 _FOOTPRINT_STEP = 7
@@ -147,5 +150,14 @@ def build_clip(assets: SceneAssets, params: ClipParams, device: torch.device | s
         first = len(params.people) + 1
         placed = place_occluders(params.occluders, first, verts, joints, cams.R, cams.t, cfg.occluders)
         occluders = PlacedOccluders(placed.verts.to(device, dtype), placed.info)
+    ground = None
+    if cfg.ground.enabled:
+        R, t = cams.R.double().cpu(), cams.t.double().cpu()
+        eyes = -(R.transpose(1, 2) @ t[..., None])[..., 0]
+        feet = torch.cat([j[:, 0] for j in joints]).double().cpu()
+        g = place_ground(cfg.ground, params.seed, eyes, feet, cfg.texture.size)
+        ground = PlacedGround(g.verts.to(device, dtype), g.texture, g.info)
     verts_all, joints_all, trans_all = torch.cat(verts, 1), torch.stack(joints, 1), torch.stack(trans, 1)
-    return ClipGeometry(params, verts_all, joints_all, pose, trans_all, cams, distance, info, occluders)
+    return ClipGeometry(
+        params, verts_all, joints_all, pose, trans_all, cams, distance, info, occluders, ground
+    )
