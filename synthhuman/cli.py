@@ -149,6 +149,8 @@ LOOK_FLAGS = {
     "background_style": ("scene", "background", "style"),
     "clothing": ("scene", "texture", "style"),
     "degrade": ("scene", "degrade", "effects"),
+    "occluders": ("scene", "occluders", "count"),
+    "ground": ("scene", "ground", "enabled"),
 }
 """Flags that set one field of a nested scene section (the rest of that section stays as the file has it)."""
 
@@ -212,6 +214,8 @@ def generate(
     degrade: str = typer.Option(
         None, help="comma list of blur, defocus, noise, jitter, jpeg, h264; or all, none [none]"
     ),
+    occluders: int = typer.Option(None, help="occluders per clip: boxes, cylinders, slabs, poles [0]"),
+    ground: bool = typer.Option(False, "--ground", help="the floor as geometry, with contact shadows"),
 ) -> None:
     """Generate a dataset of rendered clips with every ground-truth layer (see README)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -229,7 +233,9 @@ def generate(
         flags["png"] = True
     if no_preview:
         flags["preview"] = False
-    flags.update(background_style=background_style, clothing=clothing)
+    flags.update(background_style=background_style, clothing=clothing, occluders=occluders)
+    if ground:
+        flags["ground"] = True
     if shard is not None:
         try:
             i, n = (int(x) for x in shard.split("/"))

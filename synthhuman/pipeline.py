@@ -32,6 +32,7 @@ from synthhuman.render import (
     rasterize_pytorch3d,
     sample_texture,
     shade,
+    sphere_occlusion,
     take_batched,
     take_rows,
     texture_lod,
@@ -48,6 +49,9 @@ from synthhuman.timing import StageTimer, untimed
 __all__ = ["FrameBatch", "RenderConfig", "RenderOutput", "Topology", "render_frames"]
 
 BACKENDS = ("auto", "warp", "torch", "pytorch3d")
+CASTER_HEIGHT = 8.0
+"""Contact shadows: a caster counts where its centre is lower than this many radii above the ground (its
+occlusion ``(r / D)^2 cos`` is below 1/64 everywhere when higher)."""
 
 
 @dataclass(frozen=True)
@@ -91,10 +95,14 @@ class Topology:
     """What the frames of a batch share: faces and their corner UVs and labels.
 
     faces: (F, 3) int64. uv: (Nuv, 2) in [0, 1]; uv_faces: (F, 3) int64 into uv. face_labels: (F,) part
-    labels 1..24. face_instance: (F,) person 1..P (default: all 1, one person). adjacency: (F, 3)
-    (computed when not given).
+    labels 1..24 (0 on scene objects: occluders). face_instance: (F,) person 1..P, then scene objects
+    P + 1.. (default: all 1, one person); each instance has its texture and light in the ``FrameBatch``.
+    adjacency: (F, 3) (computed when not given).
     closed: every mesh is a closed, outward-oriented surface (bodies are), so back faces are never visible
-    and the rasterizer culls them.
+    and the rasterizer culls them (the ground, seen from above only, is culled from below).
+    ground_faces: the last this many faces are the ground (the plane y = 0, normal +Y): contact shadows
+    (``FrameBatch.shadows``) darken their shading; with ``ground_labels`` false their pixels get background
+    labels (depth 0, normals 0, instance 0, no flow; segmentation is 0 on them either way).
     """
 
     faces: Tensor
@@ -104,6 +112,8 @@ class Topology:
     face_instance: Tensor = field(default=None)  # type: ignore[assignment]
     closed: bool = True
     adjacency: Tensor = field(default=None)  # type: ignore[assignment]
+    ground_faces: int = 0
+    ground_labels: bool = True
 
     def __post_init__(self) -> None:
         f = check_tensor("faces", self.faces, 2, (3,)).shape[0]
@@ -126,12 +136,19 @@ class Topology:
 
     @property
     def num_people(self) -> int:
-        return int(self.face_instance.max())
+        """The people: instances of labelled faces (scene objects such as occluders, label 0, follow them)."""
+        people = self.face_instance[self.face_labels > 0]
+        return int(people.max()) if people.numel() else 0
 
     def to(self, device: torch.device | str) -> Topology:
         """The same topology on ``device`` (adjacency moved, not recomputed)."""
         names = ("faces", "uv", "uv_faces", "face_labels", "face_instance", "adjacency")
-        return Topology(**{n: getattr(self, n).to(device) for n in names}, closed=self.closed)
+        return Topology(
+            **{n: getattr(self, n).to(device) for n in names},
+            closed=self.closed,
+            ground_faces=self.ground_faces,
+            ground_labels=self.ground_labels,
+        )
 
 
 @dataclass(frozen=True)
@@ -143,6 +160,8 @@ class FrameBatch:
     [0, 1]. joints: (B, P, J, 3) world space. next_index: (B,) int64, the batch index of each frame's next
     frame in its clip, -1 for the last frame (no flow). prev_index: (B,) int64 or None, the same for the
     previous frame (-1 for the first); when given, the backward flow SURREAL stores is computed too.
+    shadows: (B, S, 5) or None: contact-shadow casters (world centre, radius, weight) darkening the ground
+    faces' shading (``Topology.ground_faces``) by their sphere occlusion.
     """
 
     verts: Tensor
@@ -154,6 +173,7 @@ class FrameBatch:
     joints: Tensor
     next_index: Tensor
     prev_index: Tensor | None = None
+    shadows: Tensor | None = None
 
     def __post_init__(self) -> None:
         b = check_tensor("verts", self.verts, 3, (3,)).shape[0]
@@ -168,6 +188,9 @@ class FrameBatch:
         if self.prev_index is not None:
             check_tensor("prev_index", self.prev_index, 1)
             names.append("prev_index")
+        if self.shadows is not None:
+            check_tensor("shadows", self.shadows, 3, (5,))
+            names.append("shadows")
         for name in names:
             check_batch(name, getattr(self, name), b)
         if self.sh.shape[1] != self.texture_index.shape[1]:
@@ -231,6 +254,7 @@ def _render_fused(
     stage = timer or untimed
     cams = batch.cameras
     faces = topo.faces
+    shadows = bool(topo.ground_faces) and batch.shadows is not None
     with stage("rasterize"):
         size = check_rasterizer_inputs(batch.verts, faces, cams.K, cams.image_size)
         zbuf, cam = zbuffer_world(
@@ -254,9 +278,14 @@ def _render_fused(
             batch.texture_index,
             batch.sh,
             batch.background,
-            clamp_rgb=not cfg.antialias,
+            clamp_rgb=not cfg.antialias and not shadows,
         )
     rgb = layers.rgb
+    if shadows:  # on the unclamped shading, as the PyTorch path
+        with stage("shade"):
+            _contact_shadows(rgb, layers.pix_to_face, layers.depth, batch, topo)
+            if not cfg.antialias:
+                rgb.clamp_(0, 1)
     if cfg.antialias:
         with stage("antialias"):
             rgb = antialias_forward(
@@ -283,9 +312,10 @@ def _render_fused(
     def fragments() -> Fragments:
         return fragments_from_winners(verts_cam, faces, cams.K, *covered_pixels(zbuf.keys), size)
 
-    return RenderOutput(
+    out = RenderOutput(
         rgb, layers.depth, layers.normals, layers.segm, layers.instance, flow, joints, fragments, back
     )
+    return _ground_as_background(out, layers.pix_to_face, topo)
 
 
 def _render_differentiable(
@@ -321,6 +351,8 @@ def _render_differentiable(
         rgb_fg = shade(albedo, n_world, take_rows(batch.sh.reshape(-1, 9), slot))
         rgb = batch.background.new_empty(batch.background.shape).copy_(batch.background)
         rgb.view(-1, 3).index_put_((frags.pixel_index,), rgb_fg.to(rgb.dtype))
+        if topo.ground_faces and batch.shadows is not None:
+            rgb = _contact_shadows(rgb, frags.pix_to_face, frags.depth, batch, topo)
     if cfg.antialias:
         with stage("antialias"):
             rgb = antialias_(
@@ -340,7 +372,61 @@ def _render_differentiable(
         if batch.prev_index is not None:
             back = _flow_to(batch.prev_index, batch, frags, topo, cfg, zero_invalid=False)
     rgb = rgb.clamp(0, 1) if rgb.requires_grad else rgb.clamp_(0, 1)  # in place when no graph needs it
-    return RenderOutput(rgb, frags.depth, normals, segm, inst, flow, joints, frags, back)
+    out = RenderOutput(rgb, frags.depth, normals, segm, inst, flow, joints, frags, back)
+    return _ground_as_background(out, frags.pix_to_face, topo)
+
+
+def _ground_mask(pix_to_face: Tensor, topo: Topology) -> Tensor:
+    """(B, H, W) bool: pixels showing a ground face."""
+    return pix_to_face >= topo.faces.shape[0] - topo.ground_faces
+
+
+def _contact_shadows(rgb: Tensor, pix_to_face: Tensor, depth: Tensor, batch: FrameBatch, topo: Topology):
+    """Darken the ground's pixels of ``rgb`` (B, H, W, 3) by the sphere occlusion of ``batch.shadows``
+    at the world point each shows (from its depth and the frame's camera); in place unless a gradient
+    flows through ``rgb`` (then a new tensor). Returns rgb."""
+    mask = _ground_mask(pix_to_face, topo)
+    cams = batch.cameras
+    dtype = depth.dtype
+    k_inv = torch.linalg.inv(cams.K.detach().to(dtype))
+    r_t = cams.R.detach().to(dtype).transpose(1, 2)
+    t = cams.t.detach().to(dtype)
+    spheres = batch.shadows.detach().to(dtype)
+    up = depth.new_tensor([0.0, 1.0, 0.0])
+    scale = torch.ones_like(depth)
+    for f in range(depth.shape[0]):  # a frame at a time: (pixels, casters) stays small
+        casters = spheres[f][spheres[f, :, 1] < CASTER_HEIGHT * spheres[f, :, 3]]  # near the ground only
+        row, col = mask[f].nonzero(as_tuple=True)
+        if casters.numel() == 0 or row.numel() == 0:
+            continue
+        z = depth[f, row, col].detach()
+        pix = torch.stack([col.to(dtype), row.to(dtype), torch.ones_like(z)], -1)
+        cam = (pix @ k_inv[f].T) * z[:, None] - t[f]
+        world = cam @ r_t[f].T  # R^T (X_cam - t)
+        scale[f, row, col] = 1 - sphere_occlusion(world, up, casters[None].expand(len(z), -1, -1))
+    if rgb.requires_grad:
+        return rgb * scale[..., None].to(rgb.dtype)
+    return rgb.mul_(scale[..., None].to(rgb.dtype))
+
+
+def _ground_as_background(out: RenderOutput, pix_to_face: Tensor, topo: Topology) -> RenderOutput:
+    """With ``topo.ground_labels`` false: the ground's pixels labelled as background (RGB unchanged)."""
+    if not topo.ground_faces or topo.ground_labels:
+        return out
+    mask = _ground_mask(pix_to_face, topo)
+    keep = ~mask
+    flow = Flow(out.flow.flow * keep[..., None], out.flow.valid & keep)
+    back = out.flow_backward
+    if back is not None:
+        back = Flow(back.flow * keep[..., None], back.valid & keep)
+    return dataclasses.replace(
+        out,
+        depth=out.depth * keep,
+        normals=out.normals * keep[..., None],
+        instance=out.instance * keep,
+        flow=flow,
+        flow_backward=back,
+    )
 
 
 def _flow_to(

@@ -143,6 +143,8 @@ class _ClipBuffer:
                 "mirrored": [x.mirrored for x in p.people], "speed": [x.speed for x in p.people],
                 "shape_rows": [x.shape_row for x in p.people], "sampled_distance": p.distance,
                 **({"camera": c.camera_info} if c.camera_info else {}),
+                **({"occluders": list(c.occluders.info)} if c.occluders is not None else {}),
+                **({"ground": c.ground.info} if c.ground is not None else {}),
             },
         )  # fmt: skip
         if self.degrade is not None:  # only with degradations on: other clips' info stays as it was

@@ -169,3 +169,39 @@ def test_the_antialiasing_scan_limited_to_the_window_changes_nothing():
     assert bool((zbuf.window[:, 2] - zbuf.window[:, 0] < 60).all())  # the body covers part of each frame
     args = (out.rgb, out.fragments.pix_to_face, out.depth, cam.screen, topo.faces, topo.adjacency, cams.K)
     assert torch.equal(antialias_forward(*args, window=zbuf.window), antialias_forward(*args))
+
+
+SCENE_OBJECTS = {
+    "occluders": dict(ground=False),
+    "ground": dict(ground=True),
+    "unlabelled": dict(labels=False),
+}
+
+
+@pytest.fixture(scope="module", params=list(SCENE_OBJECTS))
+def object_assets(request):
+    from synthhuman.appearance.textures import TextureConfig
+    from synthhuman.scene import SceneAssets, SceneConfig
+    from synthhuman.scene.config import CameraConfig
+    from synthhuman.scene.ground import GroundConfig
+    from synthhuman.scene.occluders import OccluderConfig
+
+    opts = SCENE_OBJECTS[request.param]
+    ground = GroundConfig(enabled=opts.get("ground", True), labels=opts.get("labels", True))
+    camera, occluders = CameraConfig(mode="moving"), OccluderConfig(count=3)
+    scene = SceneConfig(frames=4, height=48, width=64, people=2, texture=TextureConfig(size=64),
+                        camera=camera, occluders=occluders, ground=ground)  # fmt: skip
+    return SceneAssets(scene)
+
+
+@pytest.mark.parametrize("antialias", [True, False])
+def test_occluder_and_ground_scenes_every_layer(device, object_assets, antialias):
+    from synthhuman.scene import build_clip, frame_batch, sample_clip, segments
+
+    a = object_assets
+    for index in range(2):
+        clip = build_clip(a, sample_clip(a, 0, "train", index), device)
+        batch = frame_batch(segments(clip, 100, True), a, True)
+        warp, ref = _render_both(batch, a.topology_on(torch.device(device)), antialias=antialias)
+        assert_layers_agree(warp, ref)
+        assert int(((warp.instance > 2) & (warp.instance < 6)).sum()) > 0  # occluders in view

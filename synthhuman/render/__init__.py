@@ -33,7 +33,7 @@ from synthhuman.render.interpolation import interpolate, interpolate_fg
 from synthhuman.render.mesh import face_adjacency, join_meshes, vertex_normals
 from synthhuman.render.pytorch3d_backend import is_pytorch3d_available, rasterize_pytorch3d
 from synthhuman.render.raster import Fragments, barycentrics, fragments_from_winners, rasterize
-from synthhuman.render.shading import sh_irradiance, shade
+from synthhuman.render.shading import sh_irradiance, shade, sphere_occlusion
 from synthhuman.render.texture import MipTexture, build_mipmaps, sample_texture, texture_lod
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "sample_texture",
     "sh_irradiance",
     "shade",
+    "sphere_occlusion",
     "take_batched",
     "take_rows",
     "texture_lod",

@@ -35,3 +35,15 @@ def sh_irradiance(normals: Tensor, coeffs: Tensor) -> Tensor:
 def shade(albedo: Tensor, world_normals: Tensor, coeffs: Tensor) -> Tensor:
     """(N, C) albedo x irradiance at (N, 3) world normals with (N, 9) coefficients; irradiance >= 0."""
     return albedo * sh_irradiance(world_normals, coeffs).clamp_min(0)[:, None]
+
+
+def sphere_occlusion(points: Tensor, normal: Tensor, spheres: Tensor) -> Tensor:
+    """(N,) ambient occlusion in [0, 1] at ``points`` (N, 3) on a surface of unit ``normal`` (3,) by
+    spheres (N, S, 5) (centre, radius, weight; one set per point): the sum over spheres of
+    ``weight * (r / D)^2 * max(cos, 0)`` (D: distance to the centre; cos: between the normal and the
+    direction to the centre; the solid-angle occlusion of a sphere), clamped to 1. Soft contact shadows."""
+    d = spheres[..., :3] - points[:, None]
+    dist2 = d.square().sum(-1).clamp_min(1e-12)
+    cos = (d * normal).sum(-1) / dist2.sqrt()
+    occ = spheres[..., 4] * spheres[..., 3].square() / dist2 * cos.clamp_min(0)
+    return occ.sum(-1).clamp(0, 1)

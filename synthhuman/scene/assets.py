@@ -23,6 +23,8 @@ from synthhuman.conventions import SPLITS
 from synthhuman.motion.sequence import PoseSequence, is_cyclic, resample
 from synthhuman.pipeline import Topology
 from synthhuman.scene.config import AssetConfig, SceneConfig
+from synthhuman.scene.ground import ground_topology
+from synthhuman.scene.occluders import occluder_template
 
 BUNDLED_TEST_MOTIONS = ("getup_facedown", "punch", "run")
 """The bundled library's test split (3 of its 15 clips, about SURREAL's 20 %); the rest is train."""
@@ -181,13 +183,38 @@ class SceneAssets:
         else:
             layout = part_colours(body.face_labels, torch.Generator(), str(body.data.path), self.cfg.texture)
             uv, uv_faces = layout.uv, layout.uv_faces
+        uv_faces = uv_faces.repeat(P, 1)  # every person samples its own texture with the same UVs
+        labels = body.face_labels.repeat(P)
+        instance = torch.arange(1, P + 1).repeat_interleave(body.faces.shape[0])
+        K = self.cfg.occluders.count
+        if K:  # occluder slots after the people: label 0, instances P + 1 .. P + K, their own UV atlas
+            slot = occluder_template()
+            nf = slot.faces.shape[0]
+            faces = torch.cat(
+                [
+                    faces,
+                    (slot.faces[None] + (P * V + torch.arange(K) * slot.num_verts)[:, None, None]).reshape(
+                        -1, 3
+                    ),
+                ]
+            )
+            uv_faces = torch.cat([uv_faces, (slot.uv_faces + uv.shape[0]).repeat(K, 1)])
+            uv = torch.cat([uv, slot.uv.to(uv.dtype)])
+            labels = torch.cat([labels, labels.new_zeros(K * nf)])
+            instance = torch.cat([instance, torch.arange(P + 1, P + K + 1).repeat_interleave(nf)])
+        ground = 0
+        if self.cfg.ground.enabled:  # the ground last: label 0, instance P + K + 1
+            g_faces, g_uv, g_uv_faces = ground_topology()
+            ground = g_faces.shape[0]
+            faces = torch.cat([faces, g_faces + int(faces.max()) + 1])
+            uv_faces = torch.cat([uv_faces, g_uv_faces + uv.shape[0]])
+            uv = torch.cat([uv, g_uv.to(uv.dtype)])
+            labels = torch.cat([labels, labels.new_zeros(ground)])
+            instance = torch.cat([instance, torch.full((ground,), P + K + 1)])
         return Topology(
-            faces=faces,
-            uv=uv,
-            uv_faces=uv_faces.repeat(P, 1),  # every person samples its own texture with the same UVs
-            face_labels=body.face_labels.repeat(P),
-            face_instance=torch.arange(1, P + 1).repeat_interleave(body.faces.shape[0]),
-        )
+            faces=faces, uv=uv, uv_faces=uv_faces, face_labels=labels, face_instance=instance,
+            ground_faces=ground, ground_labels=self.cfg.ground.labels,
+        )  # fmt: skip
 
     def topology_on(self, device: torch.device) -> Topology:
         """:attr:`topology` on ``device`` (moved once)."""

@@ -12,6 +12,7 @@ from synthhuman.config import require
 from synthhuman.pipeline import FrameBatch
 from synthhuman.render import Cameras, build_mipmaps
 from synthhuman.scene.assets import SceneAssets
+from synthhuman.scene.ground import shadow_spheres
 from synthhuman.scene.posing import ClipGeometry
 
 
@@ -84,24 +85,39 @@ def _picked_batch(
 ) -> FrameBatch:
     verts, joints, K, R, t, bg, sh, tex, nxt, prv = [], [], [], [], [], [], [], [], [], []
     base = 0
-    P = assets.cfg.people
+    cfg = assets.cfg
+    P = cfg.people + cfg.occluders.count + int(cfg.ground.enabled)  # textures and lights per clip: people,
+    shadows = []  # occluders, the ground
     for i, (c, frames) in enumerate(picks):
         n = frames.shape[0]
-        verts.append(c.verts[frames])
+        v = c.verts[frames]
+        for static in (c.occluders, c.ground):  # static: the same world vertices in every frame
+            if static is not None:
+                v = torch.cat([v, static.verts[None].expand(n, -1, -1)], 1)
+        verts.append(v)
+        if c.ground is not None:
+            shadows.append(shadow_spheres(c.joints[frames], cfg.ground.shadow))
         joints.append(c.joints[frames])
         K.append(c.cameras.K[frames])
         R.append(c.cameras.R[frames])
         t.append(c.cameras.t[frames])
         device, dtype = c.verts.device, c.verts.dtype
         bg.append(c.params.background.to(device, dtype)[None].expand(n, -1, -1, -1))
-        sh.append(torch.stack([p.light for p in c.params.people]).to(device, dtype)[None].expand(n, -1, -1))
+        lights = [p.light for p in c.params.people]
+        lights += [lights[0]] * (len(c.params.occluders) + int(c.ground is not None))  # the first person's
+        sh.append(torch.stack(lights).to(device, dtype)[None].expand(n, -1, -1))
         tex.append(torch.arange(i * P, (i + 1) * P, device=device)[None].expand(n, -1))
         local = torch.arange(n, device=device)
         none = torch.full_like(local, -1)
         nxt.append(torch.where(local + 1 < n, base + local + 1, -1) if chained else none)
         prv.append(torch.where(local > 0, base + local - 1, -1) if chained else none)
         base += n
-    textures = torch.stack([p.texture for c, _ in picks for p in c.params.people]).to(device, dtype)
+    textures = [
+        x.texture
+        for c, _ in picks
+        for x in (*c.params.people, *c.params.occluders, *filter(None, [c.ground]))
+    ]
+    textures = torch.stack(textures).to(device, dtype)
     cams = Cameras(torch.cat(K), torch.cat(R), torch.cat(t), picks[0][0].cameras.image_size)
     return FrameBatch(
         verts=torch.cat(verts),
@@ -113,4 +129,5 @@ def _picked_batch(
         joints=torch.cat(joints),
         next_index=torch.cat(nxt),
         prev_index=torch.cat(prv) if backward else None,
+        shadows=torch.cat(shadows) if shadows else None,
     )

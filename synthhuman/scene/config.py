@@ -13,6 +13,8 @@ from synthhuman.appearance.lighting import LightConfig
 from synthhuman.appearance.textures import TextureConfig
 from synthhuman.config import require
 from synthhuman.conventions import GENDERS
+from synthhuman.scene.ground import GroundConfig
+from synthhuman.scene.occluders import OccluderConfig
 
 CAMERA_MODES = ("surreal", "varied", "moving")
 """``CameraConfig.mode``: SURREAL's camera, a random static camera per clip, or a moving camera."""
@@ -115,7 +117,9 @@ class SceneConfig:
     age_range (years) of the default body's shapes; shape_sigma for other bodies without SURREAL shapes;
     person_gap: metres kept between people (their swept footprints); test_fraction: share of textures,
     backgrounds and user motions in the test split; degrade: image degradations applied to RGB after
-    rendering (none by default; labels are never degraded).
+    rendering (none by default; labels are never degraded); occluders: static objects between the camera
+    and the people (none by default, :mod:`synthhuman.scene.occluders`); ground: the floor as geometry with
+    contact shadows (off by default, :mod:`synthhuman.scene.ground`).
     """
 
     frames: int = 100
@@ -134,6 +138,8 @@ class SceneConfig:
     texture: TextureConfig = field(default_factory=TextureConfig)
     background: BackgroundConfig = field(default_factory=BackgroundConfig)
     degrade: DegradeConfig = field(default_factory=DegradeConfig)
+    occluders: OccluderConfig = field(default_factory=OccluderConfig)
+    ground: GroundConfig = field(default_factory=GroundConfig)
 
     def __post_init__(self) -> None:
         require(self.frames >= 2, "frames", ">= 2", self.frames)
@@ -142,6 +148,13 @@ class SceneConfig:
             v = getattr(self, name)
             require(v >= 16 and v % 2 == 0, name, "an even number of pixels >= 16 (H.264 yuv420p)", v)
         require(1 <= self.people <= 255, "people", "1..255 (uint8 instance ids)", self.people)
+        total = self.people + self.occluders.count + int(self.ground.enabled)
+        require(
+            total <= 255,
+            "occluders",
+            f"people + occluders (+ 1 ground) <= 255 (uint8 instance ids), {self.people} people",
+            self.occluders.count,
+        )
         require(len(self.genders) >= 1, "genders", "at least one gender", self.genders)
         for g in self.genders:
             require(g in GENDERS, "genders", f"each one of {GENDERS}", self.genders)

@@ -16,6 +16,8 @@ from synthhuman.render import Cameras, intrinsics, look_at
 from synthhuman.scene.assets import SceneAssets
 from synthhuman.scene.camera_paths import camera_path
 from synthhuman.scene.config import SceneConfig
+from synthhuman.scene.ground import PlacedGround, place_ground
+from synthhuman.scene.occluders import PlacedOccluders, place_occluders
 from synthhuman.scene.sampling import ClipParams, PersonParams
 
 
@@ -25,7 +27,9 @@ class ClipGeometry:
     pose (T, P, 72), trans (T, P, 3) as posed (trans includes ground placement and person offsets);
     cameras: T cameras, one per frame (T copies of a static camera); distance: metres from the scene centre
     (the first frame's, for a moving camera); camera_info: what ``info.json`` records of a varied or moving
-    camera (``CameraPath.info``), empty for SURREAL's."""
+    camera (``CameraPath.info``), empty for SURREAL's; occluders: the placed occluders (static world
+    vertices and their ``info.json`` records), None without occluders; ground: the ground's grid and
+    texture, None without a ground."""
 
     params: ClipParams
     verts: Tensor
@@ -35,6 +39,8 @@ class ClipGeometry:
     cameras: Cameras
     distance: float
     camera_info: dict = field(default_factory=dict)
+    occluders: PlacedOccluders | None = None
+    ground: PlacedGround | None = None
 
 
 _FOOTPRINT_STEP = 7
@@ -139,6 +145,19 @@ def build_clip(assets: SceneAssets, params: ClipParams, device: torch.device | s
         cams = Cameras(K, path.R.to(device, dtype), path.t.to(device, dtype), size)
         distance, info = path.distance, path.info
     pose = torch.stack([torch.as_tensor(p.pose, dtype=dtype, device=device) for p in params.people], 1)
+    occluders = None
+    if params.occluders:
+        first = len(params.people) + 1
+        placed = place_occluders(params.occluders, first, verts, joints, cams.R, cams.t, cfg.occluders)
+        occluders = PlacedOccluders(placed.verts.to(device, dtype), placed.info)
+    ground = None
+    if cfg.ground.enabled:
+        R, t = cams.R.double().cpu(), cams.t.double().cpu()
+        eyes = -(R.transpose(1, 2) @ t[..., None])[..., 0]
+        feet = torch.cat([j[:, 0] for j in joints]).double().cpu()
+        g = place_ground(cfg.ground, params.seed, eyes, feet, cfg.texture.size)
+        ground = PlacedGround(g.verts.to(device, dtype), g.texture, g.info)
+    verts_all, joints_all, trans_all = torch.cat(verts, 1), torch.stack(joints, 1), torch.stack(trans, 1)
     return ClipGeometry(
-        params, torch.cat(verts, 1), torch.stack(joints, 1), pose, torch.stack(trans, 1), cams, distance, info
+        params, verts_all, joints_all, pose, trans_all, cams, distance, info, occluders, ground
     )

@@ -30,6 +30,7 @@ from synthhuman.rng import clip_generator, clip_seed, derived_generator
 from synthhuman.scene.assets import SceneAssets
 from synthhuman.scene.camera_paths import CameraParams, sample_camera
 from synthhuman.scene.config import MotionConfig
+from synthhuman.scene.occluders import OccluderParams, sample_occluders
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ class PersonParams:
 class ClipParams:
     """Everything random about one clip. background (H, W, 3) float32; placement: (N, 2) candidate
     (angle, extra distance) draws for people 2..P; distance: the sampled camera distance (metres);
-    camera: the varied or moving camera's draws, None for SURREAL's camera."""
+    camera: the varied or moving camera's draws, None for SURREAL's camera; occluders: the occluders'
+    draws (none unless ``SceneConfig.occluders.count`` > 0)."""
 
     split: str
     index: int
@@ -67,6 +69,7 @@ class ClipParams:
     distance: float
     placement: Tensor
     camera: CameraParams | None = None
+    occluders: tuple[OccluderParams, ...] = ()
 
 
 def _uniform(gen: torch.Generator, lo: float, hi: float) -> float:
@@ -185,4 +188,7 @@ def sample_clip(assets: SceneAssets, seed: int, split: str, index: int) -> ClipP
     )
     placement = torch.rand(64, 2, generator=gen, dtype=torch.float64)
     camera = None if cam.mode == "surreal" else sample_camera(cam, derived_generator(own, "camera"))
-    return ClipParams(split, index, own, people, background, background_name, distance, placement, camera)
+    occluders = sample_occluders(cfg.occluders, own, cfg.texture.size) if cfg.occluders.count else ()
+    return ClipParams(
+        split, index, own, people, background, background_name, distance, placement, camera, occluders
+    )
