@@ -23,11 +23,11 @@ $(STAMP): $(PY) pyproject.toml
 install: $(STAMP)
 
 # The main job: 4 clips x 100 frames at 320x240 with the bundled defaults (photo-like backgrounds, fabric
-# clothing) and every image degradation (docs/scenes.md) into demo-output/ (replaced each time), and its
-# contact sheet (read back from disk) as docs/preview.png.
+# clothing), a moving camera, two occluders and every image degradation (docs/scenes.md) into
+# demo-output/ (replaced each time), and its contact sheet (read back from disk) as docs/preview.png.
 demo: $(STAMP)
 	rm -rf demo-output
-	$(VENV)/bin/synthhuman generate --out demo-output --clips 4 --device cpu --degrade all
+	$(VENV)/bin/synthhuman generate --out demo-output --clips 4 --device cpu --camera moving --occluders 2 --degrade all
 	cp demo-output/preview.png docs/preview.png
 
 test: $(STAMP)

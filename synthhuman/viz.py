@@ -26,13 +26,14 @@ def rgb_image(rgb: Tensor) -> Tensor:
 
 
 def depth_image(depth: Tensor) -> Tensor:
-    """(H, W) metres, 0 background -> near bright, far dark, background black."""
+    """(H, W) metres, 0 background -> near bright, far dark, background black; graded by inverse depth
+    (disparity), so a ground running to the horizon does not flatten the people in front of it."""
     fg = depth > 0
     img = torch.zeros_like(depth, dtype=torch.float32)
     if bool(fg.any()):
-        d = depth[fg].float()
-        lo, hi = d.min(), d.max()
-        img[fg] = 1 - 0.8 * (d - lo) / (hi - lo).clamp_min(1e-6)
+        inv = 1 / depth[fg].float()
+        lo, hi = inv.min(), inv.max()
+        img[fg] = 0.2 + 0.8 * (inv - lo) / (hi - lo).clamp_min(1e-9)
     return _to_uint8(img[..., None].expand(*img.shape, 3))
 
 
