@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
+from synthhuman.cli_config import generate_config, run_config_from_flags, scene_flags
 from synthhuman.cli_errors import ErrorLines, device_flag, state, usage
 from synthhuman.config import ConfigError
-
-if TYPE_CHECKING:
-    from synthhuman.generate import GenerateConfig as GenerateConfigT
 
 app = typer.Typer(
     cls=ErrorLines, add_completion=False, no_args_is_help=True, help="Synthetic humans without Blender."
@@ -115,68 +112,6 @@ def render_test(
     typer.echo(f"wrote {out}: {frames} frames x (rgb, depth, normals, segmentation, flow, joints)")
 
 
-def _config_data(
-    out: Path, config: Path | None, flags: dict, sections: dict[str, tuple[str, ...]], spelled: dict[str, str]
-) -> tuple[dict, dict[str, str]]:
-    """A run's config as a mapping: the file's fields (if any), then every flag given on the command line
-    (flags named in ``sections`` go into that nested section, dotted for deeper ones: ``scene.camera``);
-    and the flags' keys (dotted) -> the flags as written (``--name``, or as ``spelled`` gives them), so
-    errors name what the user wrote."""
-    from synthhuman.config import read_config_file
-
-    data = read_config_file(config) if config is not None else {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{config}: expected a table of fields, got {type(data).__name__}")
-    data["out"] = str(out)
-    names = {"out": "--out"}
-    for name, value in flags.items():
-        if value is None:
-            continue
-        section = next((s for s, names_ in sections.items() if name in names_), None)
-        target = data
-        for depth, part in enumerate(section.split(".") if section else ()):
-            target = target.setdefault(part, {})
-            if not isinstance(target, dict):
-                where = ".".join(section.split(".")[: depth + 1])
-                raise ConfigError(f"{config}: {where}: expected a table of fields, got {target!r}")
-        target[name] = str(value) if isinstance(value, Path) else value
-        key = f"{section}.{name}" if section else name
-        names[key] = spelled.get(name, "--" + name.replace("_", "-"))
-    return data, names
-
-
-LOOK_FLAGS = {
-    "background_style": ("scene", "background", "style"),
-    "clothing": ("scene", "texture", "style"),
-    "degrade": ("scene", "degrade", "effects"),
-    "occluders": ("scene", "occluders", "count"),
-    "ground": ("scene", "ground", "enabled"),
-}
-"""Flags that set one field of a nested scene section (the rest of that section stays as the file has it)."""
-
-
-def _generate_config(out: Path, config: Path | None, flags: dict) -> GenerateConfigT:
-    from synthhuman.config import from_mapping
-    from synthhuman.generate import GenerateConfig
-
-    sections = {"scene": ("frames", "height", "width", "people", "genders"),
-                "assets": ("body", "motion", "shapes", "textures", "backgrounds", "uv_template"),
-                "scene.camera": ("mode",), "render": ("backend",)}  # fmt: skip
-    spelled = {"preview": "--no-preview", "genders": "--gender", "mode": "--camera"}
-    looks = {k: flags.pop(k) for k in LOOK_FLAGS if flags.get(k) is not None}
-    data, names = _config_data(out, config, flags, sections, spelled)
-    for flag, value in looks.items():
-        *path, leaf = LOOK_FLAGS[flag]
-        target = data
-        for key in path:
-            target = target.setdefault(key, {})
-            if not isinstance(target, dict):
-                raise ConfigError(f"{config}: {key}: expected a table of fields, got {target!r}")
-        target[leaf] = value
-        names[".".join(LOOK_FLAGS[flag])] = "--" + flag.replace("_", "-")
-    return from_mapping(GenerateConfig, data, str(config) if config else None, names)
-
-
 @app.command()
 def generate(
     out: Path = typer.Option(..., "--out", help="output folder"),
@@ -225,7 +160,7 @@ def generate(
     flags = dict(clips=clips, frames=frames, seed=seed, height=height, width=width, device=device,
                  people=people, format=fmt, body=body, motion=motion, shapes=shapes, textures=textures,
                  backgrounds=backgrounds, uv_template=uv_template, batch_frames=batch_frames,
-                 writers=writers, ray=ray, backend=backend, mode=camera,
+                 writers=writers, ray=ray, backend=backend,
                  genders=None if gender is None else (gender,))  # fmt: skip
     if resume:
         flags["resume"] = True
@@ -233,9 +168,6 @@ def generate(
         flags["png"] = True
     if no_preview:
         flags["preview"] = False
-    flags.update(background_style=background_style, clothing=clothing, occluders=occluders)
-    if ground:
-        flags["ground"] = True
     if shard is not None:
         try:
             i, n = (int(x) for x in shard.split("/"))
@@ -243,11 +175,8 @@ def generate(
             raise ConfigError(f"--shard: expected i/n such as 0/4, got {shard!r}") from None
         flags["shard"] = (i, n)
     with usage():
-        if degrade is not None:
-            from synthhuman.appearance.degrade import parse_effects
-
-            flags["degrade"] = parse_effects(degrade, "--degrade")
-        cfg = _generate_config(out, config, flags)
+        flags.update(scene_flags(camera, background_style, clothing, degrade, occluders, ground))
+        cfg = generate_config(out, config, flags)
         if cfg.ray is None:
             device_flag(cfg.device)
     columns = (
@@ -300,15 +229,6 @@ def info(
     typer.echo(json.dumps(dataset_info(folder, sample), indent=1))
 
 
-def _run_config(out: Path, config: Path | None, flags: dict):
-    from synthhuman.train.run import run_config
-
-    sections = {"train": ("task", "steps", "batch", "stacks", "features", "input_size", "lr"),
-                "render": ("backend",)}  # fmt: skip
-    data, names = _config_data(out, config, flags, sections, {})
-    return run_config(data, str(config) if config else None, names)
-
-
 @app.command()
 def train(
     out: Path = typer.Option(
@@ -333,6 +253,12 @@ def train(
     tensorboard: bool = typer.Option(False, "--tensorboard", help="also write TensorBoard events"),
     resume: bool = typer.Option(False, "--resume", help="continue OUT/checkpoint.pt"),
     backend: str = typer.Option(None, help="auto, warp, torch or pytorch3d: renders on-the-fly data [auto]"),
+    camera: str = typer.Option(None, help="on-the-fly scenes' camera: surreal, varied or moving [surreal]"),
+    background_style: str = typer.Option(None, help="on-the-fly backgrounds: photo-like or surreal-style"),
+    clothing: str = typer.Option(None, help="on-the-fly clothing: fabric or surreal-style [fabric]"),
+    degrade: str = typer.Option(None, help="on-the-fly image degradations (as generate's) [none]"),
+    occluders: int = typer.Option(None, help="on-the-fly occluders per clip [0]"),
+    ground: bool = typer.Option(False, "--ground", help="on-the-fly scenes with the floor as geometry"),
 ) -> None:
     """Train SURREAL's stacked hourglass for part segmentation or quantized depth."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -348,7 +274,8 @@ def train(
     if resume:
         flags["resume"] = True
     with usage():
-        cfg = _run_config(out, config, flags)
+        flags.update(scene_flags(camera, background_style, clothing, degrade, occluders, ground))
+        cfg = run_config_from_flags(out, config, flags)
         device_flag(cfg.device)
     columns = (
         TextColumn("{task.description}"),

@@ -121,6 +121,10 @@ def test_flag_errors_name_the_flag(tmp_path):
     one_line(run("generate", "--out", tmp_path / "o", "--camera", "drone"), 2, "--camera: expected one of")
     assert not (tmp_path / "o").exists()
     one_line(run("train", "--out", tmp_path / "t", "--lr", "-1"), 2, "--lr: expected > 0")
+    one_line(run("train", "--out", tmp_path / "t", "--camera", "drone"), 2, "--camera: expected one of")
+    one_line(run("train", "--out", tmp_path / "t", "--occluders", "-1"), 2, "--occluders: expected")
+    one_line(run("train", "--out", tmp_path / "t", "--degrade", "fog"), 2, "--degrade: expected")
+    assert not (tmp_path / "t").exists()
     one_line(run("bench", "--batch", "0"), 2, "--batch: expected")
     yaml = tmp_path / "c.yaml"
     yaml.write_text("train:\n  steps: yes\n")

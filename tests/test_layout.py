@@ -35,7 +35,7 @@ FLOORS = {
     "rendering": 11, "data": 11, "overview": 11,
     "ray_tasks": 12, "train": 12,
     "generate": 13, "fit": 13,
-    "cli_assets": 14, "cli_errors": 14,
+    "cli_assets": 14, "cli_errors": 14, "cli_config": 14,
     "cli": 15,
 }  # fmt: skip
 SHARED_FLOOR = {"body", "motion", "appearance"}
