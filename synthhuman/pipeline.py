@@ -40,7 +40,7 @@ from synthhuman.render import (
 )
 from synthhuman.render.checks import check_batch, check_rasterizer_inputs, check_tensor
 from synthhuman.render.kernels import covered_pixels, zbuffer_world
-from synthhuman.render.kernels.forward import flow_layers, shade_layers, vertex_faces
+from synthhuman.render.kernels.forward import shade_layers, vertex_faces
 from synthhuman.render.kernels.silhouette import antialias_forward
 from synthhuman.render.raster import resolve_backend
 from synthhuman.timing import StageTimer, untimed
@@ -255,6 +255,9 @@ def _render_fused(
             batch.sh,
             batch.background,
             clamp_rgb=not cfg.antialias,
+            next_frame=batch.next_index,
+            prev_frame=batch.prev_index,
+            occlusion_tolerance=cfg.occlusion_tolerance,
         )
     rgb = layers.rgb
     if cfg.antialias:
@@ -273,12 +276,8 @@ def _render_fused(
         b = batch.verts.shape[0]
         joints_cam = cams.to_camera(batch.joints.reshape(b, -1, 3))
         joints = project_joints(joints_cam, cams.K, layers.depth, cfg.joint_tolerance)
-    with stage("flow"):
-        common = (zbuf, verts_cam, faces, cams.K, layers.depth)
-        flow = Flow(*flow_layers(*common, batch.next_index, cfg.occlusion_tolerance, zero_invalid=True))
-        back = None
-        if batch.prev_index is not None:
-            back = Flow(*flow_layers(*common, batch.prev_index, cfg.occlusion_tolerance, zero_invalid=False))
+    flow = Flow(layers.flow, layers.flow_valid)  # computed with the shading
+    back = Flow(layers.flow_back, layers.flow_back_valid) if batch.prev_index is not None else None
 
     def fragments() -> Fragments:
         return fragments_from_winners(verts_cam, faces, cams.K, *covered_pixels(zbuf.keys), size)
