@@ -264,7 +264,7 @@ def _render_fused(
         with stage("antialias"):
             rgb = antialias_forward(
                 rgb,
-                layers.pix_to_face,
+                zbuf.keys,  # the faces seen, read from the z-buffer's keys
                 layers.depth,
                 cam.screen,
                 faces,

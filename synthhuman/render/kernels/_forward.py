@@ -247,7 +247,6 @@ def shade_pixels(
     valid: wp.array3d(dtype=wp.bool),
     flow_back: wp.array4d(dtype=wp.float32),
     valid_back: wp.array3d(dtype=wp.bool),
-    pix_to_face: wp.array3d(dtype=wp.int64),
 ):
     """Every per-pixel layer of the covered pixels among [s * span, (s + 1) * span) of row ``row`` of frame
     frame0 + i, from their z-buffer keys (the outputs hold the background and zeros already; a thread per
@@ -302,7 +301,6 @@ def shade_pixels(
         depth[b, row, col] = z
         segm[b, row, col] = wp.uint8(face_labels[f])
         instance[b, row, col] = wp.uint8(face_instance[f])
-        pix_to_face[b, row, col] = f
         nxt = next_frame[b]
         pixel_flow(keys, verts, faces, K, b, row, col, f, b0, b1, b2, nxt, tolerance, 1, flow, valid)
         if backward != 0:

@@ -41,7 +41,6 @@ class ShadedLayers:
     flow_valid: Tensor
     flow_back: Tensor | None = None
     flow_back_valid: Tensor | None = None
-    pix_to_face: Tensor | None = None
 
 
 def vertex_faces(faces: Tensor, num_verts: int) -> tuple[Tensor, Tensor]:
@@ -151,7 +150,6 @@ def shade_layers(
         flow_valid=torch.zeros(b, h, w, dtype=torch.bool, device=verts.device),
         flow_back=verts.new_zeros(b, h, w, 2) if backward else None,
         flow_back_valid=torch.zeros(b, h, w, dtype=torch.bool, device=verts.device) if backward else None,
-        pix_to_face=torch.full((b, h, w), -1, dtype=torch.int64, device=verts.device),
     )
     texel_area = float(texture.base_size[0] * texture.base_size[1])
     # CPU: one thread owns each frame and computes the normals of the vertices it sees on first use; CUDA:
@@ -179,7 +177,6 @@ def shade_layers(
     outputs += [view(out.flow), view(out.flow_valid)]
     # without a backward flow the kernel never touches its outputs: the forward ones stand in
     outputs += [view(out.flow_back), view(out.flow_back_valid)] if backward else outputs[-2:]
-    outputs.append(view(out.pix_to_face))
     window, span = view(zbuf.window), row_span(w, dev)
 
     def run(start: int, stop: int) -> None:

@@ -5,12 +5,13 @@ no-grad forward pass.
     hit_face, hit_edge = silhouette_search(pix_to_face, depth, screen, faces, adjacency, K)
     image = antialias_forward(color, pix_to_face, depth, screen, faces, adjacency, K)
 
-Both give what the PyTorch reference gives: the same pairs and the same edges; the blended colours differ
-from it only by the order in which the (up to four) changes into one pixel are summed. On CUDA one thread
-per pixel; on CPU, where a Warp thread costs about as much as a cheap pixel, one per frame (skipping the
-columns far from any covered pixel), the frames split over worker threads. Each thread writes only its own
-pixels: no atomics, no host synchronisation, the same bytes whatever the split. Warp is imported on first
-use only.
+Both read the faces seen from ``pix_to_face`` (-1 where empty) or, equally, from the z-buffer's keys
+(:func:`synthhuman.render.kernels.zbuffer`, whose low 32 bits name the face), and give what the PyTorch
+reference gives: the same pairs and the same edges; the blended colours differ from it only by the order
+in which the (up to four) changes into one pixel are summed. On CUDA one thread per pixel; on CPU, where a
+Warp thread costs about as much as a cheap pixel, one per frame (skipping the columns far from any covered
+pixel), the frames split over worker threads. Each thread writes only its own pixels: no atomics, no host
+synchronisation, the same bytes whatever the split. Warp is imported on first use only.
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ def silhouette_search(
 ) -> tuple[Tensor, Tensor]:
     """The silhouette edge of every neighbour pixel pair, found as the PyTorch walk finds it.
 
-    pix_to_face: (B, H, W) int64, -1 where empty. depth: (B, H, W) float32/float64, 0 where empty.
+    pix_to_face: (B, H, W) int64, -1 where empty (or the z-buffer's keys: the same pairs). depth: (B, H, W)
+    float32/float64, 0 where empty.
     screen: (B, V, 2) projected vertices (pixels), depth's dtype. faces: (F, 3) int64. adjacency: (F, 3)
     int64, the face across edge k (corner k+1 -> k+2), -1 on a boundary. K: (B, 3, 3), depth's dtype.
     All on one device (cpu or cuda); nothing here is differentiated.
