@@ -23,9 +23,8 @@ _C1, _C2, _C3, _C4, _C5 = (
 @wp.func
 def vertex_normal(
     world: wp.array3d(dtype=wp.float32),
-    faces: wp.array2d(dtype=wp.int64),
     offsets: wp.array(dtype=wp.int64),
-    vertex_faces: wp.array(dtype=wp.int64),
+    corners: wp.array2d(dtype=wp.int32),
     b: int,
     v: wp.int64,
     cache: wp.array3d(dtype=wp.float32),
@@ -33,14 +32,14 @@ def vertex_normal(
 ):
     """The unit area-weighted normal of vertex v of frame b (world axes), computed on first use and kept in
     ``cache`` (B, V, 3), ``done`` (B, V) marking the vertices computed: the (v1 - v0) x (v2 - v0) of the
-    vertex's faces (``offsets``/``vertex_faces``: CSR, face order) of the ``world`` vertices (B, V, 3),
-    summed in face order (as ``render.mesh.vertex_normals`` forms them; it leaves the order to its
-    kernels). Only the thread that owns frame b may call this while ``done`` can change."""
+    vertex's faces (``offsets``/``corners``: CSR, face order, each face as its corners' vertex ids, read in
+    one run) of the ``world`` vertices (B, V, 3), summed in face order (as ``render.mesh.vertex_normals``
+    forms them; it leaves the order to its kernels). Only the thread that owns frame b may call this while
+    ``done`` can change."""
     if done[b, v] == wp.uint8(0):
         sx, sy, sz = float(0.0), float(0.0), float(0.0)  # noqa: UP018  (warp: a variable, not a constant)
         for j in range(int(offsets[v]), int(offsets[v + wp.int64(1)])):
-            f = vertex_faces[j]
-            i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
+            i0, i1, i2 = corners[j, 0], corners[j, 1], corners[j, 2]
             ax = world[b, i1, 0] - world[b, i0, 0]
             ay = world[b, i1, 1] - world[b, i0, 1]
             az = world[b, i1, 2] - world[b, i0, 2]
@@ -61,9 +60,8 @@ def vertex_normal(
 @wp.kernel
 def vertex_normals_all(
     world: wp.array3d(dtype=wp.float32),
-    faces: wp.array2d(dtype=wp.int64),
     offsets: wp.array(dtype=wp.int64),
-    vertex_faces: wp.array(dtype=wp.int64),
+    corners: wp.array2d(dtype=wp.int32),
     frame0: int,
     chunk: int,
     cache: wp.array3d(dtype=wp.float32),
@@ -74,7 +72,7 @@ def vertex_normals_all(
     i, c = wp.tid()
     b = frame0 + i
     for v in range(c * chunk, wp.min((c + 1) * chunk, cache.shape[1])):
-        vertex_normal(world, faces, offsets, vertex_faces, b, wp.int64(v), cache, done)
+        vertex_normal(world, offsets, corners, b, wp.int64(v), cache, done)
 
 
 @wp.func
@@ -217,7 +215,7 @@ def shade_pixels(
     R: wp.array3d(dtype=wp.float32),
     world: wp.array3d(dtype=wp.float32),
     vf_offsets: wp.array(dtype=wp.int64),
-    vertex_faces: wp.array(dtype=wp.int64),
+    vf_corners: wp.array2d(dtype=wp.int32),
     normals: wp.array3d(dtype=wp.float32),
     normals_done: wp.array2d(dtype=wp.uint8),
     uv: wp.array2d(dtype=wp.float32),
@@ -285,9 +283,9 @@ def shade_pixels(
         a0 = bilinear(texels, tex_offsets, tex_heights, tex_widths, l0, tex, u, v)
         a1 = bilinear(texels, tex_offsets, tex_heights, tex_widths, l1, tex, u, v)
         # world normal (where the light is), then in camera axes: n_cam = R n_world
-        n0 = vertex_normal(world, faces, vf_offsets, vertex_faces, b, i0, normals, normals_done)
-        n1 = vertex_normal(world, faces, vf_offsets, vertex_faces, b, i1, normals, normals_done)
-        n2 = vertex_normal(world, faces, vf_offsets, vertex_faces, b, i2, normals, normals_done)
+        n0 = vertex_normal(world, vf_offsets, vf_corners, b, i0, normals, normals_done)
+        n1 = vertex_normal(world, vf_offsets, vf_corners, b, i1, normals, normals_done)
+        n2 = vertex_normal(world, vf_offsets, vf_corners, b, i2, normals, normals_done)
         nx = n0[0] * b0 + n1[0] * b1 + n2[0] * b2
         ny = n0[1] * b0 + n1[1] * b1 + n2[1] * b2
         nz = n0[2] * b0 + n1[2] * b1 + n2[2] * b2

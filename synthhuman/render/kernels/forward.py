@@ -44,12 +44,15 @@ class ShadedLayers:
 
 
 def vertex_faces(faces: Tensor, num_verts: int) -> tuple[Tensor, Tensor]:
-    """The faces of each vertex as CSR: offsets (V + 1,) int64 and face ids (3F,) int64, in face order."""
+    """The faces of each vertex as CSR: offsets (V + 1,) int64 and the faces (3F, 3) int32, each as its
+    corners' vertex ids (rows of ``faces``), in face order (stored in full, so a vertex's faces are read in
+    one run rather than through their ids)."""
     corner_vertex = faces.flatten()
     order = torch.argsort(corner_vertex, stable=True)
     counts = torch.bincount(corner_vertex, minlength=num_verts)
     offsets = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
-    return offsets, torch.div(order, 3, rounding_mode="floor")
+    corners = faces.index_select(0, torch.div(order, 3, rounding_mode="floor"))
+    return offsets, corners.to(torch.int32).contiguous()
 
 
 def vertex_normals_kernel(world: Tensor, faces: Tensor, csr: tuple[Tensor, Tensor]) -> Tensor:
@@ -73,7 +76,7 @@ def _vertex_normal_cache(
     done = torch.zeros(b, v, dtype=torch.uint8, device=world.device)
     if not all_now or b * v == 0:
         return cache, done
-    args = [view(world), view(faces), *_csr_views(csr, v)]
+    args = [view(world), *_csr_views(csr, v)]
     chunk = work_chunk(dev)
 
     def run(start: int, stop: int) -> None:
