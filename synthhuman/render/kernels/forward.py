@@ -15,7 +15,9 @@ from torch import Tensor
 from synthhuman.conventions import DEFAULT_OCCLUSION_TOLERANCE
 from synthhuman.render.kernels import DepthKeys
 from synthhuman.render.kernels.runtime import (
+    copy_frames,
     device_name,
+    fill_frames,
     launch,
     launch_by_frames,
     row_span,
@@ -87,13 +89,14 @@ def _vertex_normal_cache(
     return cache, done
 
 
-def _dense_copy(images: Tensor) -> Tensor:
-    """A contiguous copy of (B, H, W, C) images. One image expanded over the batch (stride 0), as a constant
-    or per-clip background often is, is made dense once and then copied frame by frame: a copy from a
-    source with zero strides inside a frame runs element by element, several times slower."""
+def _frame_source(images: Tensor) -> Tensor:
+    """What to copy (B, H, W, C) images from, frame by frame: one image expanded over the batch (stride 0),
+    as a constant or per-clip background often is, made dense once as a single frame (1, H, W, C) (a copy
+    from a source with zero strides inside a frame runs element by element, several times slower); other
+    images as they are."""
     if images.shape[0] > 1 and images.stride(0) == 0:
-        return images[:1].contiguous().expand(images.shape).contiguous()
-    return images.clone(memory_format=torch.contiguous_format)
+        return images[:1].contiguous()
+    return images
 
 
 def _csr_views(csr: tuple[Tensor, Tensor], num_verts: int) -> list:
@@ -141,19 +144,24 @@ def shade_layers(
 
     b, h, w = zbuf.keys.shape
     dev = device_name(verts)
-    # empty pixels are set by bulk copies and fills (vectorised), the kernel touches covered pixels only
+    # empty pixels are set by bulk copies and fills (vectorised) of each run's frames, just before its
+    # kernel (on CPU in the worker thread, beside the other workers' kernels); the kernel touches covered
+    # pixels only
     backward = prev_frame is not None
     out = ShadedLayers(
-        rgb=_dense_copy(background),
-        depth=verts.new_zeros(b, h, w),
-        normals=verts.new_zeros(b, h, w, 3),
-        segm=torch.zeros(b, h, w, dtype=torch.uint8, device=verts.device),
-        instance=torch.zeros(b, h, w, dtype=torch.uint8, device=verts.device),
-        flow=verts.new_zeros(b, h, w, 2),
-        flow_valid=torch.zeros(b, h, w, dtype=torch.bool, device=verts.device),
-        flow_back=verts.new_zeros(b, h, w, 2) if backward else None,
-        flow_back_valid=torch.zeros(b, h, w, dtype=torch.bool, device=verts.device) if backward else None,
+        rgb=verts.new_empty(b, h, w, 3),
+        depth=verts.new_empty(b, h, w),
+        normals=verts.new_empty(b, h, w, 3),
+        segm=torch.empty(b, h, w, dtype=torch.uint8, device=verts.device),
+        instance=torch.empty(b, h, w, dtype=torch.uint8, device=verts.device),
+        flow=verts.new_empty(b, h, w, 2),
+        flow_valid=torch.empty(b, h, w, dtype=torch.bool, device=verts.device),
+        flow_back=verts.new_empty(b, h, w, 2) if backward else None,
+        flow_back_valid=torch.empty(b, h, w, dtype=torch.bool, device=verts.device) if backward else None,
     )
+    zeroed = [out.depth, out.normals, out.segm, out.instance, out.flow, out.flow_valid]
+    zeroed += [out.flow_back, out.flow_back_valid] if backward else []
+    source = _frame_source(background.detach())
     texel_area = float(texture.base_size[0] * texture.base_size[1])
     # CPU: one thread owns each frame and computes the normals of the vertices it sees on first use; CUDA:
     # threads share frames, so every normal is computed before any is read
@@ -183,11 +191,14 @@ def shade_layers(
     window, span = view(zbuf.window), row_span(w, dev)
 
     def run(start: int, stop: int) -> None:
+        copy_frames(out.rgb, source, start, stop)
+        for t in zeroed:
+            fill_frames(t, start, stop, 0)
         dim = (stop - start, h, -(-w // span))
         launch(_forward.shade_pixels, dim, [*inputs, window, start, span, *outputs], dev)
+        if clamp_rgb:  # the background too
+            copy_frames(out.rgb, out.rgb, start, stop, clamp=True)
 
     if b * h * w:
         launch_by_frames(b, dev, run)
-    if clamp_rgb:
-        out.rgb.clamp_(0, 1)  # the background too
     return out

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from synthhuman.render.kernels.runtime import device_name, launch, launch_by_frames, scalar, view
+from synthhuman.render.kernels.runtime import copy_frames, device_name, launch, launch_by_frames, scalar, view
 
 __all__ = [
     "CONTINUOUS_SURFACE_FOOTPRINTS",
@@ -203,8 +203,9 @@ def antialias_forward(
     if color.device != pix_to_face.device:
         raise ValueError(f"color: expected device {pix_to_face.device}, got {color.device}")
     color = color.detach().contiguous()
-    # every pixel first takes its own colour (a fast torch pass); the kernel rewrites those pairs blend into
-    out = color.clamp(0, 1) if clamp else color.clone()
+    # every pixel first takes its own colour (a bulk copy of each run's frames, on CPU in the worker thread
+    # beside the other workers' kernels); the kernel rewrites those pairs blend into
+    out = torch.empty_like(color)
     if out.numel() == 0:
         return out
     from synthhuman.render.kernels import _antialias
@@ -223,6 +224,7 @@ def antialias_forward(
     outs = [view(carry), view(out)]
 
     def run(start: int, stop: int) -> None:
+        copy_frames(out, color, start, stop, clamp=clamp)
         dim = (stop - start, -(-h // rows), -(-w // columns))
         launch(_antialias.antialias_forward, dim, [*args, start, rows, columns, window, *outs], dev)
 
