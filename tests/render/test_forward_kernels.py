@@ -45,24 +45,28 @@ def test_vertex_normals_of_unused_vertices_are_zero(device):
     assert torch.equal(normals, expected)
 
 
+@pytest.mark.parametrize("frames", [4, 1])
 @pytest.mark.parametrize("expanded", ["batch", "pixels", "none"])
-def test_frame_by_frame_copies_of_backgrounds(device, expanded):
+def test_frame_by_frame_copies_of_backgrounds(device, expanded, frames):
     from synthhuman.render.kernels.forward import _frame_source
     from synthhuman.render.kernels.runtime import copy_frames, fill_frames
 
-    image = torch.rand(4, 5, 6, 3, device=device) * 1.4 - 0.2
+    image = torch.rand(frames, 5, 6, 3, device=device) * 1.4 - 0.2
     source = {
-        "batch": image[:1].expand(4, 5, 6, 3),
-        "pixels": torch.rand(3, device=device).expand(4, 5, 6, 3),
+        "batch": image[:1].expand(frames, 5, 6, 3),
+        "pixels": torch.rand(3, device=device).expand(frames, 5, 6, 3),
         "none": image,
     }[expanded]
+    runs = ((0, 1), (1, 3), (3, 4)) if frames == 4 else ((0, 1),)
     copy = torch.empty_like(image)
-    for start, stop in ((0, 1), (1, 3), (3, 4)):
+    for start, stop in runs:
         copy_frames(copy, _frame_source(source), start, stop)
     assert torch.equal(copy, source)
     copy.add_(1)  # a copy, never a view of the source
     assert not torch.equal(copy, source)
-    copy_frames(copy, _frame_source(source), 1, 3, clamp=True)
-    assert torch.equal(copy[1:3], source[1:3].clamp(0, 1)) and torch.equal(copy[0], source[0] + 1)
-    fill_frames(copy, 2, 4, 0)
-    assert int(copy[2:].count_nonzero()) == 0 and int(copy[:2].count_nonzero()) > 0
+    start, stop = runs[-1]
+    copy_frames(copy, _frame_source(source), start, stop, clamp=True)
+    assert torch.equal(copy[start:stop], source[start:stop].clamp(0, 1))
+    assert torch.equal(copy[:start], source[:start] + 1)
+    fill_frames(copy, start, stop, 0)
+    assert int(copy[start:stop].count_nonzero()) == 0

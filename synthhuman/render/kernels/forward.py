@@ -90,11 +90,11 @@ def _vertex_normal_cache(
 
 
 def _frame_source(images: Tensor) -> Tensor:
-    """What to copy (B, H, W, C) images from, frame by frame: one image expanded over the batch (stride 0),
-    as a constant or per-clip background often is, made dense once as a single frame (1, H, W, C) (a copy
-    from a source with zero strides inside a frame runs element by element, several times slower); other
-    images as they are."""
-    if images.shape[0] > 1 and images.stride(0) == 0:
+    """What to copy (B, H, W, C) images from, frame by frame: one image (B = 1, or one expanded over the
+    batch with stride 0, as a constant or per-clip background often is) made dense once as a single frame
+    (1, H, W, C) (a copy from a source with zero strides inside a frame runs element by element, several
+    times slower); other images as they are."""
+    if images.shape[0] == 1 or images.stride(0) == 0:
         return images[:1].contiguous()
     return images
 
