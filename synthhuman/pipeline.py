@@ -276,8 +276,9 @@ def _render_fused(
         b = batch.verts.shape[0]
         joints_cam = cams.to_camera(batch.joints.reshape(b, -1, 3))
         joints = project_joints(joints_cam, cams.K, layers.depth, cfg.joint_tolerance)
-    flow = Flow(layers.flow, layers.flow_valid)  # computed with the shading
-    back = Flow(layers.flow_back, layers.flow_back_valid) if batch.prev_index is not None else None
+    with stage("flow"):  # computed by the shading kernel (its time is the shade stage's): the stage stays
+        flow = Flow(layers.flow, layers.flow_valid)  # for every backend's timers to name the same stages
+        back = Flow(layers.flow_back, layers.flow_back_valid) if batch.prev_index is not None else None
 
     def fragments() -> Fragments:
         return fragments_from_winners(verts_cam, faces, cams.K, *covered_pixels(zbuf.keys), size)
