@@ -40,8 +40,8 @@ from synthhuman.render import (
     world_to_camera,
 )
 from synthhuman.render.checks import check_batch, check_rasterizer_inputs, check_tensor
-from synthhuman.render.kernels import covered_pixels, zbuffer_world
-from synthhuman.render.kernels.forward import flow_layers, shade_layers, vertex_faces
+from synthhuman.render.kernels import EMPTY_KEY, FACE_MASK, covered_pixels, zbuffer_world
+from synthhuman.render.kernels.forward import shade_layers, vertex_faces
 from synthhuman.render.kernels.silhouette import antialias_forward
 from synthhuman.render.raster import resolve_backend
 from synthhuman.timing import StageTimer, untimed
@@ -279,18 +279,22 @@ def _render_fused(
             batch.sh,
             batch.background,
             clamp_rgb=not cfg.antialias and not shadows,
+            next_frame=batch.next_index,
+            prev_frame=batch.prev_index,
+            occlusion_tolerance=cfg.occlusion_tolerance,
         )
     rgb = layers.rgb
+    seen = _faces_seen(zbuf.keys) if topo.ground_faces else None
     if shadows:  # on the unclamped shading, as the PyTorch path
         with stage("shade"):
-            _contact_shadows(rgb, layers.pix_to_face, layers.depth, batch, topo)
+            _contact_shadows(rgb, seen, layers.depth, batch, topo)
             if not cfg.antialias:
                 rgb.clamp_(0, 1)
     if cfg.antialias:
         with stage("antialias"):
             rgb = antialias_forward(
                 rgb,
-                layers.pix_to_face,
+                zbuf.keys,  # the faces seen, read from the z-buffer's keys
                 layers.depth,
                 cam.screen,
                 faces,
@@ -302,12 +306,9 @@ def _render_fused(
         b = batch.verts.shape[0]
         joints_cam = cams.to_camera(batch.joints.reshape(b, -1, 3))
         joints = project_joints(joints_cam, cams.K, layers.depth, cfg.joint_tolerance)
-    with stage("flow"):
-        common = (zbuf, verts_cam, faces, cams.K, layers.depth)
-        flow = Flow(*flow_layers(*common, batch.next_index, cfg.occlusion_tolerance, zero_invalid=True))
-        back = None
-        if batch.prev_index is not None:
-            back = Flow(*flow_layers(*common, batch.prev_index, cfg.occlusion_tolerance, zero_invalid=False))
+    with stage("flow"):  # computed by the shading kernel (its time is the shade stage's): the stage stays
+        flow = Flow(layers.flow, layers.flow_valid)  # for every backend's timers to name the same stages
+        back = Flow(layers.flow_back, layers.flow_back_valid) if batch.prev_index is not None else None
 
     def fragments() -> Fragments:
         return fragments_from_winners(verts_cam, faces, cams.K, *covered_pixels(zbuf.keys), size)
@@ -315,7 +316,7 @@ def _render_fused(
     out = RenderOutput(
         rgb, layers.depth, layers.normals, layers.segm, layers.instance, flow, joints, fragments, back
     )
-    return _ground_as_background(out, layers.pix_to_face, topo)
+    return _ground_as_background(out, seen, topo)
 
 
 def _render_differentiable(
@@ -374,6 +375,11 @@ def _render_differentiable(
     rgb = rgb.clamp(0, 1) if rgb.requires_grad else rgb.clamp_(0, 1)  # in place when no graph needs it
     out = RenderOutput(rgb, frags.depth, normals, segm, inst, flow, joints, frags, back)
     return _ground_as_background(out, frags.pix_to_face, topo)
+
+
+def _faces_seen(keys: Tensor) -> Tensor:
+    """(B, H, W) int64 face seen at each pixel, -1 where none, from the z-buffer's keys (B, H, W)."""
+    return torch.where(keys == EMPTY_KEY, -1, keys & FACE_MASK)
 
 
 def _ground_mask(pix_to_face: Tensor, topo: Topology) -> Tensor:

@@ -53,8 +53,8 @@ def test_demo_clip_every_layer(device, antialias, size):
         assert int((warp.segm > 0).sum()) > 1000  # the body is in view
 
 
-def test_two_people_and_an_empty_frame(device):
-    batch, topo = demo_clip(3, (64, 80), seed=1, distance=5.0, heading=0.0, device=device)
+def _two_people(batch, topo, device):
+    """The clip's person and a copy of it shifted aside and back, as one mesh."""
     shift = torch.tensor([0.4, 0.0, -1.0], device=device)
     verts, faces, instance = join_meshes([batch.verts, batch.verts + shift], [topo.faces, topo.faces])
     topo2 = Topology(
@@ -64,17 +64,38 @@ def test_two_people_and_an_empty_frame(device):
         face_labels=torch.cat([topo.face_labels, topo.face_labels]),
         face_instance=instance,
     )
-    t = batch.cameras.t.clone()
-    t[1, 2] = -50.0  # frame 1: everything behind the camera
-    cams = dataclasses.replace(batch.cameras, t=t)
+    n = batch.verts.shape[0]
     two = dataclasses.replace(
         batch,
         verts=verts,
-        cameras=cams,
-        texture_index=torch.tensor([[0, 0]], device=device).expand(3, 2),
-        sh=batch.sh.expand(3, 2, 9).clone(),
+        texture_index=torch.tensor([[0, 0]], device=device).expand(n, 2),
+        sh=batch.sh.expand(n, 2, 9).clone(),
         joints=torch.cat([batch.joints, batch.joints + shift], 1),
     )
+    return two, topo2
+
+
+def test_flow_occlusion_test_against_the_landing_pixels_depth(device):
+    """The fused forward reads the depth seen where a pixel lands from that frame's z-buffer key: with no
+    tolerance the occlusion test rejects pixels it keeps with a large one, and both agree with PyTorch."""
+    batch, topo = demo_clip(5, (72, 96), seed=5, distance=4.0, heading=0.6, device=device)
+    batch = dataclasses.replace(batch, prev_index=torch.tensor([-1, 0, 1, 2, 3], device=device))
+    two, topo2 = _two_people(batch, topo, device)
+    valid = {}
+    for tolerance in (0.0, 10.0):
+        warp, ref = _render_both(two, topo2, occlusion_tolerance=tolerance)
+        assert_layers_agree(warp, ref)
+        valid[tolerance] = (warp.flow.valid, warp.flow_backward.valid)
+    for strict, loose in zip(valid[0.0], valid[10.0], strict=True):
+        assert int((loose & ~strict).sum()) > 0 and not bool((strict & ~loose).any())
+
+
+def test_two_people_and_an_empty_frame(device):
+    batch, topo = demo_clip(3, (64, 80), seed=1, distance=5.0, heading=0.0, device=device)
+    two, topo2 = _two_people(batch, topo, device)
+    t = batch.cameras.t.clone()
+    t[1, 2] = -50.0  # frame 1: everything behind the camera
+    two = dataclasses.replace(two, cameras=dataclasses.replace(batch.cameras, t=t))
     warp, ref = _render_both(two, topo2)
     assert set(warp.instance.unique().tolist()) == {0, 1, 2}
     assert int(warp.segm[1].count_nonzero()) == 0

@@ -13,7 +13,7 @@ import torch
 from synthhuman.render import antialiasing
 from synthhuman.render.antialiasing import antialias, silhouette_hits
 from synthhuman.render.cameras import intrinsics, project
-from synthhuman.render.kernels import silhouette
+from synthhuman.render.kernels import EMPTY_KEY, silhouette
 from synthhuman.render.kernels.runtime import warp_available
 from synthhuman.render.mesh import face_adjacency, join_meshes
 from synthhuman.render.raster import rasterize
@@ -22,11 +22,21 @@ from tests.meshes import uv_sphere
 pytestmark = pytest.mark.skipif(not warp_available(), reason="warp-lang does not import here")
 
 
+def _as_keys(pix_to_face, depth):
+    """pix_to_face in the z-buffer's encoding: float32 depth bits << 32 | face, EMPTY_KEY where empty."""
+    bits = depth.detach().float().view(torch.int32).long() << 32
+    return torch.where(pix_to_face >= 0, bits | pix_to_face, torch.full_like(pix_to_face, EMPTY_KEY))
+
+
 def _hits_both(frags, verts, faces, K, adjacency):
     screen = project(verts, K).detach()
     kernel = silhouette.silhouette_search(
         frags.pix_to_face, frags.depth.detach(), screen, faces, adjacency, K
     )
+    keyed = silhouette.silhouette_search(
+        _as_keys(frags.pix_to_face, frags.depth), frags.depth.detach(), screen, faces, adjacency, K
+    )
+    assert all(torch.equal(a, b) for a, b in zip(kernel, keyed, strict=True))  # either encoding
     reference = silhouette_hits(frags, screen, faces, adjacency, K)
     return kernel, reference
 
@@ -55,6 +65,9 @@ def _assert_same_colours(color, frags, verts, faces, K, adjacency, atol: float) 
     exact = silhouette.antialias_forward(color, *args, clamp=False)
     assert exact.dtype == color.dtype
     torch.testing.assert_close(exact, ref, rtol=0, atol=atol)
+    keys = _as_keys(frags.pix_to_face, frags.depth)
+    keyed = silhouette.antialias_forward(color, keys, *args[1:], clamp=False)
+    assert torch.equal(keyed, exact)  # the faces read from z-buffer keys: the same bytes
 
 
 def _atol(dtype: torch.dtype) -> float:

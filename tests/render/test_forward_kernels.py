@@ -45,17 +45,28 @@ def test_vertex_normals_of_unused_vertices_are_zero(device):
     assert torch.equal(normals, expected)
 
 
+@pytest.mark.parametrize("frames", [4, 1])
 @pytest.mark.parametrize("expanded", ["batch", "pixels", "none"])
-def test_dense_copy_of_backgrounds(device, expanded):
-    from synthhuman.render.kernels.forward import _dense_copy
+def test_frame_by_frame_copies_of_backgrounds(device, expanded, frames):
+    from synthhuman.render.kernels.forward import _frame_source
+    from synthhuman.render.kernels.runtime import copy_frames, fill_frames
 
-    image = torch.rand(4, 5, 6, 3, device=device)
+    image = torch.rand(frames, 5, 6, 3, device=device) * 1.4 - 0.2
     source = {
-        "batch": image[:1].expand(4, 5, 6, 3),
-        "pixels": torch.rand(3, device=device).expand(4, 5, 6, 3),
+        "batch": image[:1].expand(frames, 5, 6, 3),
+        "pixels": torch.rand(3, device=device).expand(frames, 5, 6, 3),
         "none": image,
     }[expanded]
-    copy = _dense_copy(source)
-    assert copy.is_contiguous() and torch.equal(copy, source)
+    runs = ((0, 1), (1, 3), (3, 4)) if frames == 4 else ((0, 1),)
+    copy = torch.empty_like(image)
+    for start, stop in runs:
+        copy_frames(copy, _frame_source(source), start, stop)
+    assert torch.equal(copy, source)
     copy.add_(1)  # a copy, never a view of the source
     assert not torch.equal(copy, source)
+    start, stop = runs[-1]
+    copy_frames(copy, _frame_source(source), start, stop, clamp=True)
+    assert torch.equal(copy[start:stop], source[start:stop].clamp(0, 1))
+    assert torch.equal(copy[:start], source[:start] + 1)
+    fill_frames(copy, start, stop, 0)
+    assert int(copy[start:stop].count_nonzero()) == 0

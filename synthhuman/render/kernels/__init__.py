@@ -20,6 +20,7 @@ from synthhuman.conventions import DEFAULT_ZNEAR
 from synthhuman.render.kernels.runtime import (
     cpu_workers,
     device_name,
+    fill_frames,
     frame_chunks,
     launch,
     launch_by_frames,
@@ -133,7 +134,7 @@ def _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project
     h, w = image_size
     b, f = verts_cam.shape[0], faces.shape[0]
     dev = device_name(verts_cam)
-    keys = torch.full((b, h, w), EMPTY_KEY, dtype=torch.int64, device=verts_cam.device)
+    keys = torch.empty((b, h, w), dtype=torch.int64, device=verts_cam.device)  # filled run by run
     window = torch.tensor([w, h, -1, -1], dtype=torch.int32, device=verts_cam.device).repeat(b, 1)
     chunk = work_chunk(dev)
     cull = int(cull_backfaces)
@@ -141,12 +142,15 @@ def _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project
     outputs = [view(keys), view(window)]
 
     def run(start: int, stop: int) -> None:
+        fill_frames(keys, start, stop, EMPTY_KEY)
         project(start, stop, dev)
         args = [*scan_args, start, chunk, *outputs]
         launch(_raster.zbuffer_faces, (stop - start, -(-f // chunk)), args, dev)
 
     if b > 0 and f > 0:
         launch_by_frames(b, dev, run)
+    else:
+        keys.fill_(EMPTY_KEY)
     return DepthKeys(keys, window)
 
 

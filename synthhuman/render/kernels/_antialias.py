@@ -20,6 +20,25 @@ import warp as wp
 
 wp.set_module_options({"enable_backward": False, "fuse_fp": False})
 
+_FACE_MASK = wp.constant(wp.int64(0xFFFFFFFF))
+
+
+@wp.func
+def face_code(entry: wp.int64):
+    """The low 32 bits of a pixel's entry, which name its face in either encoding the kernels read:
+    ``pix_to_face`` (-1 where empty) or the z-buffer's keys (depth bits << 32 | face, ``EMPTY_KEY`` where
+    empty). Equal codes mean the same face; an empty pixel's code is ``_FACE_MASK``, which no face has."""
+    return entry & _FACE_MASK
+
+
+@wp.func
+def face_at(faces_or_keys: wp.array3d(dtype=wp.int64), b: int, y: int, x: int):
+    """The face seen at pixel (y, x) of frame b, -1 where none (see :func:`face_code`)."""
+    code = face_code(faces_or_keys[b, y, x])
+    if code == _FACE_MASK:
+        return wp.int64(-1)
+    return code
+
 
 @wp.func
 def signum(x: Any):
@@ -58,8 +77,8 @@ def is_candidate(
 ):
     """Whether pixels (y, x) and (y2, x2) of frame b may straddle a silhouette: one covered and one empty,
     or covered by different faces whose depths differ by more than ``footprints`` pixel footprints."""
-    fa = pix_to_face[b, y, x]
-    fb = pix_to_face[b, y2, x2]
+    fa = face_at(pix_to_face, b, y, x)
+    fb = face_at(pix_to_face, b, y2, x2)
     if fa < wp.int64(0):
         return fb >= wp.int64(0)
     if fb < wp.int64(0):
@@ -174,8 +193,8 @@ def pair_hit(
         return wp.int64(-1), wp.int32(0), zero, True
     if not is_candidate(pix_to_face, depth, focal, footprints, b, y, x, y2, x2):
         return wp.int64(-1), wp.int32(0), zero, True
-    fa = pix_to_face[b, y, x]
-    fb = pix_to_face[b, y2, x2]
+    fa = face_at(pix_to_face, b, y, x)
+    fb = face_at(pix_to_face, b, y2, x2)
     # the nearer pixel is the front one (an empty pixel is infinitely far; ties: the first)
     a_front = True
     if fa < wp.int64(0):
@@ -206,12 +225,12 @@ def row_span(
         row = (b * h + y) * w
         first, last = wp.max(int(window[b, 0]), 0), wp.min(int(window[b, 2]), w - 1)
         for x in range(first, last + 1):
-            if flat_faces[row + x] >= wp.int64(0):
+            if face_code(flat_faces[row + x]) != _FACE_MASK:
                 lo = x
                 break
         if lo < w:
             for k in range(last - first + 1):
-                if flat_faces[row + last - k] >= wp.int64(0):
+                if face_code(flat_faces[row + last - k]) != _FACE_MASK:
                     hi = last - k
                     break
     return lo, hi
@@ -277,16 +296,16 @@ def silhouette_search(
             # a pair is a candidate only where its pixels see different faces (or one sees none): most
             # pairs are rejected here, without a call (Warp passes arrays to functions by value)
             p = row + x
-            here = flat_faces[p]
+            here = face_code(flat_faces[p])
             if x + 1 < w:
-                if flat_faces[p + 1] != here:
+                if face_code(flat_faces[p + 1]) != here:
                     f0, e0, _alpha0, _front0 = pair_hit(
                         pix_to_face, depth, screen, faces, adjacency, focal, footprints, b, y, x, 0, max_walk
                     )
                     if f0 >= wp.int64(0):
                         right[p] = wp.int32(f0) * 4 + e0
             if y + 1 < h:
-                if flat_faces[p + w] != here:
+                if face_code(flat_faces[p + w]) != here:
                     f1, e1, _alpha1, _front1 = pair_hit(
                         pix_to_face, depth, screen, faces, adjacency, focal, footprints, b, y, x, 1, max_walk
                     )
@@ -381,7 +400,7 @@ def antialias_forward(
         lo_above, hi_above, lo, hi = lo, hi, lo_below, hi_below
         row = (b * h + y) * w
         w_next = zero  # weight into (y, x) of the pair with its left neighbour, found at x - 1
-        right = flat_faces[row + wp.min(start, w - 1)]
+        right = face_code(flat_faces[row + wp.min(start, w - 1)])
         for x in range(start, stop):
             # only pairs whose pixels see different faces can blend (most are rejected here, without a call)
             p = row + x
@@ -389,18 +408,18 @@ def antialias_forward(
             w_left, w_right, w_up, w_down = w_next, zero, zero, zero
             w_next = zero
             if x == start and x > 0:
-                if flat_faces[p - 1] != here:
+                if face_code(flat_faces[p - 1]) != here:
                     _w0, w_left = pair_weights(
                         p2f, depth, screen, faces, adj, f, fp, b, y, x - 1, 0, walk, unit
                     )
             if x + 1 < w:
-                right = flat_faces[p + 1]
+                right = face_code(flat_faces[p + 1])
                 if right != here:
                     w_right, w_next = pair_weights(
                         p2f, depth, screen, faces, adj, f, fp, b, y, x, 0, walk, unit
                     )
             if y > 0:
-                if flat_faces[p - w] != here:
+                if face_code(flat_faces[p - w]) != here:
                     if y == y0:
                         _w1, w_up = pair_weights(
                             p2f, depth, screen, faces, adj, f, fp, b, y - 1, x, 1, walk, unit
@@ -408,7 +427,7 @@ def antialias_forward(
                     else:
                         w_up = carry[b, x]  # left by the row above, which saw the same pair
             if y + 1 < h:
-                if flat_faces[p + w] != here:
+                if face_code(flat_faces[p + w]) != here:
                     w_down, w_below = pair_weights(
                         p2f, depth, screen, faces, adj, f, fp, b, y, x, 1, walk, unit
                     )

@@ -1,5 +1,5 @@
 """Warp kernels of the fused no-grad forward (float32): one thread per pixel for fragments, vertex normals,
-texture, shading, composite and the label layers, then one per pixel for optical flow.
+texture, shading, composite, the label layers and optical flow.
 
 Each quantity follows its PyTorch reference expression for expression (``render.raster.barycentrics``,
 ``render.texture``, ``render.shading``, ``gt.flow``); only sums whose order PyTorch leaves to its kernels
@@ -23,9 +23,8 @@ _C1, _C2, _C3, _C4, _C5 = (
 @wp.func
 def vertex_normal(
     world: wp.array3d(dtype=wp.float32),
-    faces: wp.array2d(dtype=wp.int64),
     offsets: wp.array(dtype=wp.int64),
-    vertex_faces: wp.array(dtype=wp.int64),
+    corners: wp.array2d(dtype=wp.int32),
     b: int,
     v: wp.int64,
     cache: wp.array3d(dtype=wp.float32),
@@ -33,14 +32,14 @@ def vertex_normal(
 ):
     """The unit area-weighted normal of vertex v of frame b (world axes), computed on first use and kept in
     ``cache`` (B, V, 3), ``done`` (B, V) marking the vertices computed: the (v1 - v0) x (v2 - v0) of the
-    vertex's faces (``offsets``/``vertex_faces``: CSR, face order) of the ``world`` vertices (B, V, 3),
-    summed in face order (as ``render.mesh.vertex_normals`` forms them; it leaves the order to its
-    kernels). Only the thread that owns frame b may call this while ``done`` can change."""
+    vertex's faces (``offsets``/``corners``: CSR, face order, each face as its corners' vertex ids, read in
+    one run) of the ``world`` vertices (B, V, 3), summed in face order (as ``render.mesh.vertex_normals``
+    forms them; it leaves the order to its kernels). Only the thread that owns frame b may call this while
+    ``done`` can change."""
     if done[b, v] == wp.uint8(0):
         sx, sy, sz = float(0.0), float(0.0), float(0.0)  # noqa: UP018  (warp: a variable, not a constant)
         for j in range(int(offsets[v]), int(offsets[v + wp.int64(1)])):
-            f = vertex_faces[j]
-            i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
+            i0, i1, i2 = corners[j, 0], corners[j, 1], corners[j, 2]
             ax = world[b, i1, 0] - world[b, i0, 0]
             ay = world[b, i1, 1] - world[b, i0, 1]
             az = world[b, i1, 2] - world[b, i0, 2]
@@ -61,9 +60,8 @@ def vertex_normal(
 @wp.kernel
 def vertex_normals_all(
     world: wp.array3d(dtype=wp.float32),
-    faces: wp.array2d(dtype=wp.int64),
     offsets: wp.array(dtype=wp.int64),
-    vertex_faces: wp.array(dtype=wp.int64),
+    corners: wp.array2d(dtype=wp.int32),
     frame0: int,
     chunk: int,
     cache: wp.array3d(dtype=wp.float32),
@@ -74,7 +72,7 @@ def vertex_normals_all(
     i, c = wp.tid()
     b = frame0 + i
     for v in range(c * chunk, wp.min((c + 1) * chunk, cache.shape[1])):
-        vertex_normal(world, faces, offsets, vertex_faces, b, wp.int64(v), cache, done)
+        vertex_normal(world, offsets, corners, b, wp.int64(v), cache, done)
 
 
 @wp.func
@@ -155,6 +153,59 @@ def irradiance(nx: float, ny: float, nz: float, sh: wp.array3d(dtype=wp.float32)
     )
 
 
+@wp.func
+def pixel_flow(
+    keys: wp.array3d(dtype=wp.int64),
+    verts: wp.array3d(dtype=wp.float32),
+    faces: wp.array2d(dtype=wp.int64),
+    K: wp.array3d(dtype=wp.float32),
+    b: int,
+    row: int,
+    col: int,
+    f: wp.int64,
+    b0: float,
+    b1: float,
+    b2: float,
+    other: wp.int64,
+    tolerance: float,
+    zero_invalid: int,
+    flow: wp.array4d(dtype=wp.float32),
+    valid: wp.array3d(dtype=wp.bool),
+):
+    """Optical flow of covered pixel (row, col) of frame b (face f, perspective-correct barycentrics b0..b2)
+    to frame ``other`` (-1: none), with the occlusion test against that frame's z-buffer, as
+    ``gt.optical_flow``: where it is valid, or (unless ``zero_invalid``) wherever ``other`` exists, the flow
+    is written (``flow``, ``valid`` hold zeros already). The depth seen at the landing pixel is computed from
+    its key, as the shading computes it there (so no frame waits for another's layers), and only when the
+    test needs it (another face lands there)."""
+    h, w = keys.shape[1], keys.shape[2]
+    if other < wp.int64(0):
+        return
+    o = int(other)
+    i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
+    x = verts[o, i0, 0] * b0 + verts[o, i1, 0] * b1 + verts[o, i2, 0] * b2
+    y = verts[o, i0, 1] * b0 + verts[o, i1, 1] * b1 + verts[o, i2, 1] * b2
+    z = verts[o, i0, 2] * b0 + verts[o, i1, 2] * b1 + verts[o, i2, 2] * b2
+    u = K[o, 0, 0] * (x / z) + K[o, 0, 1] * (y / z) + K[o, 0, 2]
+    v = K[o, 1, 1] * (y / z) + K[o, 1, 2]
+    cu, cv = wp.rint(u), wp.rint(v)
+    ok = z > 0.0 and cu >= 0.0 and cu <= float(w - 1) and cv >= 0.0 and cv <= float(h - 1)
+    if ok:
+        r, c = int(cv), int(cu)
+        key_there = keys[o, r, c]
+        if key_there != _EMPTY:
+            f_there = key_there & _FACE_MASK
+            if f_there != f:
+                j0, j1, j2 = faces[f_there, 0], faces[f_there, 1], faces[f_there, 2]
+                _c0, _c1, _c2, z_there, _area = perspective_bary(verts, K, o, j0, j1, j2, float(c), float(r))
+                ok = z <= z_there + tolerance
+    if ok or zero_invalid == 0:
+        flow[b, row, col, 0] = u - float(col)
+        flow[b, row, col, 1] = v - float(row)
+    if ok:
+        valid[b, row, col] = True
+
+
 @wp.kernel
 def shade_pixels(
     keys: wp.array3d(dtype=wp.int64),
@@ -164,7 +215,7 @@ def shade_pixels(
     R: wp.array3d(dtype=wp.float32),
     world: wp.array3d(dtype=wp.float32),
     vf_offsets: wp.array(dtype=wp.int64),
-    vertex_faces: wp.array(dtype=wp.int64),
+    vf_corners: wp.array2d(dtype=wp.int32),
     normals: wp.array3d(dtype=wp.float32),
     normals_done: wp.array2d(dtype=wp.uint8),
     uv: wp.array2d(dtype=wp.float32),
@@ -178,6 +229,10 @@ def shade_pixels(
     texel_area: float,
     texture_index: wp.array2d(dtype=wp.int64),
     sh: wp.array3d(dtype=wp.float32),
+    next_frame: wp.array(dtype=wp.int64),
+    prev_frame: wp.array(dtype=wp.int64),
+    backward: int,
+    tolerance: float,
     window: wp.array2d(dtype=wp.int32),
     frame0: int,
     span: int,
@@ -186,13 +241,19 @@ def shade_pixels(
     normals_cam: wp.array4d(dtype=wp.float32),
     segm: wp.array3d(dtype=wp.uint8),
     instance: wp.array3d(dtype=wp.uint8),
-    pix_to_face: wp.array3d(dtype=wp.int64),
+    flow: wp.array4d(dtype=wp.float32),
+    valid: wp.array3d(dtype=wp.bool),
+    flow_back: wp.array4d(dtype=wp.float32),
+    valid_back: wp.array3d(dtype=wp.bool),
 ):
     """Every per-pixel layer of the covered pixels among [s * span, (s + 1) * span) of row ``row`` of frame
     frame0 + i, from their z-buffer keys (the outputs hold the background and zeros already; a thread per
-    pixel on CUDA, per row on CPU, where a thread costs more than an empty pixel). Vertex normals come
-    from :func:`vertex_normal`: on CPU, where one thread owns each frame, computed on first use (only the
-    vertices of the faces seen); on CUDA all computed beforehand (``vertex_normals_all``)."""
+    pixel on CUDA, per row on CPU, where a thread costs more than an empty pixel): colour, depth, normals,
+    labels, and the optical flow to frame ``next_frame[b]`` (:func:`pixel_flow`, zero where not valid) and,
+    when ``backward``, to frame ``prev_frame[b]`` (kept wherever that frame exists; ``flow_back`` and
+    ``valid_back`` are not touched otherwise). Vertex normals come from :func:`vertex_normal`: on CPU, where
+    one thread owns each frame, computed on first use (only the vertices of the faces seen); on CUDA all
+    computed beforehand (``vertex_normals_all``)."""
     i, row, s = wp.tid()
     b = frame0 + i
     if row < int(window[b, 1]) or row > int(window[b, 3]):
@@ -222,9 +283,9 @@ def shade_pixels(
         a0 = bilinear(texels, tex_offsets, tex_heights, tex_widths, l0, tex, u, v)
         a1 = bilinear(texels, tex_offsets, tex_heights, tex_widths, l1, tex, u, v)
         # world normal (where the light is), then in camera axes: n_cam = R n_world
-        n0 = vertex_normal(world, faces, vf_offsets, vertex_faces, b, i0, normals, normals_done)
-        n1 = vertex_normal(world, faces, vf_offsets, vertex_faces, b, i1, normals, normals_done)
-        n2 = vertex_normal(world, faces, vf_offsets, vertex_faces, b, i2, normals, normals_done)
+        n0 = vertex_normal(world, vf_offsets, vf_corners, b, i0, normals, normals_done)
+        n1 = vertex_normal(world, vf_offsets, vf_corners, b, i1, normals, normals_done)
+        n2 = vertex_normal(world, vf_offsets, vf_corners, b, i2, normals, normals_done)
         nx = n0[0] * b0 + n1[0] * b1 + n2[0] * b2
         ny = n0[1] * b0 + n1[1] * b1 + n2[1] * b2
         nz = n0[2] * b0 + n1[2] * b1 + n2[2] * b2
@@ -238,56 +299,9 @@ def shade_pixels(
         depth[b, row, col] = z
         segm[b, row, col] = wp.uint8(face_labels[f])
         instance[b, row, col] = wp.uint8(face_instance[f])
-        pix_to_face[b, row, col] = f
-
-
-@wp.kernel
-def flow_pixels(
-    keys: wp.array3d(dtype=wp.int64),
-    verts: wp.array3d(dtype=wp.float32),
-    faces: wp.array2d(dtype=wp.int64),
-    K: wp.array3d(dtype=wp.float32),
-    depth: wp.array3d(dtype=wp.float32),
-    other: wp.array(dtype=wp.int64),
-    tolerance: float,
-    zero_invalid: int,
-    window: wp.array2d(dtype=wp.int32),
-    frame0: int,
-    span: int,
-    flow: wp.array4d(dtype=wp.float32),
-    valid: wp.array3d(dtype=wp.bool),
-):
-    """Optical flow of the covered pixels among [s * span, (s + 1) * span) of row ``row`` of frame
-    frame0 + i to frame ``other[b]`` (-1: none), with the occlusion test against that frame's layers (as
-    ``gt.optical_flow``); the outputs hold zeros already."""
-    i, row, s = wp.tid()
-    b = frame0 + i
-    h, w = keys.shape[1], keys.shape[2]
-    if row < int(window[b, 1]) or row > int(window[b, 3]):
-        return
-    for col in range(wp.max(s * span, int(window[b, 0])), wp.min((s + 1) * span, int(window[b, 2]) + 1)):
-        key = keys[b, row, col]
-        if key == _EMPTY:
-            continue
-        has = other[b] >= wp.int64(0)
-        o = int(wp.max(other[b], wp.int64(0)))
-        f = key & _FACE_MASK
-        i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
-        b0, b1, b2, z_here, area_here = perspective_bary(verts, K, b, i0, i1, i2, float(col), float(row))
-        x = verts[o, i0, 0] * b0 + verts[o, i1, 0] * b1 + verts[o, i2, 0] * b2
-        y = verts[o, i0, 1] * b0 + verts[o, i1, 1] * b1 + verts[o, i2, 1] * b2
-        z = verts[o, i0, 2] * b0 + verts[o, i1, 2] * b1 + verts[o, i2, 2] * b2
-        u = K[o, 0, 0] * (x / z) + K[o, 0, 1] * (y / z) + K[o, 0, 2]
-        v = K[o, 1, 1] * (y / z) + K[o, 1, 2]
-        cu, cv = wp.rint(u), wp.rint(v)
-        inside = z > 0.0 and cu >= 0.0 and cu <= float(w - 1) and cv >= 0.0 and cv <= float(h - 1)
-        r = int(wp.clamp(cv, 0.0, float(h - 1)))
-        c = int(wp.clamp(cu, 0.0, float(w - 1)))
-        key_there = keys[o, r, c]
-        unoccluded = key_there == _EMPTY or (key_there & _FACE_MASK) == f or z <= depth[o, r, c] + tolerance
-        ok = inside and unoccluded and has
-        if ok or (has and zero_invalid == 0):
-            flow[b, row, col, 0] = u - float(col)
-            flow[b, row, col, 1] = v - float(row)
-        if ok:
-            valid[b, row, col] = True
+        nxt = next_frame[b]
+        pixel_flow(keys, verts, faces, K, b, row, col, f, b0, b1, b2, nxt, tolerance, 1, flow, valid)
+        if backward != 0:
+            prv = prev_frame[b]
+            back, back_ok = flow_back, valid_back
+            pixel_flow(keys, verts, faces, K, b, row, col, f, b0, b1, b2, prv, tolerance, 0, back, back_ok)

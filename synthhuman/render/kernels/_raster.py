@@ -128,14 +128,15 @@ def zbuffer_faces(
                 continue
         elif area2 == zero:
             continue
-        z0, z1, z2 = verts[b, i0, 2], verts[b, i1, 2], verts[b, i2, 2]
-        if wp.min(wp.min(z0, z1), z2) <= znear:
-            continue
+        # most faces hold no pixel centre: that test first (its box needs no depth)
         bx0 = wp.clamp(wp.ceil(wp.min(wp.min(x0, x1), x2)), zero, type(zero)(w - 1))
         by0 = wp.clamp(wp.ceil(wp.min(wp.min(y0, y1), y2)), zero, type(zero)(h - 1))
         bx1 = wp.clamp(wp.floor(wp.max(wp.max(x0, x1), x2)), type(zero)(-1.0), type(zero)(w - 1))
         by1 = wp.clamp(wp.floor(wp.max(wp.max(y0, y1), y2)), type(zero)(-1.0), type(zero)(h - 1))
         if bx0 > bx1 or by0 > by1:
+            continue
+        z0, z1, z2 = verts[b, i0, 2], verts[b, i1, 2], verts[b, i2, 2]
+        if wp.min(wp.min(z0, z1), z2) <= znear:
             continue
         col0, row0, col1, row1 = int(bx0), int(by0), int(bx1), int(by1)
         wp.atomic_min(window, b, 0, wp.int32(col0))

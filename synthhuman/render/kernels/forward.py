@@ -1,5 +1,5 @@
-"""The fused no-grad forward as Warp kernels (float32): every dense layer written straight into its output
-tensor, one thread per pixel, no host synchronisation inside a batch.
+"""The fused no-grad forward as Warp kernels (float32): every dense layer (optical flow included) written
+straight into its output tensor, one thread per pixel, no host synchronisation inside a batch.
 
 The pipeline (:func:`synthhuman.pipeline.render_frames`) uses these when no input requires a gradient; the
 PyTorch primitives remain the reference they are tested against (``tests/test_pipeline_backends.py``).
@@ -12,9 +12,12 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from synthhuman.conventions import DEFAULT_OCCLUSION_TOLERANCE
 from synthhuman.render.kernels import DepthKeys
 from synthhuman.render.kernels.runtime import (
+    copy_frames,
     device_name,
+    fill_frames,
     launch,
     launch_by_frames,
     row_span,
@@ -27,23 +30,31 @@ from synthhuman.render.kernels.runtime import (
 class ShadedLayers:
     """rgb (B, H, W, 3) float32 composited over the background; depth (B, H, W) planar camera z, 0 where
     empty; normals (B, H, W, 3) unit, camera axes, 0 where empty; segm, instance (B, H, W) uint8 (0
-    background); pix_to_face (B, H, W) int64, -1 where empty."""
+    background); flow (B, H, W, 2) float32 and flow_valid (B, H, W) bool to each frame's next frame (as
+    :func:`synthhuman.gt.optical_flow`, zero where not valid); flow_back and flow_back_valid the same to
+    the previous frame, the flow kept wherever that frame exists (None when not asked for)."""
 
     rgb: Tensor
     depth: Tensor
     normals: Tensor
     segm: Tensor
     instance: Tensor
-    pix_to_face: Tensor
+    flow: Tensor
+    flow_valid: Tensor
+    flow_back: Tensor | None = None
+    flow_back_valid: Tensor | None = None
 
 
 def vertex_faces(faces: Tensor, num_verts: int) -> tuple[Tensor, Tensor]:
-    """The faces of each vertex as CSR: offsets (V + 1,) int64 and face ids (3F,) int64, in face order."""
+    """The faces of each vertex as CSR: offsets (V + 1,) int64 and the faces (3F, 3) int32, each as its
+    corners' vertex ids (rows of ``faces``), in face order (stored in full, so a vertex's faces are read in
+    one run rather than through their ids)."""
     corner_vertex = faces.flatten()
     order = torch.argsort(corner_vertex, stable=True)
     counts = torch.bincount(corner_vertex, minlength=num_verts)
     offsets = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
-    return offsets, torch.div(order, 3, rounding_mode="floor")
+    corners = faces.index_select(0, torch.div(order, 3, rounding_mode="floor"))
+    return offsets, corners.to(torch.int32).contiguous()
 
 
 def vertex_normals_kernel(world: Tensor, faces: Tensor, csr: tuple[Tensor, Tensor]) -> Tensor:
@@ -67,7 +78,7 @@ def _vertex_normal_cache(
     done = torch.zeros(b, v, dtype=torch.uint8, device=world.device)
     if not all_now or b * v == 0:
         return cache, done
-    args = [view(world), view(faces), *_csr_views(csr, v)]
+    args = [view(world), *_csr_views(csr, v)]
     chunk = work_chunk(dev)
 
     def run(start: int, stop: int) -> None:
@@ -78,13 +89,14 @@ def _vertex_normal_cache(
     return cache, done
 
 
-def _dense_copy(images: Tensor) -> Tensor:
-    """A contiguous copy of (B, H, W, C) images. One image expanded over the batch (stride 0), as a constant
-    or per-clip background often is, is made dense once and then copied frame by frame: a copy from a
-    source with zero strides inside a frame runs element by element, several times slower."""
-    if images.shape[0] > 1 and images.stride(0) == 0:
-        return images[:1].contiguous().expand(images.shape).contiguous()
-    return images.clone(memory_format=torch.contiguous_format)
+def _frame_source(images: Tensor) -> Tensor:
+    """What to copy (B, H, W, C) images from, frame by frame: one image (B = 1, or one expanded over the
+    batch with stride 0, as a constant or per-clip background often is) made dense once as a single frame
+    (1, H, W, C) (a copy from a source with zero strides inside a frame runs element by element, several
+    times slower); other images as they are."""
+    if images.shape[0] == 1 or images.stride(0) == 0:
+        return images[:1].contiguous()
+    return images
 
 
 def _csr_views(csr: tuple[Tensor, Tensor], num_verts: int) -> list:
@@ -111,8 +123,12 @@ def shade_layers(
     sh: Tensor,
     background: Tensor,
     clamp_rgb: bool,
+    next_frame: Tensor,
+    prev_frame: Tensor | None = None,
+    occlusion_tolerance: float = DEFAULT_OCCLUSION_TOLERANCE,
 ) -> ShadedLayers:
-    """Shade and label every pixel of a z-buffer (:func:`synthhuman.render.kernels.zbuffer`).
+    """Shade and label every pixel of a z-buffer (:func:`synthhuman.render.kernels.zbuffer`), with the
+    optical flow to other frames of the batch.
 
     verts (B, V, 3) camera space; faces (F, 3) int64; K, R (B, 3, 3); world (B, V, 3) the same vertices
     in world axes (for the vertex normals, where the light is; R takes them to camera axes), csr the faces
@@ -120,20 +136,32 @@ def shade_layers(
     (F, 3); face_labels, face_instance (F,) int64; texture a :class:`synthhuman.render.MipTexture` with 3
     channels; texture_index (B, P) int64; sh (B, P, 9); background (B, H, W, 3). All float tensors
     float32, on one device. ``clamp_rgb``: clamp to [0, 1] here (when no anti-aliasing follows).
+    next_frame, prev_frame (B,) int64: the batch index of each frame's next and previous frame (-1: none),
+    as :func:`synthhuman.gt.optical_flow`'s ``next_frame``, with its ``occlusion_tolerance`` (metres); the
+    backward flow only with ``prev_frame``.
     """
     from synthhuman.render.kernels import _forward
 
     b, h, w = zbuf.keys.shape
     dev = device_name(verts)
-    # empty pixels are set by bulk copies and fills (vectorised), the kernel touches covered pixels only
+    # empty pixels are set by bulk copies and fills (vectorised) of each run's frames, just before its
+    # kernel (on CPU in the worker thread, beside the other workers' kernels); the kernel touches covered
+    # pixels only
+    backward = prev_frame is not None
     out = ShadedLayers(
-        rgb=_dense_copy(background),
-        depth=verts.new_zeros(b, h, w),
-        normals=verts.new_zeros(b, h, w, 3),
-        segm=torch.zeros(b, h, w, dtype=torch.uint8, device=verts.device),
-        instance=torch.zeros(b, h, w, dtype=torch.uint8, device=verts.device),
-        pix_to_face=torch.full((b, h, w), -1, dtype=torch.int64, device=verts.device),
+        rgb=verts.new_empty(b, h, w, 3),
+        depth=verts.new_empty(b, h, w),
+        normals=verts.new_empty(b, h, w, 3),
+        segm=torch.empty(b, h, w, dtype=torch.uint8, device=verts.device),
+        instance=torch.empty(b, h, w, dtype=torch.uint8, device=verts.device),
+        flow=verts.new_empty(b, h, w, 2),
+        flow_valid=torch.empty(b, h, w, dtype=torch.bool, device=verts.device),
+        flow_back=verts.new_empty(b, h, w, 2) if backward else None,
+        flow_back_valid=torch.empty(b, h, w, dtype=torch.bool, device=verts.device) if backward else None,
     )
+    zeroed = [out.depth, out.normals, out.segm, out.instance, out.flow, out.flow_valid]
+    zeroed += [out.flow_back, out.flow_back_valid] if backward else []
+    source = _frame_source(background.detach())
     texel_area = float(texture.base_size[0] * texture.base_size[1])
     # CPU: one thread owns each frame and computes the normals of the vertices it sees on first use; CUDA:
     # threads share frames, so every normal is computed before any is read
@@ -153,48 +181,24 @@ def shade_layers(
     inputs += [view(t) for t in mip]
     inputs.append(texel_area)
     inputs += [view(t) for t in (texture_index.long(), sh)]
-    outputs = [view(t) for t in (out.rgb, out.depth, out.normals, out.segm, out.instance, out.pix_to_face)]
+    next_frame = next_frame.long()
+    inputs += [view(next_frame), view(prev_frame.long() if backward else next_frame), int(backward)]
+    inputs.append(float(occlusion_tolerance))
+    outputs = [view(t) for t in (out.rgb, out.depth, out.normals, out.segm, out.instance)]
+    outputs += [view(out.flow), view(out.flow_valid)]
+    # without a backward flow the kernel never touches its outputs: the forward ones stand in
+    outputs += [view(out.flow_back), view(out.flow_back_valid)] if backward else outputs[-2:]
     window, span = view(zbuf.window), row_span(w, dev)
 
     def run(start: int, stop: int) -> None:
+        copy_frames(out.rgb, source, start, stop)
+        for t in zeroed:
+            fill_frames(t, start, stop, 0)
         dim = (stop - start, h, -(-w // span))
         launch(_forward.shade_pixels, dim, [*inputs, window, start, span, *outputs], dev)
+        if clamp_rgb:  # the background too
+            copy_frames(out.rgb, out.rgb, start, stop, clamp=True)
 
     if b * h * w:
         launch_by_frames(b, dev, run)
-    if clamp_rgb:
-        out.rgb.clamp_(0, 1)  # the background too
     return out
-
-
-def flow_layers(
-    zbuf: DepthKeys,
-    verts: Tensor,
-    faces: Tensor,
-    K: Tensor,
-    depth: Tensor,
-    other: Tensor,
-    tolerance: float,
-    zero_invalid: bool,
-) -> tuple[Tensor, Tensor]:
-    """Flow (B, H, W, 2) float32 and valid (B, H, W) bool from each frame to frame ``other`` (B,) int64 of
-    the same batch (-1: none), as :func:`synthhuman.gt.optical_flow` with ``next_frame=other``.
-
-    verts (B, V, 3) camera space, each frame in its own camera; K (B, 3, 3); depth (B, H, W) from
-    :func:`shade_layers`."""
-    from synthhuman.render.kernels import _forward
-
-    b, h, w = zbuf.keys.shape
-    dev = device_name(verts)
-    flow = verts.new_zeros(b, h, w, 2)
-    valid = torch.zeros(b, h, w, dtype=torch.bool, device=verts.device)
-    inputs = [view(t) for t in (zbuf.keys, verts, faces, K, depth, other)]
-    span, window = row_span(w, dev), view(zbuf.window)
-
-    def run(start: int, stop: int) -> None:
-        args = [*inputs, float(tolerance), int(zero_invalid), window, start, span, view(flow), view(valid)]
-        launch(_forward.flow_pixels, (stop - start, h, -(-w // span)), args, dev)
-
-    if b * h * w:
-        launch_by_frames(b, dev, run)
-    return flow, valid

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -91,6 +92,33 @@ def view(t: Tensor):
     """A zero-copy Warp array over a tensor: same shape, dtype and strides (an expanded input, such as one
     background for every frame, is read in place, not copied)."""
     return warp().from_torch(t)
+
+
+def fill_frames(t: Tensor, start: int, stop: int, value: float | int | bool) -> None:
+    """Set frames [start, stop) of ``t`` (B, ...) to ``value``. On CPU by numpy, which leaves the GIL and
+    uses the calling thread only: worker threads fill the frames of their own runs while the other workers'
+    kernels run, instead of a bulk fill of the whole batch before them all."""
+    part = t[start:stop]
+    if part.device.type == "cpu":
+        part.numpy().fill(value)
+    else:
+        part.fill_(value)
+
+
+def copy_frames(dst: Tensor, src: Tensor, start: int, stop: int, clamp: bool = False) -> None:
+    """Frames [start, stop) of ``src`` (B or 1 frames, broadcast) into those of ``dst`` (B, ...), clamped
+    to [0, 1] when ``clamp`` (NaN stays NaN, as torch.clamp); on CPU by numpy, as :func:`fill_frames`."""
+    part = dst[start:stop]
+    source = src[start:stop] if src.shape[0] > 1 else src
+    if part.device.type == "cpu":
+        if clamp:
+            np.clip(source.numpy(), 0, 1, out=part.numpy())
+        else:
+            np.copyto(part.numpy(), source.numpy())
+    elif clamp:
+        torch.clamp(source, 0, 1, out=part)
+    else:
+        part.copy_(source)
 
 
 def cpu_workers() -> int:

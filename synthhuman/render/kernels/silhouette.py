@@ -5,12 +5,13 @@ no-grad forward pass.
     hit_face, hit_edge = silhouette_search(pix_to_face, depth, screen, faces, adjacency, K)
     image = antialias_forward(color, pix_to_face, depth, screen, faces, adjacency, K)
 
-Both give what the PyTorch reference gives: the same pairs and the same edges; the blended colours differ
-from it only by the order in which the (up to four) changes into one pixel are summed. On CUDA one thread
-per pixel; on CPU, where a Warp thread costs about as much as a cheap pixel, one per frame (skipping the
-columns far from any covered pixel), the frames split over worker threads. Each thread writes only its own
-pixels: no atomics, no host synchronisation, the same bytes whatever the split. Warp is imported on first
-use only.
+Both read the faces seen from ``pix_to_face`` (-1 where empty) or, equally, from the z-buffer's keys
+(:func:`synthhuman.render.kernels.zbuffer`, whose low 32 bits name the face), and give what the PyTorch
+reference gives: the same pairs and the same edges; the blended colours differ from it only by the order
+in which the (up to four) changes into one pixel are summed. On CUDA one thread per pixel; on CPU, where a
+Warp thread costs about as much as a cheap pixel, one per frame (skipping the columns far from any covered
+pixel), the frames split over worker threads. Each thread writes only its own pixels: no atomics, no host
+synchronisation, the same bytes whatever the split. Warp is imported on first use only.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from synthhuman.render.kernels.runtime import device_name, launch, launch_by_frames, scalar, view
+from synthhuman.render.kernels.runtime import copy_frames, device_name, launch, launch_by_frames, scalar, view
 
 __all__ = [
     "CONTINUOUS_SURFACE_FOOTPRINTS",
@@ -107,7 +108,8 @@ def silhouette_search(
 ) -> tuple[Tensor, Tensor]:
     """The silhouette edge of every neighbour pixel pair, found as the PyTorch walk finds it.
 
-    pix_to_face: (B, H, W) int64, -1 where empty. depth: (B, H, W) float32/float64, 0 where empty.
+    pix_to_face: (B, H, W) int64, -1 where empty (or the z-buffer's keys: the same pairs). depth: (B, H, W)
+    float32/float64, 0 where empty.
     screen: (B, V, 2) projected vertices (pixels), depth's dtype. faces: (F, 3) int64. adjacency: (F, 3)
     int64, the face across edge k (corner k+1 -> k+2), -1 on a boundary. K: (B, 3, 3), depth's dtype.
     All on one device (cpu or cuda); nothing here is differentiated.
@@ -201,8 +203,9 @@ def antialias_forward(
     if color.device != pix_to_face.device:
         raise ValueError(f"color: expected device {pix_to_face.device}, got {color.device}")
     color = color.detach().contiguous()
-    # every pixel first takes its own colour (a fast torch pass); the kernel rewrites those pairs blend into
-    out = color.clamp(0, 1) if clamp else color.clone()
+    # every pixel first takes its own colour (a bulk copy of each run's frames, on CPU in the worker thread
+    # beside the other workers' kernels); the kernel rewrites those pairs blend into
+    out = torch.empty_like(color)
     if out.numel() == 0:
         return out
     from synthhuman.render.kernels import _antialias
@@ -221,6 +224,7 @@ def antialias_forward(
     outs = [view(carry), view(out)]
 
     def run(start: int, stop: int) -> None:
+        copy_frames(out, color, start, stop, clamp=clamp)
         dim = (stop - start, -(-h // rows), -(-w // columns))
         launch(_antialias.antialias_forward, dim, [*args, start, rows, columns, window, *outs], dev)
 
