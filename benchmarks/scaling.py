@@ -23,6 +23,10 @@ import sys
 import time
 from pathlib import Path
 
+# isort: off
+import synthhuman  # noqa: F401  (before torch: it sets GOMP_SPINCOUNT, read when torch loads OpenMP)
+
+# isort: on
 import torch
 
 HERE = Path(__file__).resolve().parent
