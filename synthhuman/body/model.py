@@ -240,9 +240,8 @@ class BodyModel(torch.nn.Module):
             tensors["betas"] = betas
         else:
             check_tensor("shape_index", shape_index, 1)
-            if shape_index.dtype != torch.int64 or not 0 <= int(shape_index.min()) <= int(
-                shape_index.max()
-            ) < betas.shape[0]:
+            lo, hi = (int(x) for x in shape_index.aminmax()) if shape_index.numel() else (0, 0)
+            if shape_index.dtype != torch.int64 or not 0 <= lo <= hi < max(betas.shape[0], 1):
                 raise ValueError(
                     f"shape_index: expected int64 rows of betas (0..{betas.shape[0] - 1}), got "
                     f"{shape_str(shape_index)}"
