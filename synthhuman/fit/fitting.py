@@ -229,7 +229,7 @@ def _flip_search(objective: _Objective, params: dict[str, Tensor], anneal: float
     takes the flips that lower its objective, all together when that is lower still, else the best one.
     ``params`` change in place; returns (N,) the number of bones flipped per frame."""
     pose = torch.cat([params["orient"], params["body_pose"]], 1).detach()
-    joints = objective.pose(params).joints
+    joints = objective.joints(params)
     base, _ = objective(params, anneal)
 
     def score(candidate: Tensor) -> Tensor:
@@ -493,9 +493,11 @@ def _placement(
     t, n, c = objective.t, objective.t.num_frames, cfg.candidates
     device = t.K.device
     rot, body_pose = _hypotheses(objective, cfg)
-    p = _start(_axis_angle(rot), body_pose, _initial_translation(objective).repeat(c, 1), 1, 0)
-    del p["betas"]
-    p["body_pose"] = p["body_pose"].detach()
+    p = {
+        "orient": _axis_angle(rot).requires_grad_(),
+        "body_pose": body_pose,
+        "trans": _initial_translation(objective).repeat(c, 1).requires_grad_(),
+    }
     frames = torch.arange(n * c, device=device) % n
     opt = torch.optim.Adam([p["orient"], p["trans"]], lr=2.5 * cfg.lr)
     for step in range(cfg.placement_steps):
