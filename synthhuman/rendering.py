@@ -10,6 +10,8 @@ compression overlap rendering.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from synthhuman.appearance.degrade import DegradeConfig, degrade_frames, sample_degradation
 from synthhuman.config import resolve_device
@@ -26,6 +29,7 @@ from synthhuman.io.record import ClipInfo, ClipRecord, ClipRef
 from synthhuman.io.video import DEFAULT_CRF
 from synthhuman.io.writer import DatasetWriter
 from synthhuman.pipeline import RenderConfig, RenderOutput, render_frames
+from synthhuman.render.kernels import kernel_threads
 from synthhuman.scene import (
     AssetConfig,
     ClipGeometry,
@@ -72,6 +76,26 @@ class ClipJob:
         return self.format == "surreal"
 
 
+PREPARE_AHEAD = 2
+"""Clips ``render_and_write`` samples and poses ahead of the renderer, on a thread of their own."""
+_QUANTIZE_FRAMES = 8
+"""Frames quantized at once by :func:`rgb_to_bytes` (the float32 temporary of 8 320x240 frames stays in
+cache)."""
+
+
+def rgb_to_bytes(rgb: Tensor, out: np.ndarray) -> None:
+    """Write ``rgb`` (N, H, W, 3) float in [0, 1] into ``out`` (N, H, W, 3) uint8 as ``rgb * 255 + 0.5``
+    in rgb's precision, truncated (round half up): the bytes of ``(rgb * 255 + 0.5).to(torch.uint8)``,
+    about ten times faster than torch's float-to-uint8 cast, a few frames at a time."""
+    a = rgb.detach().cpu().numpy()
+    scalar = a.dtype.type  # in rgb's own precision, as torch computes it
+    for start in range(0, a.shape[0], _QUANTIZE_FRAMES):
+        part = slice(start, start + _QUANTIZE_FRAMES)
+        tmp = np.multiply(a[part], scalar(255))
+        tmp += scalar(0.5)
+        np.copyto(out[part], tmp, casting="unsafe")
+
+
 class _ClipBuffer:
     """Kept frames of one clip as they come out of render batches (numpy, on CPU)."""
 
@@ -106,8 +130,8 @@ class _ClipBuffer:
         if self.degrade is not None:  # after rendering, before writing; labels untouched
             index = torch.arange(seg.keep_start, seg.keep_stop)
             rgb = degrade_frames(rgb.float(), self.degrade, index, out.flow.flow[rows], out.depth[rows])
+        rgb_to_bytes(rgb, self.arrays["rgb"][dst])
         layers = {
-            "rgb": rgb * 255 + 0.5,  # rounded by the cast to uint8 in the copy below
             "depth": out.depth[rows],
             "normals": out.normals[rows],
             "segm": out.segm[rows],
@@ -165,6 +189,42 @@ class _ClipBuffer:
         )
 
 
+def _built_clips(
+    assets: SceneAssets,
+    refs: list[ClipRef],
+    seed: int,
+    device: torch.device,
+    timer: StageTimer,
+    ahead: int,
+) -> Iterator[ClipGeometry]:
+    """``refs``' clips sampled and posed, in order; with ``ahead`` > 0 on a thread of their own, up to
+    ``ahead`` clips before the caller asks (each clip depends only on its own identity, so the clips are
+    the same either way)."""
+
+    def build(ref: ClipRef) -> ClipGeometry:
+        with timer("sample"):
+            params = sample_clip(assets, seed, ref.split, ref.index)
+        with timer("pose"):
+            return build_clip(assets, params, device)
+
+    if ahead <= 0:
+        yield from map(build, refs)
+        return
+    todo = iter(refs)
+    with ThreadPoolExecutor(1, thread_name_prefix="synthhuman-prepare") as pool:
+        queued: deque[Future] = deque(pool.submit(build, r) for r in itertools.islice(todo, ahead))
+        try:
+            while queued:
+                clip = queued.popleft().result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    queued.append(pool.submit(build, nxt))
+                yield clip
+        finally:
+            for f in queued:  # closed early (an error downstream): drop the clips not started
+                f.cancel()
+
+
 def render_records(
     assets: SceneAssets,
     refs: list[ClipRef],
@@ -174,8 +234,11 @@ def render_records(
     batch_frames: int = 100,
     backward_flow: bool = False,
     timer: StageTimer | None = None,
+    prepare_ahead: int = 0,
 ) -> Iterator[ClipRecord]:
-    """Render ``refs`` in order, yielding each clip's record as soon as its last frame is rendered."""
+    """Render ``refs`` in order, yielding each clip's record as soon as its last frame is rendered.
+    ``prepare_ahead``: clips sampled and posed ahead on a thread of their own, overlapping the rendering
+    (0: on the caller's thread, in turn)."""
     timer = timer or StageTimer(device)
     pending: list[Segment] = []
     buffers: dict[int, _ClipBuffer] = {}
@@ -196,11 +259,7 @@ def render_records(
             yield buffers.pop(key).record()
 
     queued = 0
-    for ref in refs:
-        with timer("sample"):
-            params = sample_clip(assets, seed, ref.split, ref.index)
-        with timer("pose"):
-            clip = build_clip(assets, params, device)
+    for clip in _built_clips(assets, refs, seed, device, timer, prepare_ahead):
         buffers[id(clip)] = _ClipBuffer(clip, assets.cfg.fps, backward_flow, assets.cfg.degrade)
         for seg in segments(clip, batch_frames, backward_flow):
             n = seg.stop - seg.start
@@ -211,6 +270,25 @@ def render_records(
             queued += n
     if pending:
         yield from flush()
+
+
+@contextlib.contextmanager
+def cpu_split(device: torch.device) -> Iterator[None]:
+    """How a run shares the CPU's cores (on CPU; elsewhere nothing changes): torch's own ops on one thread
+    each, the render kernels on as many threads as torch had. Sampling and posing (a thread of their
+    own), rendering (the caller's thread and the kernels' workers) and the writers (their threads, and
+    ffmpeg's process) then overlap without torch's parallel regions waiting on a core another stage holds
+    (with two cores, a parallel region of two threads stalls whenever a writer runs)."""
+    if device.type != "cpu":
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with kernel_threads(threads):
+            yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def render_and_write(
@@ -241,10 +319,11 @@ def render_and_write(
             on_progress(done[0], frames_total)
 
     in_flight: deque[Future] = deque()
-    with ThreadPoolExecutor(job.writers) as pool:
+    with cpu_split(device), ThreadPoolExecutor(job.writers) as pool:
         records = render_records(
-            assets, refs, job.seed, device, job.render, job.batch_frames, job.backward_flow, timer
-        )
+            assets, refs, job.seed, device, job.render, job.batch_frames, job.backward_flow, timer,
+            prepare_ahead=PREPARE_AHEAD,
+        )  # fmt: skip
         for record in records:
             in_flight.append(pool.submit(write, record))
             while len(in_flight) > job.writers:  # bounds the records held in memory

