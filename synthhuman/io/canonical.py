@@ -9,6 +9,7 @@ killed run leaves only a hidden temporary folder, removed by the next run.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from synthhuman.atomic import atomic_write
 from synthhuman.conventions import NUM_JOINTS, SPLITS
@@ -87,7 +89,33 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray], compress_level: int) ->
                 with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
                     if level is not None:
                         use_fast_deflate(member, level)
-                    np.lib.format.write_array(member, np.ascontiguousarray(a), allow_pickle=False)
+                    write_npy(member, np.ascontiguousarray(a))
+
+
+_NPY_BLOCK = 16 * 2**20
+"""Bytes per write of an array's data: numpy's ``write_array`` writes 16 MiB at a time to a zip member."""
+
+
+def write_npy(f, a: np.ndarray) -> None:
+    """Write ``a`` to the file object ``f`` as ``np.lib.format.write_array(f, a, allow_pickle=False)`` does,
+    the same bytes in the same 16 MiB writes, but straight from the array's memory (numpy copies every
+    block to a bytes object first: a tenth of a clip's label writing)."""
+    fmt = np.lib.format
+    plain = a.flags.c_contiguous and a.size and a.itemsize and not a.dtype.hasobject
+    if plain:
+        try:
+            header = io.BytesIO()
+            fmt.write_array_header_1_0(header, fmt.header_data_from_array_1_0(a))
+        except ValueError:  # a header too long for format 1.0: numpy picks the version
+            plain = False
+    if not plain:
+        fmt.write_array(f, a, allow_pickle=False)
+        return
+    f.write(header.getvalue())
+    data = memoryview(a.reshape(-1)).cast("B")
+    step = (_NPY_BLOCK // a.itemsize) * a.itemsize
+    for start in range(0, len(data), step):
+        f.write(data[start : start + step])
 
 
 def labels_arrays(record: ClipRecord) -> dict[str, np.ndarray]:
@@ -95,8 +123,19 @@ def labels_arrays(record: ClipRecord) -> dict[str, np.ndarray]:
     out = {}
     for name, dtype in LABEL_DTYPES.items():
         a = getattr(record, name)
-        out[name] = a.astype(dtype) if dtype is not None else a.astype(str)
+        if dtype is None:
+            out[name] = a.astype(str)
+        elif a.dtype == np.float32 and dtype == np.float16:
+            out[name] = to_half(a)
+        else:
+            out[name] = a.astype(dtype, copy=False)  # the record's own array when it has the dtype
     return out
+
+
+def to_half(a: np.ndarray) -> np.ndarray:
+    """``a.astype(np.float16)`` for a float32 array, the same bits (IEEE round to nearest even, as numpy's
+    cast) by torch's vectorised conversion, about three times faster."""
+    return torch.from_numpy(np.ascontiguousarray(a)).to(torch.float16).numpy()
 
 
 def write_canonical_clip(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pytest
 
 from synthhuman.io.canonical import (
+    LABEL_DTYPES,
     CanonicalWriter,
     finished_clips,
     is_finished_clip,
@@ -92,3 +94,55 @@ def test_format_version_1_labels_hold_one_camera_and_still_read(tmp_path, clip_r
     for name in ("K", "R", "t"):
         np.testing.assert_array_equal(getattr(back, name), getattr(clip_record, name), err_msg=name)
     np.testing.assert_allclose(back.joints3d_world, clip_record.joints3d_world, atol=2e-5)
+
+
+def test_labels_arrays_equal_numpys_casts_bit_for_bit(clip_record):
+    flow = clip_record.flow.copy()
+    edges = [0.0, -0.0, 1e-8, 6e-8, -3e-5, 0.1, 65504.0, 65519.0, 65520.0, 1e6, -np.inf]
+    flow.reshape(-1)[: len(edges)] = edges  # signed zeros, subnormals, ties, overflow to inf
+    record = dataclasses.replace(clip_record, flow=flow)
+    got = labels_arrays(record)
+    for name, dtype in LABEL_DTYPES.items():
+        with np.errstate(over="ignore"):  # 1e6 overflows to inf, on purpose
+            want = getattr(record, name).astype(dtype or str)
+        assert got[name].dtype == want.dtype, name
+        assert got[name].tobytes() == want.tobytes(), name
+
+
+def test_write_npy_writes_numpys_bytes_in_numpys_blocks(tmp_path, monkeypatch):
+    import io
+
+    from synthhuman.io import canonical
+
+    class Recorder(io.BytesIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sizes: list[int] = []
+
+        def write(self, b) -> int:
+            self.sizes.append(memoryview(b).nbytes)
+            return super().write(b)
+
+    rng = np.random.default_rng(0)
+    arrays = {
+        "big": rng.integers(0, 255, (17, 1024, 1024), dtype=np.uint8),  # more than one 16 MiB block
+        "odd": np.arange(2**21 + 3, dtype=np.float64).reshape(-1, 1),
+        "half": rng.standard_normal((5, 7, 2)).astype(np.float16),
+        "text": np.array(["male", "female"]),
+        "scalar": np.array(3.5),
+        "empty": np.zeros((0, 3), np.float32),
+    }
+    for name, a in arrays.items():
+        ours, numpys = Recorder(), Recorder()
+        canonical.write_npy(ours, a)
+        np.lib.format.write_array(numpys, a, allow_pickle=False)
+        assert ours.getvalue() == numpys.getvalue(), name
+        blocks = len(numpys.sizes) - 1  # after numpy's header: the same data blocks
+        assert ours.sizes[len(ours.sizes) - blocks :] == numpys.sizes[1:], name
+    # and a whole labels file: the same bytes as written through numpy's own writer
+    write_npz(tmp_path / "ours.npz", arrays, 1)
+    monkeypatch.setattr(
+        canonical, "write_npy", lambda f, a: np.lib.format.write_array(f, a, allow_pickle=False)
+    )
+    write_npz(tmp_path / "numpys.npz", arrays, 1)
+    assert (tmp_path / "ours.npz").read_bytes() == (tmp_path / "numpys.npz").read_bytes()
