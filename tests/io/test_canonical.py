@@ -141,8 +141,7 @@ def test_write_npy_writes_numpys_bytes_in_numpys_blocks(tmp_path, monkeypatch):
         assert ours.sizes[len(ours.sizes) - blocks :] == numpys.sizes[1:], name
     # and a whole labels file: the same bytes as written through numpy's own writer
     write_npz(tmp_path / "ours.npz", arrays, 1)
-    monkeypatch.setattr(
-        canonical, "write_npy", lambda f, a: np.lib.format.write_array(f, a, allow_pickle=False)
-    )
+    numpys_writer = functools.partial(np.lib.format.write_array, allow_pickle=False)
+    monkeypatch.setattr(canonical, "write_npy", numpys_writer)
     write_npz(tmp_path / "numpys.npz", arrays, 1)
     assert (tmp_path / "ours.npz").read_bytes() == (tmp_path / "numpys.npz").read_bytes()
