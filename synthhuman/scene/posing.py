@@ -6,6 +6,7 @@ SURREAL's level, static camera (:func:`fit_camera`), or a varied or moving one
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -93,26 +94,51 @@ def _place_people(verts: list[Tensor], joints: list[Tensor], gap: float, draws: 
 def fit_camera(
     points: Tensor, pelvis_height: float, distance: float, cfg: SceneConfig
 ) -> tuple[Tensor, Tensor, float]:
-    """A level camera looking along world -Z at the horizontal centre of ``points`` (N, 3) world,
-    ``distance`` metres in front of it at ``pelvis_height``; with ``cfg.camera.keep_in_frame`` moved
-    back as little as needed for every point to project inside the image, ``margin`` from its border.
-    Returns R (3, 3), t (3,) and the distance used."""
+    """A level camera looking along world -Z at the horizontal centre of ``points`` (N, 3) world (float32
+    or float64; computed as float64 either way), ``distance`` metres in front of it at ``pelvis_height``;
+    with ``cfg.camera.keep_in_frame`` moved back as little as needed for every point to project inside the
+    image, ``margin`` from its border. Returns R (3, 3), t (3,) and the distance used."""
     cam = cfg.camera
-    lo, hi = points.amin(0), points.amax(0)
+    lo, hi = points.amin(0).double(), points.amax(0).double()  # exact: widening keeps the order
     cx, cz = float(lo[0] + hi[0]) / 2, float(lo[2] + hi[2]) / 2
     f = cfg.focal_pixels
     if cam.keep_in_frame:
-        nearer = points[:, 2] - cz  # the camera is on the +Z side: z_cam = distance - nearer
         half_w = cfg.width / 2 - cam.margin * cfg.width
         half_h = cfg.height / 2 - cam.margin * cfg.height
-        need_x = f * (points[:, 0] - cx).abs() / half_w + nearer
-        need_y = f * (points[:, 1] - pelvis_height).abs() / half_h + nearer
-        need_near = nearer + cam.distance_min
-        distance = max(distance, float(torch.cat([need_x, need_y, need_near]).max()))
+
+        def needs(p: Tensor) -> Tensor:  # the distance each point needs, per rule
+            nearer = p[:, 2] - cz  # the camera is on the +Z side: z_cam = distance - nearer
+            need_x = f * (p[:, 0] - cx).abs() / half_w + nearer
+            need_y = f * (p[:, 1] - pelvis_height).abs() / half_h + nearer
+            return torch.stack([need_x, need_y, nearer + cam.distance_min])
+
+        scale = float(torch.cat([lo, hi]).abs().max()) * (f / min(half_w, half_h) + 1)
+        distance = max(distance, _largest(needs, points, scale))
     eye = torch.tensor([[cx, pelvis_height, cz + distance]], dtype=torch.float64)
     target = eye - torch.tensor([[0.0, 0.0, 1.0]], dtype=torch.float64)
     R, t = look_at(eye, target)
     return R[0], t[0], distance
+
+
+_EXACT_BELOW = 4096
+"""Point sets smaller than this are measured in float64 directly."""
+
+
+def _largest(values: Callable[[Tensor], Tensor], points: Tensor, scale: float) -> float:
+    """``float(values(points.double()).max())`` (values: (N, 3) points -> (K, N)), with float64 arithmetic on
+    few points: float32 ``values`` of every point pick those within a margin of the largest (the margin,
+    1e-5 of the values' and the coordinates' size ``scale``, is far above float32's error on them: eight
+    times the bound of its five roundings), then float64 on those. Rounding is monotone, so the point with
+    the largest float64 value is among them and the result is the same bits."""
+    if points.dtype == torch.float64 or points.shape[0] < _EXACT_BELOW:
+        return float(values(points.double()).max())
+    approx = values(points.float())
+    top = float(approx.max())
+    if not math.isfinite(top) or not math.isfinite(scale):
+        return float(values(points.double()).max())
+    margin = 1e-5 * (1 + abs(top) + scale)
+    near = (approx >= top - margin).any(0)
+    return float(values(points[near].double()).max())
 
 
 def build_clip(assets: SceneAssets, params: ClipParams, device: torch.device | str = "cpu") -> ClipGeometry:
@@ -131,7 +157,8 @@ def build_clip(assets: SceneAssets, params: ClipParams, device: torch.device | s
     centre = ((cfg.width - 1) / 2, (cfg.height - 1) / 2)
     pelvis_height = float(joints[0][0, 0, 1])
     if params.camera is None:
-        points = torch.cat([v.reshape(-1, 3) for v in verts]).double().cpu()
+        points = torch.cat([v.reshape(-1, 3) for v in verts]) if len(verts) > 1 else verts[0].reshape(-1, 3)
+        points = points.cpu()
         R, t, distance = fit_camera(points, pelvis_height, params.distance, cfg)
         K = intrinsics(cfg.focal_pixels, centre, T, dtype=dtype, device=device)
         cams = Cameras(K, R.to(device, dtype).expand(T, 3, 3), t.to(device, dtype).expand(T, 3), size)

@@ -40,3 +40,21 @@ def test_camera_distance_is_the_sampled_one_when_everything_fits():
     assets = SceneAssets(cfg)
     clip = build_clip(assets, sample_clip(assets, 0, "train", 0))
     assert clip.distance == pytest.approx(30.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fit_camera_on_float32_points_equals_float64_bit_for_bit(seed):
+    from synthhuman.scene import fit_camera
+
+    gen = torch.Generator().manual_seed(seed)
+    n = 200_000
+    # a body-sized cloud (seeds 0-2) and one far from the origin (3-5), with ties on the extremes
+    offset = torch.tensor([0.0, 0.0, 0.0]) if seed < 3 else torch.tensor([250.0, 3.0, -400.0])
+    points = (torch.randn(n, 3, generator=gen) * torch.tensor([0.4, 0.8, 0.3]) + offset).float()
+    points[:10] = points[10]
+    cfg = SceneConfig()
+    for distance in (0.5, 7.0, 40.0):  # the farthest point decides, or the sampled distance does
+        ref = fit_camera(points.double(), 0.9, distance, cfg)
+        got = fit_camera(points, 0.9, distance, cfg)
+        assert got[2] == ref[2]
+        assert torch.equal(got[0], ref[0]) and torch.equal(got[1], ref[1])
