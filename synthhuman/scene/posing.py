@@ -99,7 +99,7 @@ def fit_camera(
     with ``cfg.camera.keep_in_frame`` moved back as little as needed for every point to project inside the
     image, ``margin`` from its border. Returns R (3, 3), t (3,) and the distance used."""
     cam = cfg.camera
-    lo, hi = points.amin(0).double(), points.amax(0).double()  # exact: widening keeps the order
+    lo, hi = (x.double() for x in torch.aminmax(points, dim=0))  # exact: widening keeps the order
     cx, cz = float(lo[0] + hi[0]) / 2, float(lo[2] + hi[2]) / 2
     f = cfg.focal_pixels
     if cam.keep_in_frame:
@@ -184,7 +184,8 @@ def build_clip(assets: SceneAssets, params: ClipParams, device: torch.device | s
         feet = torch.cat([j[:, 0] for j in joints]).double().cpu()
         g = place_ground(cfg.ground, params.seed, eyes, feet, cfg.texture.size)
         ground = PlacedGround(g.verts.to(device, dtype), g.texture, g.info)
-    verts_all, joints_all, trans_all = torch.cat(verts, 1), torch.stack(joints, 1), torch.stack(trans, 1)
+    verts_all = torch.cat(verts, 1) if len(verts) > 1 else verts[0]  # one person: no copy
+    joints_all, trans_all = torch.stack(joints, 1), torch.stack(trans, 1)
     return ClipGeometry(
         params, verts_all, joints_all, pose, trans_all, cams, distance, info, occluders, ground
     )

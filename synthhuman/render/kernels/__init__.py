@@ -33,6 +33,7 @@ from synthhuman.render.kernels.runtime import (
 
 __all__ = [
     "CameraVertices",
+    "apply_blended_transforms",
     "DepthKeys",
     "EMPTY_KEY",
     "FACE_MASK",
@@ -154,6 +155,23 @@ def _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project
     else:
         keys.fill_(EMPTY_KEY)
     return DepthKeys(keys, window)
+
+
+def apply_blended_transforms(blend: Tensor, rest: Tensor, out: Tensor | None = None) -> Tensor:
+    """Linear blend skinning's per-vertex step as a Warp kernel: (B, V, 12) blended row-major 3x4 joint
+    transforms applied to (B, V, 3) rest vertices (an expanded batch is read in place), into ``out``
+    (B, V, 3) (new when None); the bits of :func:`synthhuman.body.model._blend` after its matrix product.
+    float32 or float64, all on one device, no gradient."""
+    from synthhuman.render.kernels import _skin
+
+    b, v = rest.shape[:2]
+    out = rest.new_empty(b, v, 3) if out is None else out
+    if b and v:
+        dev = device_name(rest)
+        chunk = work_chunk(dev)
+        args = [view(blend.detach()), view(rest.detach()), chunk, view(out)]
+        launch(_skin.apply_blended_transforms, (b, -(-v // chunk)), args, dev)
+    return out
 
 
 def covered_pixels(keys: Tensor) -> tuple[Tensor, Tensor]:
