@@ -101,8 +101,9 @@ class Topology:
     closed: every mesh is a closed, outward-oriented surface (bodies are), so back faces are never visible
     and the rasterizer culls them (the ground, seen from above only, is culled from below).
     ground_faces: the last this many faces are the ground (the plane y = 0, normal +Y): contact shadows
-    (``FrameBatch.shadows``) darken their shading; with ``ground_labels`` false their pixels get background
-    labels (depth 0, normals 0, instance 0, no flow; segmentation is 0 on them either way).
+    (``FrameBatch.shadows``) darken their shading; flow's occlusion test never lets one hide another; with
+    ``ground_labels`` false their pixels get background labels (depth 0, normals 0, instance 0, no flow;
+    segmentation is 0 on them either way).
     """
 
     faces: Tensor
@@ -282,6 +283,7 @@ def _render_fused(
             next_frame=batch.next_index,
             prev_frame=batch.prev_index,
             occlusion_tolerance=cfg.occlusion_tolerance,
+            ground_faces=topo.ground_faces,
         )
     rgb = layers.rgb
     seen = _faces_seen(zbuf.keys) if topo.ground_faces else None
@@ -458,6 +460,7 @@ def _flow_to(
         cfg.occlusion_tolerance,
         zero_invalid=zero_invalid,
         next_frame=other,
+        ground_faces=topo.ground_faces,
     )
 
 

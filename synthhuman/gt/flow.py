@@ -4,6 +4,13 @@ The point at a pixel of frame t is (visible face, barycentrics); in frame t+1 th
 barycentrics with frame t+1's vertices and camera give its position, and its projection minus the pixel
 is the flow. ``valid`` is false where that projection leaves frame t+1, where the point is hidden there by
 a nearer surface, and on frames with no next frame.
+
+Hidden: the pixel where the point lands (rounded) shows another face, nearer than the point by more than
+``occlusion_tolerance`` at that pixel's centre (the z-buffer's depth), unless both faces lie in the
+ground's plane: a plane crosses a line of sight once, so it never hides itself. On a floor seen at a
+grazing angle the depth changes by metres across one pixel (the ground 40 m away, 600 px focal, camera
+1.5 m up: about 1.8 m per pixel row), so the depth at the centre of the landing pixel, half a pixel from
+the point, would hide the point behind the next face of the same floor.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ def optical_flow(
     *,
     zero_invalid: bool = True,
     next_frame: Tensor | None = None,
+    ground_faces: int = 0,
 ) -> Flow:
     """Forward flow from frame t (``fragments``) to frame t+1.
 
@@ -47,6 +55,7 @@ def optical_flow(
     has_next: (B,) bool, false on the last frame of a clip.
     zero_invalid: set the flow to 0 where it is not valid (our convention); False keeps the motion of every
     covered pixel whose frame has a next frame (as Blender's vector pass, for SURREAL's files).
+    ground_faces: the last this many faces lie in one plane (the ground): they never hide one another.
     """
     h, w = fragments.image_size
     if next_frame is not None and tuple(next_frame.shape) != (fragments.batch_size,):
@@ -66,7 +75,10 @@ def optical_flow(
     target = there * (h * w) + row.clamp(0, h - 1).long() * w + col.clamp(0, w - 1).long()
     face_there = pix_to_face_next.flatten().index_select(0, target)
     depth_there = depth_next.detach().flatten().index_select(0, target)
-    unoccluded = (face_there == fragments.face) | (face_there < 0) | (z <= depth_there + occlusion_tolerance)
+    plane = faces.shape[0] - ground_faces  # the first face of the ground
+    same_plane = (fragments.face >= plane) & (face_there >= plane)
+    unoccluded = (face_there == fragments.face) | (face_there < 0) | same_plane
+    unoccluded |= z <= depth_there + occlusion_tolerance
     valid_fg = inside & unoccluded & has_next[bidx]
     keep = valid_fg if zero_invalid else has_next[bidx]
     flow_fg = torch.where(keep[:, None], flow_fg, torch.zeros_like(flow_fg))

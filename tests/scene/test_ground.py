@@ -128,3 +128,43 @@ def test_ground_with_occluders_ids_and_info(assets):
     assert a.topology.num_people == 2 and int(a.topology.face_instance.max()) == 5
     assert set(out.instance.unique().tolist()) <= {0, 1, 2, 3, 4, 5}
     assert clip.ground.info["labels"] is True and clip.ground.info["material"]
+
+
+@pytest.fixture(scope="module")
+def moving_assets() -> SceneAssets:
+    return SceneAssets(replace(SCENE, frames=4, camera=CameraConfig(mode="moving")))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ground_flow_valid_wherever_it_lands_on_the_ground(moving_assets, backend):
+    """Under moving cameras, a ground point within 100 m whose next-frame pixel shows the ground is visible
+    there (the floor never hides itself: ``docs/scenes.md``), and its flow is the camera's motion."""
+    checked = 0
+    for index in range(3):
+        _, batch, out = _render(moving_assets, index, backend)
+        cams, nxt = batch.cameras, batch.next_index
+        _, eyes = _rays_down(batch)
+        h, w = cams.image_size
+        for b in (nxt >= 0).nonzero()[:, 0].tolist():
+            n = int(nxt[b])
+            row, col = (out.instance[b] == GROUND_ID).nonzero(as_tuple=True)
+            # the pixel's ground point (its view ray meets y = 0) in frame n
+            pix = torch.stack([col.double(), row.double(), torch.ones_like(col, dtype=torch.float64)], 1)
+            ray = pix @ torch.linalg.inv(cams.K[b].double()).T @ cams.R[b].double()  # R^T K^-1 pix
+            point = eyes[b] + ray * (-eyes[b, 1] / ray[:, 1])[:, None]
+            cam = point @ cams.R[n].double().T + cams.t[n].double()
+            uv = cam[:, :2] / cam[:, 2:] @ cams.K[n].double()[:2, :2].T + cams.K[n].double()[:2, 2]
+            landing = uv.round()
+            near = (cam[:, 2] > 0) & ((point - eyes[b]).norm(dim=1) < 100)
+            clear = ((uv - landing).abs() < 0.49).all(1)  # not on a rounding edge (float32 vs float64)
+            inside = (landing >= 0).all(1) & (landing[:, 0] <= w - 1) & (landing[:, 1] <= h - 1)
+            keep = near & clear & inside
+            r, c = landing[keep, 1].long(), landing[keep, 0].long()
+            on_ground = out.instance[n, r, c] == GROUND_ID
+            sel = keep.nonzero()[:, 0][on_ground]
+            valid = out.flow.valid[b, row[sel], col[sel]]
+            assert bool(valid.all()), f"clip {index} frame {b}: {int((~valid).sum())} of {len(sel)} not valid"
+            expected = uv[sel] - torch.stack([col[sel], row[sel]], 1).double()
+            assert float((out.flow.flow[b, row[sel], col[sel]].double() - expected).abs().max()) < 0.02
+            checked += len(sel)
+    assert checked > 500

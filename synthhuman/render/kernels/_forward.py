@@ -168,6 +168,7 @@ def pixel_flow(
     b2: float,
     other: wp.int64,
     tolerance: float,
+    plane: wp.int64,
     zero_invalid: int,
     flow: wp.array4d(dtype=wp.float32),
     valid: wp.array3d(dtype=wp.bool),
@@ -177,7 +178,8 @@ def pixel_flow(
     ``gt.optical_flow``: where it is valid, or (unless ``zero_invalid``) wherever ``other`` exists, the flow
     is written (``flow``, ``valid`` hold zeros already). The depth seen at the landing pixel is computed from
     its key, as the shading computes it there (so no frame waits for another's layers), and only when the
-    test needs it (another face lands there)."""
+    test needs it (another face lands there, and not both faces among the ground's, from face ``plane`` on:
+    one plane never hides itself)."""
     h, w = keys.shape[1], keys.shape[2]
     if other < wp.int64(0):
         return
@@ -195,7 +197,7 @@ def pixel_flow(
         key_there = keys[o, r, c]
         if key_there != _EMPTY:
             f_there = key_there & _FACE_MASK
-            if f_there != f:
+            if f_there != f and (f < plane or f_there < plane):
                 j0, j1, j2 = faces[f_there, 0], faces[f_there, 1], faces[f_there, 2]
                 _c0, _c1, _c2, z_there, _area = perspective_bary(verts, K, o, j0, j1, j2, float(c), float(r))
                 ok = z <= z_there + tolerance
@@ -233,6 +235,7 @@ def shade_pixels(
     prev_frame: wp.array(dtype=wp.int64),
     backward: int,
     tolerance: float,
+    plane: wp.int64,
     window: wp.array2d(dtype=wp.int32),
     frame0: int,
     span: int,
@@ -300,8 +303,10 @@ def shade_pixels(
         segm[b, row, col] = wp.uint8(face_labels[f])
         instance[b, row, col] = wp.uint8(face_instance[f])
         nxt = next_frame[b]
-        pixel_flow(keys, verts, faces, K, b, row, col, f, b0, b1, b2, nxt, tolerance, 1, flow, valid)
+        pixel_flow(keys, verts, faces, K, b, row, col, f, b0, b1, b2, nxt, tolerance, plane, 1, flow, valid)
         if backward != 0:
             prv = prev_frame[b]
             back, back_ok = flow_back, valid_back
-            pixel_flow(keys, verts, faces, K, b, row, col, f, b0, b1, b2, prv, tolerance, 0, back, back_ok)
+            pixel_flow(
+                keys, verts, faces, K, b, row, col, f, b0, b1, b2, prv, tolerance, plane, 0, back, back_ok
+            )

@@ -126,6 +126,7 @@ def shade_layers(
     next_frame: Tensor,
     prev_frame: Tensor | None = None,
     occlusion_tolerance: float = DEFAULT_OCCLUSION_TOLERANCE,
+    ground_faces: int = 0,
 ) -> ShadedLayers:
     """Shade and label every pixel of a z-buffer (:func:`synthhuman.render.kernels.zbuffer`), with the
     optical flow to other frames of the batch.
@@ -137,8 +138,9 @@ def shade_layers(
     channels; texture_index (B, P) int64; sh (B, P, 9); background (B, H, W, 3). All float tensors
     float32, on one device. ``clamp_rgb``: clamp to [0, 1] here (when no anti-aliasing follows).
     next_frame, prev_frame (B,) int64: the batch index of each frame's next and previous frame (-1: none),
-    as :func:`synthhuman.gt.optical_flow`'s ``next_frame``, with its ``occlusion_tolerance`` (metres); the
-    backward flow only with ``prev_frame``.
+    as :func:`synthhuman.gt.optical_flow`'s ``next_frame``, with its ``occlusion_tolerance`` (metres) and
+    ``ground_faces`` (the last this many faces lie in one plane: they never hide one another); the backward
+    flow only with ``prev_frame``.
     """
     from synthhuman.render.kernels import _forward
 
@@ -183,7 +185,7 @@ def shade_layers(
     inputs += [view(t) for t in (texture_index.long(), sh)]
     next_frame = next_frame.long()
     inputs += [view(next_frame), view(prev_frame.long() if backward else next_frame), int(backward)]
-    inputs.append(float(occlusion_tolerance))
+    inputs += [float(occlusion_tolerance), faces.shape[0] - int(ground_faces)]
     outputs = [view(t) for t in (out.rgb, out.depth, out.normals, out.segm, out.instance)]
     outputs += [view(out.flow), view(out.flow_valid)]
     # without a backward flow the kernel never touches its outputs: the forward ones stand in
