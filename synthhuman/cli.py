@@ -20,10 +20,10 @@ app = typer.Typer(
 @app.callback()
 def main(debug: bool = typer.Option(False, "--debug", help="show the traceback of an error")) -> None:
     """Synthetic humans without Blender."""
-    from synthhuman._memory import retain_freed_memory
+    from synthhuman._memory import tune_memory
 
     state["debug"] = debug
-    retain_freed_memory()
+    tune_memory()
 
 
 @app.command()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from synthhuman._memory import retain_freed_memory
+from synthhuman._memory import tune_memory
 from synthhuman.config import resolve_device
 from synthhuman.io.record import ClipRef
 from synthhuman.rendering import ClipJob, render_and_write
@@ -21,7 +21,7 @@ CLIPS_PER_TASK = 2
 
 
 def _render_clips(job: ClipJob, refs: list[ClipRef]) -> dict[str, float]:
-    retain_freed_memory()
+    tune_memory()
     return render_and_write(job, SceneAssets(job.scene, job.assets), job.make_writer(), refs)
 
 
