@@ -22,7 +22,7 @@ import torch
 
 from synthhuman.atomic import atomic_write
 from synthhuman.conventions import NUM_JOINTS, SPLITS
-from synthhuman.io.deflate import use_fast_deflate
+from synthhuman.io.deflate import fast_crc32_for_zipfile, use_fast_deflate
 from synthhuman.io.record import (
     ClipInfo,
     ClipRecord,
@@ -82,6 +82,7 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray], compress_level: int) ->
     9: smallest; levels 1-3 by ISA-L where it imports, :mod:`synthhuman.io.deflate`), written array by
     array; numpy's own ``savez_compressed`` is fixed at zlib's level 6."""
     compression = zipfile.ZIP_STORED if compress_level == 0 else zipfile.ZIP_DEFLATED
+    fast_crc32_for_zipfile()
     with atomic_write(path) as f:
         level = None if compress_level == 0 else compress_level
         with zipfile.ZipFile(f, "w", compression=compression, compresslevel=level) as zf:

@@ -11,7 +11,13 @@ from __future__ import annotations
 import zipfile
 import zlib
 
-__all__ = ["FAST_LEVELS", "fast_deflate_available", "raw_deflate", "use_fast_deflate"]
+__all__ = [
+    "FAST_LEVELS",
+    "fast_crc32_for_zipfile",
+    "fast_deflate_available",
+    "raw_deflate",
+    "use_fast_deflate",
+]
 
 FAST_LEVELS = (1, 2, 3)
 """The compress levels that ISA-L serves (its own levels 1-3)."""
@@ -47,4 +53,17 @@ def use_fast_deflate(member, level: int) -> bool:
     if member._zinfo.compress_type != zipfile.ZIP_DEFLATED:
         return False
     member._compressor = raw_deflate(level)
+    return True
+
+
+def fast_crc32_for_zipfile() -> bool:
+    """Give :mod:`zipfile` ISA-L's CRC-32 (where it imports): the same checksums as zlib's, four times
+    faster (zipfile checksums every byte it writes: 0.6 ms of a 320x240 frame's labels with zlib's). The
+    function zipfile looks up is replaced for the whole process; its results do not change. True where
+    ISA-L's is in place."""
+    if not fast_deflate_available():
+        return False
+    from isal import isal_zlib
+
+    zipfile.crc32 = isal_zlib.crc32
     return True

@@ -67,3 +67,19 @@ def test_without_isal_zlib_is_used(tmp_path, monkeypatch):
     with zipfile.ZipFile(tmp_path / "x.zip", "w", compression=zipfile.ZIP_DEFLATED) as zf:
         with zf.open("a", "w") as member:
             assert not deflate.use_fast_deflate(member, 1)
+
+
+def test_zipfiles_crc32_from_isal_gives_zlibs_checksums():
+    import zipfile
+    import zlib
+
+    from synthhuman.io.deflate import fast_crc32_for_zipfile
+
+    if not fast_crc32_for_zipfile():
+        pytest.skip("isal does not import here")
+    rng = np.random.default_rng(0)
+    for size in (0, 1, 7, 4096, 1_000_003):
+        data = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+        for start in (0, 1, 0xFFFFFFFF, 123456789):
+            assert zipfile.crc32(data, start) == zlib.crc32(data, start)
+        assert zipfile.crc32(memoryview(data)) == zlib.crc32(data)
