@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import gc
 import os
 
 _M_TRIM_THRESHOLD = -1
@@ -46,7 +47,10 @@ def huge_pages_for_torch() -> None:
 
 
 def tune_memory() -> None:
-    """What ``synthhuman``'s commands and Ray tasks do first: :func:`huge_pages_for_torch` and
-    :func:`retain_freed_memory`."""
+    """What ``synthhuman``'s commands and Ray tasks do first: :func:`huge_pages_for_torch`,
+    :func:`retain_freed_memory`, and the objects made so far (the imported modules: torch's are many)
+    moved out of the garbage collector's sight with ``gc.freeze()``: its full collections then scan only
+    what the run makes (``generate --clips 16``: 0.7 -> 0.4 s in the collector)."""
     huge_pages_for_torch()
     retain_freed_memory()
+    gc.freeze()
