@@ -15,6 +15,7 @@ __all__ = [
     "FAST_LEVELS",
     "fast_crc32_for_zipfile",
     "fast_deflate_available",
+    "gzip_bytes",
     "raw_deflate",
     "use_fast_deflate",
 ]
@@ -67,3 +68,15 @@ def fast_crc32_for_zipfile() -> bool:
 
     zipfile.crc32 = isal_zlib.crc32
     return True
+
+
+def gzip_bytes(data: bytes, level: int) -> bytes:
+    """``gzip.compress(data, level, mtime=0)``'s format: ISA-L's igzip for levels 1-3 (where it imports;
+    other bytes than zlib's, the same data back, five times faster), else the standard library's."""
+    if level in FAST_LEVELS and fast_deflate_available():
+        from isal import igzip
+
+        return igzip.compress(data, compresslevel=level, mtime=0)
+    import gzip
+
+    return gzip.compress(data, compresslevel=level, mtime=0)
