@@ -18,6 +18,7 @@ __all__ = [
     "gzip_bytes",
     "raw_deflate",
     "use_fast_deflate",
+    "zlib_bytes",
 ]
 
 FAST_LEVELS = (1, 2, 3)
@@ -80,3 +81,13 @@ def gzip_bytes(data: bytes, level: int) -> bytes:
     import gzip
 
     return gzip.compress(data, compresslevel=level, mtime=0)
+
+
+def zlib_bytes(data, level: int) -> bytes:
+    """``zlib.compress(data, level)``'s format (a zlib stream): ISA-L for levels 1-3 where it imports (other
+    bytes than zlib's, the same data back), else zlib."""
+    if level in FAST_LEVELS and fast_deflate_available():
+        from isal import isal_zlib
+
+        return isal_zlib.compress(data, level)
+    return zlib.compress(data, level)

@@ -14,6 +14,8 @@ import zlib
 
 import numpy as np
 
+from synthhuman.io.deflate import zlib_bytes
+
 __all__ = ["FILTERS", "encode_png"]
 
 FILTERS = {"none": 0, "sub": 1, "up": 2}
@@ -24,17 +26,6 @@ _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
-
-
-def _compress(data: bytes, level: int) -> bytes:
-    """A zlib stream (PNG's IDAT) at ``level`` 0-9: ISA-L for 1-3 where it imports, else zlib."""
-    from synthhuman.io.deflate import FAST_LEVELS, fast_deflate_available
-
-    if level in FAST_LEVELS and fast_deflate_available():
-        from isal import isal_zlib
-
-        return isal_zlib.compress(data, level)
-    return zlib.compress(data, level)
 
 
 def encode_png(image: np.ndarray, level: int = 1, filter: str = "up") -> bytes:
@@ -66,7 +57,7 @@ def encode_png(image: np.ndarray, level: int = 1, filter: str = "up") -> bytes:
         [
             _SIGNATURE,
             _chunk(b"IHDR", header),
-            _chunk(b"IDAT", _compress(raw.tobytes(), level)),
+            _chunk(b"IDAT", zlib_bytes(raw.tobytes(), level)),
             _chunk(b"IEND", b""),
         ]
     )

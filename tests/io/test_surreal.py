@@ -383,3 +383,26 @@ def test_moving_camera_writes_per_frame_cameras_and_reads_back(tmp_path):
     np.testing.assert_allclose(frames.joints3d, record.joints3d[:, 0] * [-1, 1, 1], atol=1e-4)
     mirrored = record.depth[:, :, ::-1]
     np.testing.assert_allclose(frames.depth, mirrored, rtol=1e-5, atol=0)
+
+
+def test_savemat_compresses_each_variable_and_reads_back_as_scipys(tmp_path):
+    import scipy.io
+
+    from synthhuman.io.surreal import _savemat
+
+    rng = np.random.default_rng(0)
+    mdict = {
+        "depth_1": rng.uniform(1, 9, (24, 32)).astype(np.float32),
+        "segm_1": rng.integers(0, 25, (24, 32), dtype=np.uint8),
+        "gtflow_1": rng.normal(size=(24, 32, 2)).astype(np.float32),
+        "sequence": "ours",
+        "zrot": np.array([[0.5]]),
+    }
+    _savemat(tmp_path / "ours.mat", mdict)
+    scipy.io.savemat(tmp_path / "scipys.mat", mdict, do_compression=True, format="5", oned_as="column")
+    ours, scipys = scipy.io.loadmat(tmp_path / "ours.mat"), scipy.io.loadmat(tmp_path / "scipys.mat")
+    assert ours.keys() - {"__header__"} == scipys.keys() - {"__header__"}
+    for key in mdict:
+        assert ours[key].dtype == scipys[key].dtype and np.array_equal(ours[key], scipys[key]), key
+    raw = (tmp_path / "ours.mat").read_bytes()
+    assert raw[128:132] == (15).to_bytes(4, "little")  # the first variable is a compressed element
