@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import torch
@@ -29,7 +30,7 @@ from synthhuman.io.record import ClipInfo, ClipRecord, ClipRef
 from synthhuman.io.video import DEFAULT_CRF
 from synthhuman.io.writer import DatasetWriter
 from synthhuman.pipeline import RenderConfig, RenderOutput, render_frames
-from synthhuman.render.kernels import kernel_threads
+from synthhuman.render.kernels import BufferPool, buffers_from, kernel_threads
 from synthhuman.scene import (
     AssetConfig,
     ClipGeometry,
@@ -96,29 +97,60 @@ def rgb_to_bytes(rgb: Tensor, out: np.ndarray) -> None:
         np.copyto(out[part], tmp, casting="unsafe")
 
 
+class ArrayPool:
+    """The numpy arrays of clip records, reused once a record is written: a clip's layers are some 180 MB
+    at 320x240, and fresh memory costs its page faults and the kernel's zeroing of every page. Thread-safe
+    (records are written on writer threads)."""
+
+    def __init__(self) -> None:
+        self._free: dict[tuple, list[np.ndarray]] = {}
+        self._lent: dict[int, tuple] = {}
+        self._lock = threading.Lock()
+
+    def empty(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        key = (tuple(shape), np.dtype(dtype))
+        with self._lock:
+            free = self._free.get(key)
+            a = free.pop() if free else np.empty(key[0], key[1])
+            self._lent[id(a)] = key
+        return a
+
+    def give_back(self, record: ClipRecord) -> None:
+        """The arrays of ``record`` this pool made are free again (nothing may use them any more)."""
+        with self._lock:
+            for f in fields(record):
+                a = getattr(record, f.name)
+                key = self._lent.pop(id(a), None) if isinstance(a, np.ndarray) else None
+                if key is not None:
+                    self._free.setdefault(key, []).append(a)
+
+
 class _ClipBuffer:
     """Kept frames of one clip as they come out of render batches (numpy, on CPU)."""
 
-    def __init__(self, clip: ClipGeometry, fps: float, backward: bool, degrade: DegradeConfig) -> None:
+    def __init__(
+        self, clip: ClipGeometry, fps: float, backward: bool, degrade: DegradeConfig, arrays: ArrayPool | None
+    ) -> None:
         self.clip, self.fps, self.filled = clip, fps, 0
         T = clip.verts.shape[0]
         h, w = clip.cameras.image_size
         self.degrade = sample_degradation(degrade, clip.params.seed, w) if degrade.effects else None
         P = len(clip.params.people)
+        empty = arrays.empty if arrays is not None else np.empty
         self.arrays = {
-            "rgb": np.empty((T, h, w, 3), np.uint8),
-            "depth": np.empty((T, h, w), np.float32),
-            "normals": np.empty((T, h, w, 3), np.float16),
-            "segm": np.empty((T, h, w), np.uint8),
-            "instance": np.empty((T, h, w), np.uint8),
-            "flow": np.empty((T, h, w, 2), np.float32),
-            "flow_valid": np.empty((T, h, w), np.bool_),
-            "joints2d": np.empty((T, P, NUM_JOINTS, 2), np.float32),
-            "joints3d": np.empty((T, P, NUM_JOINTS, 3), np.float32),
-            "joints_visible": np.empty((T, P, NUM_JOINTS), np.bool_),
+            "rgb": empty((T, h, w, 3), np.uint8),
+            "depth": empty((T, h, w), np.float32),
+            "normals": empty((T, h, w, 3), np.float16),
+            "segm": empty((T, h, w), np.uint8),
+            "instance": empty((T, h, w), np.uint8),
+            "flow": empty((T, h, w, 2), np.float32),
+            "flow_valid": empty((T, h, w), np.bool_),
+            "joints2d": empty((T, P, NUM_JOINTS, 2), np.float32),
+            "joints3d": empty((T, P, NUM_JOINTS, 3), np.float32),
+            "joints_visible": empty((T, P, NUM_JOINTS), np.bool_),
         }
         if backward:
-            self.arrays["flow_backward"] = np.empty((T, h, w, 2), np.float32)
+            self.arrays["flow_backward"] = empty((T, h, w, 2), np.float32)
 
     def put(self, seg: Segment, out: RenderOutput, offset: int) -> None:
         """Copy the kept frames of ``seg``, rendered at batch rows ``offset ...``."""
@@ -235,18 +267,21 @@ def render_records(
     backward_flow: bool = False,
     timer: StageTimer | None = None,
     prepare_ahead: int = 0,
+    arrays: ArrayPool | None = None,
 ) -> Iterator[ClipRecord]:
     """Render ``refs`` in order, yielding each clip's record as soon as its last frame is rendered.
     ``prepare_ahead``: clips sampled and posed ahead on a thread of their own, overlapping the rendering
-    (0: on the caller's thread, in turn)."""
+    (0: on the caller's thread, in turn). ``arrays``: where the records' arrays come from (the caller gives
+    each record back to it when done with it); None: new arrays."""
     timer = timer or StageTimer(device)
     pending: list[Segment] = []
     buffers: dict[int, _ClipBuffer] = {}
+    pool = BufferPool()  # the kernels' layers, reused batch after batch (each is read back before the next)
 
     def flush() -> Iterator[ClipRecord]:
         with timer("build"):
             batch = frame_batch(pending, assets, backward_flow)
-        with torch.no_grad():
+        with torch.no_grad(), buffers_from(pool):
             out = render_frames(batch, assets.topology_on(device), render_cfg, timer=timer)
         with timer("readback"):
             offset = 0
@@ -254,13 +289,15 @@ def render_records(
                 buf = buffers[id(seg.clip)]
                 buf.put(seg, out, offset)
                 offset += seg.stop - seg.start
+        del out
+        pool.reuse()
         pending.clear()
         for key in [k for k, b in buffers.items() if b.complete]:
             yield buffers.pop(key).record()
 
     queued = 0
     for clip in _built_clips(assets, refs, seed, device, timer, prepare_ahead):
-        buffers[id(clip)] = _ClipBuffer(clip, assets.cfg.fps, backward_flow, assets.cfg.degrade)
+        buffers[id(clip)] = _ClipBuffer(clip, assets.cfg.fps, backward_flow, assets.cfg.degrade, arrays)
         for seg in segments(clip, batch_frames, backward_flow):
             n = seg.stop - seg.start
             if queued + n > batch_frames and pending:
@@ -308,9 +345,12 @@ def render_and_write(
     frames_total = len(refs) * frames
     done = [0]
 
+    arrays = ArrayPool()
+
     def write(record: ClipRecord) -> None:
         with writer.timer("writing in all"):
             writer.write(record)
+        arrays.give_back(record)  # written: its arrays hold the next clips
 
     def finished(future: Future) -> None:
         future.result()
@@ -322,7 +362,7 @@ def render_and_write(
     with cpu_split(device), ThreadPoolExecutor(job.writers) as pool:
         records = render_records(
             assets, refs, job.seed, device, job.render, job.batch_frames, job.backward_flow, timer,
-            prepare_ahead=PREPARE_AHEAD,
+            prepare_ahead=PREPARE_AHEAD, arrays=arrays,
         )  # fmt: skip
         for record in records:
             in_flight.append(pool.submit(write, record))

@@ -73,3 +73,25 @@ def test_cpu_split_runs_torch_on_one_thread_and_the_kernels_on_its_threads():
         assert torch.get_num_threads() == 2 and cpu_workers() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_array_pool_reuses_a_written_records_arrays_only():
+    from synthhuman.rendering import ArrayPool
+
+    cfg = SceneConfig(frames=4, height=16, width=24)
+    assets = SceneAssets(cfg)
+    refs = [ClipRef("train", i) for i in range(2)]
+    render = RenderConfig(backend="torch")
+    pool = ArrayPool()
+    records = render_records(assets, refs, 1, torch.device("cpu"), render, 8, arrays=pool)
+    first = next(records)
+    held = {id(first.rgb), id(first.depth)}
+    first_rgb = first.rgb.copy()
+    pool.give_back(first)  # written: the second clip's arrays can be the first's
+    second = next(records)
+    assert {id(second.rgb), id(second.depth)} == held
+    fresh = list(render_records(assets, refs, 1, torch.device("cpu"), render, 8))
+    np.testing.assert_array_equal(fresh[0].rgb, first_rgb)
+    np.testing.assert_array_equal(fresh[1].rgb, second.rgb)
+    pool.give_back(fresh[0])  # not the pool's: ignored
+    assert pool.empty((4, 16, 24, 3), np.uint8) is not fresh[0].rgb

@@ -118,16 +118,22 @@ def _picked_batch(
         for x in (*c.params.people, *c.params.occluders, *filter(None, [c.ground]))
     ]
     textures = torch.stack(textures).to(device, dtype)
-    cams = Cameras(torch.cat(K), torch.cat(R), torch.cat(t), picks[0][0].cameras.image_size)
+    cams = Cameras(_cat(K), _cat(R), _cat(t), picks[0][0].cameras.image_size)
     return FrameBatch(
-        verts=torch.cat(verts),
+        verts=_cat(verts),
         cameras=cams,
         textures=build_mipmaps(textures),
-        texture_index=torch.cat(tex),
-        sh=torch.cat(sh),
-        background=torch.cat(bg),
-        joints=torch.cat(joints),
-        next_index=torch.cat(nxt),
-        prev_index=torch.cat(prv) if backward else None,
-        shadows=torch.cat(shadows) if shadows else None,
+        texture_index=_cat(tex),
+        sh=_cat(sh),
+        background=_cat(bg),
+        joints=_cat(joints),
+        next_index=_cat(nxt),
+        prev_index=_cat(prv) if backward else None,
+        shadows=_cat(shadows) if shadows else None,
     )
+
+
+def _cat(parts: list[Tensor]) -> Tensor:
+    """``torch.cat(parts)``, without a copy when there is one part (a batch of one clip's frames: its
+    background stays one image expanded over the frames, which the renderer reads in place)."""
+    return parts[0] if len(parts) == 1 else torch.cat(parts)

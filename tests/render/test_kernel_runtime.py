@@ -70,3 +70,41 @@ def test_kernel_threads_override_torchs_count_inside_the_block_only():
     with pytest.raises(ValueError, match="n >= 1, got 0"):
         with runtime.kernel_threads(0):
             pass
+
+
+def test_buffer_pool_hands_buffers_out_again_after_reuse_only():
+    pool = runtime.BufferPool()
+    with runtime.buffers_from(pool):
+        a = runtime.empty((4, 5), torch.float32, torch.device("cpu"))
+        b = runtime.empty((4, 5), torch.float32, torch.device("cpu"))
+        c = runtime.empty((4, 5), torch.int64, torch.device("cpu"))
+        assert a.data_ptr() != b.data_ptr()  # both lent: distinct
+        pool.reuse()
+        again = {runtime.empty((4, 5), torch.float32, torch.device("cpu")).data_ptr() for _ in range(2)}
+        assert again == {a.data_ptr(), b.data_ptr()}
+        assert runtime.empty((4, 5), torch.int64, torch.device("cpu")).data_ptr() == c.data_ptr()
+        assert runtime.empty((5, 4), torch.float32, torch.device("cpu")).shape == (5, 4)  # a new one
+    outside = runtime.empty((4, 5), torch.float32, torch.device("cpu"))  # no pool: always new
+    assert outside.data_ptr() not in again
+
+
+def test_rendered_batches_from_one_pool_equal_fresh_ones():
+    from synthhuman.render import intrinsics
+    from synthhuman.render.kernels import warp_available, zbuffer
+
+    if not warp_available():
+        pytest.skip("warp-lang does not import here")
+    from tests.meshes import uv_sphere
+
+    verts, faces = uv_sphere(0.5, n_lat=12, n_lon=16, dtype=torch.float32)
+    K = intrinsics(40.0, (15.5, 11.5)).expand(3, 3, 3)
+    shifted = [verts + torch.tensor([0.1 * i, 0.0, 3.0]) for i in range(3)]
+    batch_a, batch_b = torch.stack(shifted), torch.stack(shifted[::-1])
+    fresh_a, fresh_b = (zbuffer(v, faces, K, (24, 32)).keys.clone() for v in (batch_a, batch_b))
+    pool = runtime.BufferPool()
+    with runtime.buffers_from(pool):
+        first = zbuffer(batch_a, faces, K, (24, 32)).keys
+        assert torch.equal(first, fresh_a)
+        pool.reuse()
+        second = zbuffer(batch_b, faces, K, (24, 32)).keys
+    assert second.data_ptr() == first.data_ptr() and torch.equal(second, fresh_b)

@@ -18,8 +18,11 @@ from torch import Tensor
 
 from synthhuman.conventions import DEFAULT_ZNEAR
 from synthhuman.render.kernels.runtime import (
+    BufferPool,
+    buffers_from,
     cpu_workers,
     device_name,
+    empty,
     fill_frames,
     frame_chunks,
     kernel_threads,
@@ -32,7 +35,9 @@ from synthhuman.render.kernels.runtime import (
 )
 
 __all__ = [
+    "BufferPool",
     "CameraVertices",
+    "buffers_from",
     "apply_blended_transforms",
     "DepthKeys",
     "EMPTY_KEY",
@@ -115,8 +120,9 @@ def zbuffer_world(
     from synthhuman.render.kernels import _raster
 
     b, v = verts.shape[:2]
-    verts_cam, screen = verts.new_empty(b, v, 3), verts.new_empty(b, v, 2)
-    sx, sy = verts.new_empty(b, v), verts.new_empty(b, v)
+    dt, dev_t = verts.dtype, verts.device
+    verts_cam, screen = empty((b, v, 3), dt, dev_t), empty((b, v, 2), dt, dev_t)
+    sx, sy = empty((b, v), dt, dev_t), empty((b, v), dt, dev_t)
     near = scalar(znear, verts.dtype)
     chunk = work_chunk(device_name(verts))
     inputs = [view(x.detach()) for x in (verts, R, t, K)]
@@ -137,7 +143,7 @@ def _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project
     h, w = image_size
     b, f = verts_cam.shape[0], faces.shape[0]
     dev = device_name(verts_cam)
-    keys = torch.empty((b, h, w), dtype=torch.int64, device=verts_cam.device)  # filled run by run
+    keys = empty((b, h, w), torch.int64, verts_cam.device)  # filled run by run
     window = torch.tensor([w, h, -1, -1], dtype=torch.int32, device=verts_cam.device).repeat(b, 1)
     chunk = work_chunk(dev)
     cull = int(cull_backfaces)

@@ -17,6 +17,7 @@ from synthhuman.render.kernels import DepthKeys
 from synthhuman.render.kernels.runtime import (
     copy_frames,
     device_name,
+    empty,
     fill_frames,
     launch,
     launch_by_frames,
@@ -74,7 +75,7 @@ def _vertex_normal_cache(
 
     b, v = world.shape[:2]
     dev = device_name(world)
-    cache = world.new_empty(b, v, 3)
+    cache = empty((b, v, 3), world.dtype, world.device)
     done = torch.zeros(b, v, dtype=torch.uint8, device=world.device)
     if not all_now or b * v == 0:
         return cache, done
@@ -150,16 +151,17 @@ def shade_layers(
     # kernel (on CPU in the worker thread, beside the other workers' kernels); the kernel touches covered
     # pixels only
     backward = prev_frame is not None
+    f32, u8, at = verts.dtype, torch.uint8, verts.device
     out = ShadedLayers(
-        rgb=verts.new_empty(b, h, w, 3),
-        depth=verts.new_empty(b, h, w),
-        normals=verts.new_empty(b, h, w, 3),
-        segm=torch.empty(b, h, w, dtype=torch.uint8, device=verts.device),
-        instance=torch.empty(b, h, w, dtype=torch.uint8, device=verts.device),
-        flow=verts.new_empty(b, h, w, 2),
-        flow_valid=torch.empty(b, h, w, dtype=torch.bool, device=verts.device),
-        flow_back=verts.new_empty(b, h, w, 2) if backward else None,
-        flow_back_valid=torch.empty(b, h, w, dtype=torch.bool, device=verts.device) if backward else None,
+        rgb=empty((b, h, w, 3), f32, at),
+        depth=empty((b, h, w), f32, at),
+        normals=empty((b, h, w, 3), f32, at),
+        segm=empty((b, h, w), u8, at),
+        instance=empty((b, h, w), u8, at),
+        flow=empty((b, h, w, 2), f32, at),
+        flow_valid=empty((b, h, w), torch.bool, at),
+        flow_back=empty((b, h, w, 2), f32, at) if backward else None,
+        flow_back_valid=empty((b, h, w), torch.bool, at) if backward else None,
     )
     zeroed = [out.depth, out.normals, out.segm, out.instance, out.flow, out.flow_valid]
     zeroed += [out.flow_back, out.flow_back_valid] if backward else []

@@ -19,7 +19,15 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from synthhuman.render.kernels.runtime import copy_frames, device_name, launch, launch_by_frames, scalar, view
+from synthhuman.render.kernels.runtime import (
+    copy_frames,
+    device_name,
+    empty,
+    launch,
+    launch_by_frames,
+    scalar,
+    view,
+)
 
 __all__ = [
     "CONTINUOUS_SURFACE_FOOTPRINTS",
@@ -205,7 +213,7 @@ def antialias_forward(
     color = color.detach().contiguous()
     # every pixel first takes its own colour (a bulk copy of each run's frames, on CPU in the worker thread
     # beside the other workers' kernels); the kernel rewrites those pairs blend into
-    out = torch.empty_like(color)
+    out = empty(color.shape, color.dtype, color.device)
     if out.numel() == 0:
         return out
     from synthhuman.render.kernels import _antialias
