@@ -80,18 +80,18 @@ def test_array_pool_reuses_a_written_records_arrays_only():
 
     cfg = SceneConfig(frames=4, height=16, width=24)
     assets = SceneAssets(cfg)
-    refs = [ClipRef("train", i) for i in range(2)]
+    refs = [ClipRef("train", i) for i in range(3)]
     render = RenderConfig(backend="torch")
     pool = ArrayPool()
-    records = render_records(assets, refs, 1, torch.device("cpu"), render, 8, arrays=pool)
-    first = next(records)
+    records = render_records(assets, refs, 1, torch.device("cpu"), render, 4, arrays=pool)
+    first = next(records)  # one clip per batch; the next clip's arrays are taken before this one is out
     held = {id(first.rgb), id(first.depth)}
     first_rgb = first.rgb.copy()
-    pool.give_back(first)  # written: the second clip's arrays can be the first's
-    second = next(records)
-    assert {id(second.rgb), id(second.depth)} == held
-    fresh = list(render_records(assets, refs, 1, torch.device("cpu"), render, 8))
+    pool.give_back(first)  # written: the third clip's arrays can be the first's
+    second, third = next(records), next(records)
+    assert {id(third.rgb), id(third.depth)} == held and id(second.rgb) not in held
+    fresh = list(render_records(assets, refs, 1, torch.device("cpu"), render, 4))
     np.testing.assert_array_equal(fresh[0].rgb, first_rgb)
-    np.testing.assert_array_equal(fresh[1].rgb, second.rgb)
+    np.testing.assert_array_equal(fresh[2].rgb, third.rgb)
     pool.give_back(fresh[0])  # not the pool's: ignored
     assert pool.empty((4, 16, 24, 3), np.uint8) is not fresh[0].rgb
