@@ -42,7 +42,7 @@ bench: $(STAMP)
 	$(PY) -m pip install -q matplotlib
 	$(PY) benchmarks/blender_compare.py --frames 17 --batch 32 --iterations 5 --pytorch3d-batch 2
 	$(PY) benchmarks/scaling.py
-	$(PY) benchmarks/generate_bench.py --clips 16 --runs 2
+	$(PY) benchmarks/generate_bench.py --clips 16 --runs 2 --onthefly 2
 	$(PY) benchmarks/make_doc.py
 
 lint: $(STAMP)

@@ -3,6 +3,10 @@
     .venv/bin/python benchmarks/generate_bench.py [--clips 16] [--runs 2] [--formats canonical,surreal]
         [--label NAME] [--flags '...'] [--out benchmarks/out]
 
+With ``--onthefly K``, each label also measures the on-the-fly training data (``SyntheticHumans`` on CPU,
+the default stream: 32 clips posed per chunk, 6 frames drawn from each): frames/s over K chunks after a
+first one (compiles and loads), in a fresh process.
+
 Each run is ``synthhuman generate --out TMP --clips N --device cpu --no-preview --format F`` in a fresh
 process (what a user types), timed from outside (wall clock, process start to exit, imports included) and
 from its own stage report (main thread: sample, pose, build, render stages, read-back; writer threads:
@@ -55,6 +59,34 @@ def run_once(out: Path, clips: int, fmt: str, extra: list[str]) -> dict:
     }
 
 
+_ONTHEFLY = """
+import json, sys, time
+try:
+    from synthhuman._memory import tune_memory as setup
+except ImportError:  # code from before tune_memory
+    from synthhuman._memory import retain_freed_memory as setup
+setup()
+from synthhuman.data import OnTheFlyConfig, SyntheticHumans
+ds = SyntheticHumans(OnTheFlyConfig(device="cpu", prefetch=False))
+ds.chunk(0)
+start, frames = time.perf_counter(), 0
+for k in range(1, 1 + int(sys.argv[1])):
+    frames += len(ds.chunk(k))
+seconds = time.perf_counter() - start
+print(json.dumps({"frames": frames, "seconds": seconds, "frames_per_second": frames / seconds}))
+"""
+
+
+def onthefly_once(chunks: int) -> dict:
+    """Frames/s of ``SyntheticHumans`` (CPU, default stream, no prefetch) over ``chunks`` chunks."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _ONTHEFLY, str(chunks)], capture_output=True, text=True, timeout=3600
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"on-the-fly run failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--clips", type=int, default=16)
@@ -64,6 +96,7 @@ def main() -> None:
     ap.add_argument("--flags", default="", help="more generate flags, e.g. '--background-style surreal'")
     ap.add_argument("--append", action="store_true", help="add these runs to the label's earlier ones")
     ap.add_argument("--out", type=Path, default=HERE / "out")
+    ap.add_argument("--onthefly", type=int, default=0, help="also time K chunks of on-the-fly data")
     args = ap.parse_args()
     formats = args.formats.split(",")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -76,6 +109,9 @@ def main() -> None:
                 shutil.rmtree(out)
                 r = runs[-1]
                 print(f"{args.label} {fmt} run {i + 1}: {r['frames_per_second']:.1f} frames/s")
+            if args.onthefly:
+                runs.append({"format": "on the fly", **onthefly_once(args.onthefly)})
+                print(f"{args.label} on the fly run {i + 1}: {runs[-1]['frames_per_second']:.1f} frames/s")
     path = args.out / "generate.json"
     entries = json.loads(path.read_text()) if path.exists() else []
     earlier = [r for e in entries if e["label"] == args.label for r in e["runs"]] if args.append else []
