@@ -292,13 +292,13 @@ def generate_section(entries: list[dict]) -> list[str]:
         "",
         "`benchmarks/generate_bench.py --clips 16 --runs 2 --onthefly 2` (`make bench`): `synthhuman "
         "generate --out TMP --clips 16 --device cpu --no-preview` (16 clips of 100 frames at 320x240, "
-        "every layer written), each run in a fresh process; runs of the labels were alternated. Frames/s as generate "
-        "reports it (from the start of rendering to the last file written). Stage seconds are wall time on "
-        "the thread that runs the stage, so they overlap: since the split of the two cores (`rendering."
-        "cpu_split`), sampling and posing run on a thread of their own ahead of the renderer, rendering "
-        "(render = rasterize + shade + anti-alias + ground truth + flow) and read-back on the main thread "
-        "and the kernels' workers, and the writers on their threads and ffmpeg's process; before it, "
-        "sample and pose ran on the main thread in turn with rendering.",
+        "every layer written), each run in a fresh process; runs of the labels were alternated. Frames/s "
+        "as generate reports it (from the start of rendering to the last file written). Stage seconds are"
+        " wall time on the thread that runs the stage, so they overlap: since the split of the two cores "
+        "(`rendering.cpu_split`), sampling and posing run on a thread of their own ahead of the renderer,"
+        " rendering (render = rasterize + shade + anti-alias + ground truth + flow) and read-back on the "
+        "main thread and the kernels' workers, and the writers on their threads and ffmpeg's process; "
+        "before it, sample and pose ran on the main thread in turn with rendering.",
         "",
         "| code | format | frames/s | sample | pose | build | render | read-back | writers (threads) "
         "| MB per clip |",
