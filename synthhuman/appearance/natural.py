@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from synthhuman.config import require
+from synthhuman.render.kernels import front_leaves, warp_available
 
 PHOTO_LIKE_KINDS = ("dead_leaves", "fractal", "photo")
 """The kinds of the photo-like style, in the order of ``BackgroundConfig.photo_like_probs``."""
@@ -146,19 +147,12 @@ def dead_leaves_background(height: int, width: int, gen: torch.Generator, leaves
     x1 = (cx + half_w).ceil().add(1).clamp(0, width).long()
     y0 = (cy - half_h).floor().clamp(0, height).long()
     y1 = (cy + half_h).ceil().add(1).clamp(0, height).long()
-    bw = (x1 - x0).clamp_min(0)
-    count = bw * (y1 - y0).clamp_min(0)
-    leaf = torch.repeat_interleave(torch.arange(n), count)
-    ints = torch.stack([x0, y0, bw, torch.cumsum(count, 0) - count], -1).index_select(0, leaf)
-    local = torch.arange(leaf.shape[0]) - ints[:, 3]
-    px, py = ints[:, 0] + local % ints[:, 2], ints[:, 1] + local // ints[:, 2]
-    floats = torch.stack([cx, cy, c, s, 1 / ra, 1 / rb, rect.float()], -1).index_select(0, leaf)
-    dx, dy = px.float() - floats[:, 0], py.float() - floats[:, 1]
-    a = (floats[:, 2] * dx + floats[:, 3] * dy) * floats[:, 4]
-    b = (floats[:, 2] * dy - floats[:, 3] * dx) * floats[:, 5]
-    inside = torch.where(floats[:, 6] > 0, torch.maximum(a.abs(), b.abs()) < 1, a * a + b * b < 1)
-    front = torch.where(inside, leaf, n)
-    winner = torch.full((height * width,), n).scatter_reduce_(0, py * width + px, front, "amin")
+    box = torch.stack([x0, x1, y0, y1], -1)
+    shape = torch.stack([cx, cy, c, s, 1 / ra, 1 / rb, rect.float()], -1)
+    if warp_available():
+        winner = front_leaves(box, shape, height, width)
+    else:
+        winner = front_leaves_reference(box, shape, height, width)
 
     covered = winner < n
     w = winner.clamp(max=n - 1)
@@ -170,6 +164,29 @@ def dead_leaves_background(height: int, width: int, gen: torch.Generator, leaves
     base = _map_palette(0.5 + 0.18 * ground.flatten(), palettes[0])
     img = torch.where(covered[:, None], lit, base).view(height, width, 3)
     return gaussian_blur(img, sigma).clamp(0, 1).contiguous()
+
+
+def front_leaves_reference(box: Tensor, shape: Tensor, height: int, width: int) -> Tensor:
+    """(H * W,) int64: at each pixel the first leaf covering it, ``n`` where none does, from every (leaf,
+    pixel) pair of the leaves' boxes (the reference of the kernel
+    :func:`synthhuman.render.kernels.front_leaves`, which takes the same arguments: box (n, 4) int64 x0,
+    x1, y0, y1; shape (n, 7) float32 centre x, y, cos, sin, 1 / half-length, 1 / half-width, rectangle
+    flag)."""
+    n = box.shape[0]
+    x0, x1, y0, y1 = box.unbind(-1)
+    bw = (x1 - x0).clamp_min(0)
+    count = bw * (y1 - y0).clamp_min(0)
+    leaf = torch.repeat_interleave(torch.arange(n), count)
+    ints = torch.stack([x0, y0, bw, torch.cumsum(count, 0) - count], -1).index_select(0, leaf)
+    local = torch.arange(leaf.shape[0]) - ints[:, 3]
+    px, py = ints[:, 0] + local % ints[:, 2], ints[:, 1] + local // ints[:, 2]
+    floats = shape.index_select(0, leaf)
+    dx, dy = px.float() - floats[:, 0], py.float() - floats[:, 1]
+    a = (floats[:, 2] * dx + floats[:, 3] * dy) * floats[:, 4]
+    b = (floats[:, 2] * dy - floats[:, 3] * dx) * floats[:, 5]
+    inside = torch.where(floats[:, 6] > 0, torch.maximum(a.abs(), b.abs()) < 1, a * a + b * b < 1)
+    front = torch.where(inside, leaf, n)
+    return torch.full((height * width,), n).scatter_reduce_(0, py * width + px, front, "amin")
 
 
 def fractal_background(height: int, width: int, gen: torch.Generator) -> Tensor:

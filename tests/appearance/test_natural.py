@@ -132,3 +132,35 @@ def test_skipping_a_surreal_style_background_advances_the_generator_as_painting_
 def test_bad_style_names_the_field():
     with pytest.raises(ValueError, match="style: expected one of"):
         BackgroundConfig(style="checkerboard")
+
+
+def test_front_leaves_kernel_equals_the_every_pair_reference():
+    from synthhuman.appearance.natural import front_leaves_reference
+    from synthhuman.render.kernels import front_leaves, warp_available
+
+    if not warp_available():
+        pytest.skip("warp-lang does not import here")
+    gen = torch.Generator().manual_seed(4)
+    H, W, n = 37, 53, 300
+    cx, cy = torch.rand(n, generator=gen) * 70 - 8, torch.rand(n, generator=gen) * 50 - 6
+    angle = torch.rand(n, generator=gen) * 3.2
+    r = 1 + torch.rand(n, generator=gen) * 12
+    c, s = torch.cos(angle), torch.sin(angle)
+    box = torch.stack(
+        [(cx - r).floor(), (cx + r).ceil() + 1, (cy - r).floor(), (cy + r).ceil() + 1], -1
+    ).long()
+    box[:, :2], box[:, 2:] = box[:, :2].clamp(0, W), box[:, 2:].clamp(0, H)  # clipped, some empty
+    rect = (torch.rand(n, generator=gen) < 0.4).float()
+    shape = torch.stack([cx, cy, c, s, 1 / r, 2 / r, rect], -1).float()
+    assert torch.equal(front_leaves(box, shape, H, W), front_leaves_reference(box, shape, H, W))
+    none = front_leaves(box[:0], shape[:0], H, W)
+    assert torch.equal(none, torch.zeros(H * W, dtype=torch.int64))  # no leaf: "n" = 0 everywhere
+
+
+def test_dead_leaves_with_and_without_the_kernel_are_the_same_image(monkeypatch):
+    from synthhuman.appearance import natural
+
+    fast = natural.dead_leaves_background(48, 64, torch.Generator().manual_seed(2))
+    monkeypatch.setattr(natural, "warp_available", lambda: False)
+    slow = natural.dead_leaves_background(48, 64, torch.Generator().manual_seed(2))
+    assert torch.equal(fast, slow)

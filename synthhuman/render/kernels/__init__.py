@@ -44,6 +44,7 @@ __all__ = [
     "FACE_MASK",
     "cpu_workers",
     "covered_pixels",
+    "front_leaves",
     "frame_chunks",
     "kernel_threads",
     "warp_available",
@@ -178,6 +179,22 @@ def apply_blended_transforms(blend: Tensor, rest: Tensor, out: Tensor | None = N
         args = [view(blend.detach()), view(rest.detach()), chunk, view(out)]
         launch(_skin.apply_blended_transforms, (b, -(-v // chunk)), args, dev)
     return out
+
+
+def front_leaves(box: Tensor, shape: Tensor, height: int, width: int) -> Tensor:
+    """(H * W,) int64: at each pixel (row-major) the first leaf (front to back) covering it, ``n`` where
+    none does, as a Warp kernel (:func:`synthhuman.appearance.natural.dead_leaves_background`'s occlusion;
+    the same winners as its every-pair reference). box: (n, 4) int64 x0, x1, y0, y1 (half-open pixel
+    ranges); shape: (n, 7) float32 centre x, y, cos, sin, 1 / half-length, 1 / half-width, rectangle flag.
+    On CPU."""
+    from synthhuman.render.kernels import _leaves
+
+    n = box.shape[0]
+    winner = torch.full((height * width,), n, dtype=torch.int64)
+    if winner.numel() and n:
+        args = [view(box.contiguous()), view(shape.contiguous()), width, view(winner)]
+        launch(_leaves.front_leaf, n, args, "cpu")
+    return winner
 
 
 def covered_pixels(keys: Tensor) -> tuple[Tensor, Tensor]:
