@@ -104,7 +104,7 @@ class ArrayPool:
 
     def __init__(self) -> None:
         self._free: dict[tuple, list[np.ndarray]] = {}
-        self._lent: dict[int, tuple] = {}
+        self._lent: dict[int, np.ndarray] = {}  # by id, holding them (so no other array takes their id)
         self._lock = threading.Lock()
 
     def empty(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -112,7 +112,7 @@ class ArrayPool:
         with self._lock:
             free = self._free.get(key)
             a = free.pop() if free else np.empty(key[0], key[1])
-            self._lent[id(a)] = key
+            self._lent[id(a)] = a
         return a
 
     def give_back(self, record: ClipRecord) -> None:
@@ -120,9 +120,9 @@ class ArrayPool:
         with self._lock:
             for f in fields(record):
                 a = getattr(record, f.name)
-                key = self._lent.pop(id(a), None) if isinstance(a, np.ndarray) else None
-                if key is not None:
-                    self._free.setdefault(key, []).append(a)
+                if isinstance(a, np.ndarray) and self._lent.get(id(a)) is a:
+                    del self._lent[id(a)]
+                    self._free.setdefault((a.shape, a.dtype), []).append(a)
 
 
 class _ClipBuffer:
