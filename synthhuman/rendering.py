@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +30,7 @@ from synthhuman.io.video import DEFAULT_CRF
 from synthhuman.io.writer import DatasetWriter
 from synthhuman.pipeline import RenderConfig, RenderOutput, render_frames
 from synthhuman.render.kernels import BufferPool, buffers_from, kernel_threads
+from synthhuman.render.kernels.runtime import Pool
 from synthhuman.scene import (
     AssetConfig,
     ClipGeometry,
@@ -97,32 +97,20 @@ def rgb_to_bytes(rgb: Tensor, out: np.ndarray) -> None:
         np.copyto(out[part], tmp, casting="unsafe")
 
 
-class ArrayPool:
-    """The numpy arrays of clip records, reused once a record is written: a clip's layers are some 180 MB
-    at 320x240, and fresh memory costs its page faults and the kernel's zeroing of every page. Thread-safe
-    (records are written on writer threads)."""
-
-    def __init__(self) -> None:
-        self._free: dict[tuple, list[np.ndarray]] = {}
-        self._lent: dict[int, np.ndarray] = {}  # by id, holding them (so no other array takes their id)
-        self._lock = threading.Lock()
+class ArrayPool(Pool):
+    """The numpy arrays of clip records (some 180 MB per clip at 320x240), reused once a record is written
+    (records are written on writer threads, in any order)."""
 
     def empty(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         key = (tuple(shape), np.dtype(dtype))
-        with self._lock:
-            free = self._free.get(key)
-            a = free.pop() if free else np.empty(key[0], key[1])
-            self._lent[id(a)] = a
-        return a
+        return self.take(key, lambda: np.empty(*key))
 
     def give_back(self, record: ClipRecord) -> None:
         """The arrays of ``record`` this pool made are free again (nothing may use them any more)."""
-        with self._lock:
-            for f in fields(record):
-                a = getattr(record, f.name)
-                if isinstance(a, np.ndarray) and self._lent.get(id(a)) is a:
-                    del self._lent[id(a)]
-                    self._free.setdefault((a.shape, a.dtype), []).append(a)
+        for f in fields(record):
+            a = getattr(record, f.name)
+            if isinstance(a, np.ndarray):
+                self.release(a)
 
 
 class _ClipBuffer:

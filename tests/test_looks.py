@@ -10,16 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
 
 from synthhuman.appearance.backgrounds import BackgroundConfig
 from synthhuman.appearance.degrade import DEGRADATIONS, DegradeConfig
 from synthhuman.appearance.textures import TextureConfig
-from synthhuman.cli import app
 from synthhuman.data.frames import StreamConfig
 from synthhuman.data.onthefly import OnTheFlyConfig, SyntheticHumans
 from synthhuman.generate import GenerateConfig, generate
 from synthhuman.scene import SceneAssets, SceneConfig, sample_clip
+from tests.cli_helpers import assert_generate_refuses
 
 OLD = dict(background=BackgroundConfig(style="surreal-style"), texture=TextureConfig(style="surreal-style"))
 SCENE = SceneConfig(frames=12, height=96, width=128, people=2)
@@ -130,8 +129,4 @@ def test_on_the_fly_degrades_images_and_not_labels(new_assets):
     ],
 )
 def test_bad_flags_give_one_line_naming_the_flag(tmp_path, flags, expected):
-    res = CliRunner().invoke(app, ["generate", "--out", str(tmp_path / "o"), *flags])
-    assert res.exit_code == 2
-    lines = [line for line in res.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and expected in lines[0], res.output
-    assert not (tmp_path / "o").exists()
+    assert_generate_refuses(tmp_path, flags, expected)

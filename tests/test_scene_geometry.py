@@ -10,15 +10,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
 
 from synthhuman.appearance.textures import TextureConfig
-from synthhuman.cli import app
 from synthhuman.generate import GenerateConfig, generate
 from synthhuman.pipeline import RenderConfig, render_frames
 from synthhuman.scene import SceneAssets, SceneConfig, build_clip, frame_batch, sample_clip, segments
 from synthhuman.scene.config import CameraConfig
 from synthhuman.scene.occluders import OccluderConfig
+from tests.cli_helpers import assert_generate_refuses
 
 SCENE = SceneConfig(frames=4, height=48, width=64, people=2, texture=TextureConfig(size=64))
 
@@ -81,8 +80,4 @@ def test_occluders_on_disk(tmp_path):
     ],
 )
 def test_bad_flags_give_one_line_naming_the_flag(tmp_path, flags, expected):
-    res = CliRunner().invoke(app, ["generate", "--out", str(tmp_path / "o"), *flags])
-    assert res.exit_code == 2
-    lines = [line for line in res.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and expected in lines[0], res.output
-    assert not (tmp_path / "o").exists()
+    assert_generate_refuses(tmp_path, flags, expected)

@@ -104,14 +104,20 @@ _SKIN_FRAMES = 8
 def _blend(weights: Tensor, transforms: Tensor, v_shaped: Tensor) -> Tensor:
     """Linear blend skinning: (V, J) weights, (B, J, 12) row-major 3x4 joint transforms, (B, V, 3) shaped
     rest vertices -> (B, V, 3) posed vertices."""
-    B = transforms.shape[0]
-    blend = torch.matmul(weights, transforms).view(B, -1, 3, 4)
-    return (blend[..., :3] * v_shaped[:, :, None]).sum(-1) + blend[..., 3]
+    return _apply_blend(torch.matmul(weights, transforms), v_shaped)
+
+
+def _apply_blend(blend: Tensor, v_shaped: Tensor, out: Tensor | None = None) -> Tensor:
+    """Skinning's per-vertex step: (B, V, 12) blended row-major 3x4 transforms applied to (B, V, 3) rest
+    vertices, into ``out`` (B, V, 3) when given."""
+    b = blend.view(blend.shape[0], -1, 3, 4)
+    posed = (b[..., :3] * v_shaped[:, :, None]).sum(-1) + b[..., 3]
+    return posed if out is None else out.copy_(posed)
 
 
 def _skin_kernel(rest: Tensor):
-    """The Warp kernel of :func:`_blend`'s per-vertex step where Warp imports and runs on ``rest``'s device
-    and dtype (float32/float64 on CPU or CUDA), else None (``_blend`` in torch)."""
+    """The Warp kernel of :func:`_apply_blend` (the same bits) where Warp imports and runs on ``rest``'s
+    device and dtype (float32/float64 on CPU or CUDA), else None."""
     from synthhuman.render.kernels import apply_blended_transforms, warp_available
 
     if rest.dtype not in (torch.float32, torch.float64) or rest.device.type not in ("cpu", "cuda"):
@@ -303,14 +309,11 @@ class BodyModel(torch.nn.Module):
         # without autograd, a few frames at a time: the (frames, V, 3, 4) blend stays in cache (the same ops
         # on the same values per frame, so the same bits)
         verts = v_shaped.new_empty(B, v_shaped.shape[1], 3)
-        kernel = _skin_kernel(v_shaped)
+        apply = _skin_kernel(v_shaped) or _apply_blend  # the kernel: the same bits, twice as fast
         for start in range(0, B, _SKIN_FRAMES):
             stop = min(B, start + _SKIN_FRAMES)
-            if kernel is None:
-                verts[start:stop] = _blend(self.lbs_weights, transforms[start:stop], v_shaped[start:stop])
-            else:  # the same product, then the per-vertex step as a kernel: the same bits, twice as fast
-                blend = torch.matmul(self.lbs_weights, transforms[start:stop])
-                kernel(blend, v_shaped[start:stop], verts[start:stop])
+            blend = torch.matmul(self.lbs_weights, transforms[start:stop])
+            apply(blend, v_shaped[start:stop], verts[start:stop])
         return verts, posed_joints
 
     def _shape_offsets(self, betas: Tensor) -> Tensor:

@@ -167,7 +167,7 @@ def _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project
 def apply_blended_transforms(blend: Tensor, rest: Tensor, out: Tensor | None = None) -> Tensor:
     """Linear blend skinning's per-vertex step as a Warp kernel: (B, V, 12) blended row-major 3x4 joint
     transforms applied to (B, V, 3) rest vertices (an expanded batch is read in place), into ``out``
-    (B, V, 3) (new when None); the bits of :func:`synthhuman.body.model._blend` after its matrix product.
+    (B, V, 3) (new when None); the bits of :func:`synthhuman.body.model._apply_blend`.
     float32 or float64, all on one device, no gradient."""
     from synthhuman.render.kernels import _skin
 

@@ -1,7 +1,8 @@
 """Warp kernel of linear blend skinning's per-vertex step (the blend of the joint transforms is a matrix
-product that stays in torch): each vertex's blended 3x4 transform applied to its rest position, operation
-for operation as :func:`synthhuman.body.model._blend` (each row's three products summed left to right, then
-the translation), so the vertices equal the PyTorch path's bit for bit. Imported only when Warp is used."""
+product that stays in torch): each vertex's blended 3x4 transform applied to its rest position,
+operation for operation as :func:`synthhuman.body.model._apply_blend` (each row's three products summed
+left to right, then the translation), so the vertices equal the PyTorch path's bit for bit. Imported only
+when Warp is used."""
 
 from __future__ import annotations
 

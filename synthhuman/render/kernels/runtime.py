@@ -16,8 +16,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import torch
@@ -121,36 +122,51 @@ def copy_frames(dst: Tensor, src: Tensor, start: int, stop: int, clamp: bool = F
         part.copy_(source)
 
 
-class BufferPool:
-    """Buffers for the kernels' outputs and scratch, kept from one batch to the next.
-
-    A batch of 100 frames at 320x240 allocates some 700 MB of layers; fresh memory costs its page faults
-    and the kernel's zeroing of every page (a fifth of ``generate``'s CPU time on this project's machine).
-    Inside ``with buffers_from(pool):`` the kernels take their buffers from ``pool`` (:func:`empty`);
-    :meth:`reuse` makes every buffer handed out so far available again, for a caller that is done with
-    everything the last batch returned (its values are overwritten by the next batch's)."""
+class Pool:
+    """Large buffers kept for reuse instead of freed: fresh memory costs its page faults and the kernel's
+    zeroing of every page (a fifth of ``generate``'s CPU time on this project's machine). :meth:`take`
+    hands out a free buffer of a key (a shape, a dtype) or makes one; :meth:`release` and
+    :meth:`release_all` make lent buffers free again, for a caller that no longer reads or writes them.
+    The pool holds what it lends (no other object can take a lent one's id). Thread-safe."""
 
     def __init__(self) -> None:
-        self._free: dict[tuple, list[Tensor]] = {}
-        self._lent: list[Tensor] = []
+        self._free: dict[Hashable, list[Any]] = {}
+        self._lent: dict[int, tuple[Hashable, Any]] = {}
         self._lock = threading.Lock()
 
-    def take(self, shape: Sequence[int], dtype: torch.dtype, device: torch.device) -> Tensor:
-        key = (tuple(shape), dtype, torch.device(device))
+    def take(self, key: Hashable, make: Callable[[], Any]) -> Any:
         with self._lock:
             free = self._free.get(key)
-            t = free.pop() if free else None
-            if t is None:
-                t = torch.empty(key[0], dtype=dtype, device=device)
-            self._lent.append(t)
-        return t
+            obj = free.pop() if free else make()
+            self._lent[id(obj)] = (key, obj)
+        return obj
+
+    def release(self, obj: Any) -> None:
+        """``obj`` is free again if this pool lent it (anything else is ignored)."""
+        with self._lock:
+            entry = self._lent.get(id(obj))
+            if entry is not None and entry[1] is obj:
+                del self._lent[id(obj)]
+                self._free.setdefault(entry[0], []).append(obj)
+
+    def release_all(self) -> None:
+        """Everything lent is free again."""
+        with self._lock:
+            for key, obj in self._lent.values():
+                self._free.setdefault(key, []).append(obj)
+            self._lent.clear()
+
+
+class BufferPool(Pool):
+    """Buffers for the kernels' outputs and scratch, kept from one batch to the next (a batch of 100 frames
+    at 320x240 allocates some 700 MB of layers). Inside ``with buffers_from(pool):`` the kernels take their
+    buffers from ``pool`` (:func:`empty`); :meth:`reuse` makes every buffer handed out so far available
+    again, for a caller that is done with everything the last batch returned (its values are overwritten
+    by the next batch's)."""
 
     def reuse(self) -> None:
         """Every buffer handed out is free again (nothing may still read or write them)."""
-        with self._lock:
-            for t in self._lent:
-                self._free.setdefault((tuple(t.shape), t.dtype, t.device), []).append(t)
-            self._lent.clear()
+        self.release_all()
 
 
 _local = threading.local()
@@ -159,9 +175,12 @@ _local = threading.local()
 def empty(shape: Sequence[int], dtype: torch.dtype, device: torch.device) -> Tensor:
     """An uninitialised tensor, from the pool :func:`buffers_from` made active on this thread (else new)."""
     pool = getattr(_local, "pool", None)
+    shape = tuple(shape)
     if pool is None:
-        return torch.empty(tuple(shape), dtype=dtype, device=device)
-    return pool.take(shape, dtype, device)
+        return torch.empty(shape, dtype=dtype, device=device)
+    return pool.take(
+        (shape, dtype, torch.device(device)), lambda: torch.empty(shape, dtype=dtype, device=device)
+    )
 
 
 @contextlib.contextmanager
