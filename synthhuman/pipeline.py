@@ -42,7 +42,7 @@ from synthhuman.render import (
 from synthhuman.render.checks import check_batch, check_rasterizer_inputs, check_tensor
 from synthhuman.render.kernels import EMPTY_KEY, FACE_MASK, covered_pixels, zbuffer_world
 from synthhuman.render.kernels.forward import shade_layers, vertex_faces
-from synthhuman.render.kernels.silhouette import antialias_forward
+from synthhuman.render.kernels.silhouette import antialias_forward, antialias_in_place
 from synthhuman.render.raster import resolve_backend
 from synthhuman.timing import StageTimer, untimed
 
@@ -256,6 +256,8 @@ def _render_fused(
     cams = batch.cameras
     faces = topo.faces
     shadows = bool(topo.ground_faces) and batch.shadows is not None
+    # on CPU the anti-aliasing writes over the shading (which then holds the background clamped)
+    in_place = cfg.antialias and not shadows and batch.verts.device.type == "cpu"
     with stage("rasterize"):
         size = check_rasterizer_inputs(batch.verts, faces, cams.K, cams.image_size)
         zbuf, cam = zbuffer_world(
@@ -280,6 +282,7 @@ def _render_fused(
             batch.sh,
             batch.background,
             clamp_rgb=not cfg.antialias and not shadows,
+            clamp_background=in_place,
             next_frame=batch.next_index,
             prev_frame=batch.prev_index,
             occlusion_tolerance=cfg.occlusion_tolerance,
@@ -292,7 +295,20 @@ def _render_fused(
             _contact_shadows(rgb, seen, layers.depth, batch, topo)
             if not cfg.antialias:
                 rgb.clamp_(0, 1)
-    if cfg.antialias:
+    if in_place:
+        with stage("antialias"):
+            rgb = antialias_in_place(
+                rgb,
+                batch.background.expand_as(rgb),
+                zbuf.keys,
+                layers.depth,
+                cam.screen,
+                faces,
+                topo.adjacency,
+                cams.K,
+                window=zbuf.window,
+            )
+    elif cfg.antialias:
         with stage("antialias"):
             rgb = antialias_forward(
                 rgb,

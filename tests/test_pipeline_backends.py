@@ -11,7 +11,7 @@ import torch
 from synthhuman.demo_scene import demo_clip
 from synthhuman.pipeline import RenderConfig, Topology, render_frames
 from synthhuman.render import join_meshes
-from synthhuman.render.kernels import warp_available
+from synthhuman.render.kernels import EMPTY_KEY, warp_available
 
 pytestmark = pytest.mark.skipif(not warp_available(), reason="warp-lang does not import here")
 
@@ -190,6 +190,31 @@ def test_the_antialiasing_scan_limited_to_the_window_changes_nothing():
     assert bool((zbuf.window[:, 2] - zbuf.window[:, 0] < 60).all())  # the body covers part of each frame
     args = (out.rgb, out.fragments.pix_to_face, out.depth, cam.screen, topo.faces, topo.adjacency, cams.K)
     assert torch.equal(antialias_forward(*args, window=zbuf.window), antialias_forward(*args))
+
+
+def test_in_place_antialiasing_gives_the_separate_passs_bytes(monkeypatch):
+    """On CPU the anti-aliasing writes over the shading (the background clamped on the way in); with a
+    background partly outside [0, 1] it gives the bytes of the pass that reads the whole unclamped image
+    and writes a new one, and agrees with the PyTorch path."""
+    import synthhuman.pipeline as pipeline
+    from synthhuman.render.kernels.silhouette import antialias_forward
+
+    batch, topo = demo_clip(4, (60, 90), seed=7, distance=5.0)
+    stripes = torch.linspace(-0.4, 1.5, 90).view(1, 1, 90, 1)
+    batch = dataclasses.replace(batch, background=(batch.background + stripes).contiguous())
+    with torch.no_grad():
+        warp, ref = _render_both(batch, topo)
+    assert_layers_agree(warp, ref)
+
+    def separate_pass(color, background, keys, *args, **kwargs):
+        covered = (keys != EMPTY_KEY)[..., None]
+        return antialias_forward(torch.where(covered, color, background), keys, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "antialias_in_place", separate_pass)
+    with torch.no_grad():
+        separate = render_frames(batch, topo, RenderConfig(backend="warp"))
+    assert torch.equal(warp.rgb, separate.rgb)
+    assert bool((warp.rgb == 0).any()) and bool((warp.rgb == 1).any())  # clamped at both ends
 
 
 SCENE_OBJECTS = {

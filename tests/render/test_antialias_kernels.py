@@ -68,6 +68,27 @@ def _assert_same_colours(color, frags, verts, faces, K, adjacency, atol: float) 
     keys = _as_keys(frags.pix_to_face, frags.depth)
     keyed = silhouette.antialias_forward(color, keys, *args[1:], clamp=False)
     assert torch.equal(keyed, exact)  # the faces read from z-buffer keys: the same bytes
+    _assert_in_place_same_bytes(color, args)
+    _assert_in_place_same_bytes(color, (keys, *args[1:]))
+
+
+def _assert_in_place_same_bytes(color, args, seed: int = 2) -> None:
+    """The in-place pass (CPU) gives antialias_forward's clamped bytes for the image that is the shading at
+    covered pixels and the background elsewhere, both partly outside [0, 1]; one background per frame and
+    one expanded over the batch."""
+    if color.device.type != "cpu":
+        return
+    faces_seen = args[0] & 0xFFFFFFFF
+    covered = (faces_seen != 0xFFFFFFFF)[..., None] & (args[0] >= 0)[..., None]
+    gen = torch.Generator().manual_seed(seed)
+    shading = color * 1.5 - 0.25
+    per_frame = (torch.rand(color.shape, generator=gen, dtype=torch.float64) * 1.6 - 0.3).to(color.dtype)
+    expanded = per_frame[:1].expand_as(per_frame)
+    for background in (per_frame, expanded):
+        expected = silhouette.antialias_forward(torch.where(covered, shading, background), *args)
+        image = torch.where(covered, shading, background.clamp(0, 1)).contiguous()
+        assert silhouette.antialias_in_place(image, background, *args) is image
+        assert torch.equal(image, expected)
 
 
 def _atol(dtype: torch.dtype) -> float:

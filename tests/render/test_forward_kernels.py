@@ -70,3 +70,20 @@ def test_frame_by_frame_copies_of_backgrounds(device, expanded, frames):
     assert torch.equal(copy[:start], source[:start] + 1)
     fill_frames(copy, start, stop, 0)
     assert int(copy[start:stop].count_nonzero()) == 0
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.uint8, torch.bool, torch.int64])
+def test_fill_frames_sets_only_its_frames(device, dtype):
+    from synthhuman.render.kernels import EMPTY_KEY
+    from synthhuman.render.kernels.runtime import fill_frames
+
+    one = torch.ones((), dtype=dtype)
+    dense = torch.full((5, 3, 4, 2), one.item(), dtype=dtype, device=device)
+    strided = torch.full((5, 3, 4, 4), one.item(), dtype=dtype, device=device)[..., ::2]
+    for t in (dense, strided):
+        fill_frames(t, 1, 3, 0)  # zero bytes, by memset where the frames are one block
+        assert int(t[1:3].count_nonzero()) == 0
+        assert bool((t[:1] == one).all()) and bool((t[3:] == one).all())
+    if dtype == torch.int64:
+        fill_frames(dense, 4, 5, EMPTY_KEY)
+        assert bool((dense[4] == EMPTY_KEY).all()) and bool((dense[3] == 1).all())

@@ -138,6 +138,16 @@ def bilinear(
 
 
 @wp.func
+def clamp01(value: float):
+    """``value`` clamped to [0, 1], NaN kept (as torch's clamp and numpy's clip)."""
+    if value < 0.0:
+        return 0.0
+    if value > 1.0:
+        return 1.0
+    return value
+
+
+@wp.func
 def irradiance(nx: float, ny: float, nz: float, sh: wp.array3d(dtype=wp.float32), b: int, p: int):
     """SH irradiance at a world normal, in SURREAL's axes (as ``render.shading.sh_irradiance``)."""
     x, y, z = nx, -ny, -nz
@@ -236,6 +246,7 @@ def shade_pixels(
     backward: int,
     tolerance: float,
     plane: wp.int64,
+    clamp: int,
     window: wp.array2d(dtype=wp.int32),
     frame0: int,
     span: int,
@@ -254,9 +265,9 @@ def shade_pixels(
     pixel on CUDA, per row on CPU, where a thread costs more than an empty pixel): colour, depth, normals,
     labels, and the optical flow to frame ``next_frame[b]`` (:func:`pixel_flow`, zero where not valid) and,
     when ``backward``, to frame ``prev_frame[b]`` (kept wherever that frame exists; ``flow_back`` and
-    ``valid_back`` are not touched otherwise). Vertex normals come from :func:`vertex_normal`: on CPU, where
-    one thread owns each frame, computed on first use (only the vertices of the faces seen); on CUDA all
-    computed beforehand (``vertex_normals_all``)."""
+    ``valid_back`` are not touched otherwise); colours clamped to [0, 1] when ``clamp``. Vertex normals
+    come from :func:`vertex_normal`: on CPU, where one thread owns each frame, computed on first use (only
+    the vertices of the faces seen); on CUDA all computed beforehand (``vertex_normals_all``)."""
     i, row, s = wp.tid()
     b = frame0 + i
     if row < int(window[b, 1]) or row > int(window[b, 3]):
@@ -296,7 +307,10 @@ def shade_pixels(
         nx, ny, nz = nx / length, ny / length, nz / length
         light = wp.max(irradiance(nx, ny, nz, sh, b, p), 0.0)
         for c in range(3):
-            rgb[b, row, col, c] = (a0[c] * (1.0 - frac) + a1[c] * frac) * light
+            value = (a0[c] * (1.0 - frac) + a1[c] * frac) * light
+            if clamp != 0:
+                value = clamp01(value)
+            rgb[b, row, col, c] = value
         for c in range(3):
             normals_cam[b, row, col, c] = R[b, c, 0] * nx + R[b, c, 1] * ny + R[b, c, 2] * nz
         depth[b, row, col] = z

@@ -128,6 +128,7 @@ def shade_layers(
     prev_frame: Tensor | None = None,
     occlusion_tolerance: float = DEFAULT_OCCLUSION_TOLERANCE,
     ground_faces: int = 0,
+    clamp_background: bool = False,
 ) -> ShadedLayers:
     """Shade and label every pixel of a z-buffer (:func:`synthhuman.render.kernels.zbuffer`), with the
     optical flow to other frames of the batch.
@@ -137,7 +138,10 @@ def shade_layers(
     of each vertex (:func:`vertex_faces`); uv (Nuv, 2), uv_faces
     (F, 3); face_labels, face_instance (F,) int64; texture a :class:`synthhuman.render.MipTexture` with 3
     channels; texture_index (B, P) int64; sh (B, P, 9); background (B, H, W, 3). All float tensors
-    float32, on one device. ``clamp_rgb``: clamp to [0, 1] here (when no anti-aliasing follows).
+    float32, on one device. ``clamp_rgb``: clamp to [0, 1] here (when no anti-aliasing follows);
+    ``clamp_background``: clamp only the background's pixels (for
+    :func:`synthhuman.render.kernels.silhouette.antialias_in_place`, which reads the unclamped background
+    itself).
     next_frame, prev_frame (B,) int64: the batch index of each frame's next and previous frame (-1: none),
     as :func:`synthhuman.gt.optical_flow`'s ``next_frame``, with its ``occlusion_tolerance`` (metres) and
     ``ground_faces`` (the last this many faces lie in one plane: they never hide one another); the backward
@@ -187,7 +191,7 @@ def shade_layers(
     inputs += [view(t) for t in (texture_index.long(), sh)]
     next_frame = next_frame.long()
     inputs += [view(next_frame), view(prev_frame.long() if backward else next_frame), int(backward)]
-    inputs += [float(occlusion_tolerance), faces.shape[0] - int(ground_faces)]
+    inputs += [float(occlusion_tolerance), faces.shape[0] - int(ground_faces), int(bool(clamp_rgb))]
     outputs = [view(t) for t in (out.rgb, out.depth, out.normals, out.segm, out.instance)]
     outputs += [view(out.flow), view(out.flow_valid)]
     # without a backward flow the kernel never touches its outputs: the forward ones stand in
@@ -195,13 +199,12 @@ def shade_layers(
     window, span = view(zbuf.window), row_span(w, dev)
 
     def run(start: int, stop: int) -> None:
-        copy_frames(out.rgb, source, start, stop)
+        # clamped on the way in where asked (the kernel clamps the covered pixels it writes)
+        copy_frames(out.rgb, source, start, stop, clamp=clamp_rgb or clamp_background)
         for t in zeroed:
             fill_frames(t, start, stop, 0)
         dim = (stop - start, h, -(-w // span))
         launch(_forward.shade_pixels, dim, [*inputs, window, start, span, *outputs], dev)
-        if clamp_rgb:  # the background too
-            copy_frames(out.rgb, out.rgb, start, stop, clamp=True)
 
     if b * h * w:
         launch_by_frames(b, dev, run)

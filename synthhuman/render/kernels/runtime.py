@@ -14,6 +14,7 @@ runs write disjoint frames, so the result does not depend on the split.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -100,10 +101,14 @@ def fill_frames(t: Tensor, start: int, stop: int, value: float | int | bool) -> 
     uses the calling thread only: worker threads fill the frames of their own runs while the other workers'
     kernels run, instead of a bulk fill of the whole batch before them all."""
     part = t[start:stop]
-    if part.device.type == "cpu":
-        part.numpy().fill(value)
-    else:
+    if part.device.type != "cpu":
         part.fill_(value)
+    elif value == 0 and part.is_contiguous() and part.numel():
+        # all-zero bytes are zero in every dtype: libc's memset (non-temporal stores for large blocks,
+        # the GIL left by ctypes) writes cold memory about a third faster than numpy's fill loop
+        ctypes.memset(part.data_ptr(), 0, part.numel() * part.element_size())
+    else:
+        part.numpy().fill(value)
 
 
 def copy_frames(dst: Tensor, src: Tensor, start: int, stop: int, clamp: bool = False) -> None:
@@ -117,7 +122,7 @@ def copy_frames(dst: Tensor, src: Tensor, start: int, stop: int, clamp: bool = F
         else:
             np.copyto(part.numpy(), source.numpy())
     elif clamp:
-        torch.clamp(source, 0, 1, out=part)
+        part.copy_(source).clamp_(0, 1)
     else:
         part.copy_(source)
 

@@ -33,6 +33,7 @@ __all__ = [
     "CONTINUOUS_SURFACE_FOOTPRINTS",
     "MAX_WALK",
     "antialias_forward",
+    "antialias_in_place",
     "silhouette_codes",
     "silhouette_search",
 ]
@@ -238,3 +239,73 @@ def antialias_forward(
 
     launch_by_frames(b, dev, run)
     return out
+
+
+def antialias_in_place(
+    color: Tensor,
+    background: Tensor,
+    pix_to_face: Tensor,
+    depth: Tensor,
+    screen: Tensor,
+    faces: Tensor,
+    adjacency: Tensor,
+    K: Tensor,
+    *,
+    continuous_footprints: float = CONTINUOUS_SURFACE_FOOTPRINTS,
+    max_walk: int = MAX_WALK,
+    window: Tensor | None = None,
+) -> Tensor:
+    """:func:`antialias_forward` with ``clamp``, written over ``color`` (CPU): no output image to allocate,
+    fill and read back, one frame per thread.
+
+    color: (B, H, W, C) float32 (or float64), contiguous: the shading at covered pixels and ``background``
+    clamped to [0, 1] at the others (as :func:`synthhuman.render.kernels.forward.shade_layers` writes it
+    with ``clamp_background``). background: (B, H, W, C) of color's dtype (strides may be 0, as for one
+    background expanded over the batch), unclamped. Afterwards ``color`` holds what
+    :func:`antialias_forward` gives for the image that is the shading at covered pixels and ``background``
+    elsewhere: every pair's change computed from that image's colours, summed in the same order, the result
+    clamped to [0, 1] (the same bytes). The other arguments as in :func:`antialias_forward`. Returns
+    ``color``."""
+    _check(pix_to_face, depth, screen, faces, adjacency, K)
+    b, h, w = pix_to_face.shape
+    if color.ndim != 4 or tuple(color.shape[:3]) != (b, h, w) or color.dtype not in _FLOATS:
+        raise ValueError(
+            f"color: expected ({b}, {h}, {w}, C) float32/float64, got {tuple(color.shape)} {color.dtype}"
+        )
+    if color.device.type != "cpu" or not color.is_contiguous():
+        raise ValueError(f"color: expected a contiguous CPU tensor, got device {color.device}")
+    if (
+        background.shape != color.shape
+        or background.dtype != color.dtype
+        or background.device != color.device
+    ):
+        raise ValueError(
+            f"background: expected {tuple(color.shape)} {color.dtype} on {color.device}, got "
+            f"{tuple(background.shape)} {background.dtype} on {background.device}"
+        )
+    if color.numel() == 0:
+        return color
+    from synthhuman.render.kernels import _antialias_in_place
+
+    carry = color.new_empty((b, w))
+    saved = color.new_empty((b, w, color.shape[3]))
+    args = [
+        view(color),
+        view(background.detach()),
+        *_views(pix_to_face, depth, screen, faces, adjacency, K),
+        scalar(continuous_footprints, depth.dtype),
+        int(max_walk),
+    ]
+    window = _window(window, b, h, w, color)
+
+    def run(start: int, stop: int) -> None:
+        dim = stop - start
+        launch(
+            _antialias_in_place.antialias_in_place,
+            dim,
+            [*args, start, window, view(carry), view(saved)],
+            "cpu",
+        )
+
+    launch_by_frames(b, "cpu", run)
+    return color

@@ -1,0 +1,138 @@
+"""Warp kernel of the in-place anti-aliasing pass (CPU): :func:`_antialias.antialias_forward` without its
+output copy. Imported only when the warp backend is used."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import warp as wp
+
+from synthhuman.render.kernels._antialias import _FACE_MASK, face_code, pair_weights, row_span, span_near
+
+wp.set_module_options({"enable_backward": False, "fuse_fp": False})
+
+
+@wp.func
+def unblended(value: Any, zero: Any, unit: Any):
+    """``value`` clamped to [0, 1], NaN kept (as numpy's clip and torch's clamp)."""
+    if value < zero:
+        return zero
+    if value > unit:
+        return unit
+    return value
+
+
+@wp.kernel
+def antialias_in_place(
+    color: wp.array4d(dtype=Any),
+    background: wp.array4d(dtype=Any),
+    p2f: wp.array3d(dtype=wp.int64),
+    flat_faces: wp.array(dtype=wp.int64),
+    depth: wp.array3d(dtype=Any),
+    screen: wp.array3d(dtype=Any),
+    faces: wp.array2d(dtype=wp.int64),
+    adj: wp.array2d(dtype=wp.int64),
+    K: wp.array3d(dtype=Any),
+    fp: Any,
+    walk: int,
+    frame0: int,
+    window: wp.array2d(dtype=wp.int32),
+    carry: wp.array2d(dtype=Any),
+    saved: wp.array3d(dtype=Any),
+):
+    """One thread per frame frame0 + i, its rows top to bottom, each row's columns left to right.
+
+    Before: ``color`` (B, H, W, C) holds the shading at covered pixels and ``background`` (B, H, W, C)
+    clamped to [0, 1] at the others. After: what :func:`_antialias.antialias_forward` with ``clamp`` gives
+    for the image that is the shading at covered pixels and the (unclamped) ``background`` elsewhere: each
+    pair's change is computed from that image's colours, summed in the same order, and clamped. A pixel is
+    overwritten when its row is processed; the rows and columns visited afterwards read its colour before
+    that from ``saved`` (B, W, C): the row above's, for the columns that row visited, and this row's, for
+    the columns left of the current one. Uncovered pixels read theirs from ``background``. ``carry`` as in
+    :func:`_antialias.antialias_forward`."""
+    i = wp.tid()
+    b = frame0 + i
+    h, w = p2f.shape[1], p2f.shape[2]
+    f = wp.abs(K[b, 0, 0])
+    unit = type(color[b, 0, 0, 0])(1.0)
+    zero = unit - unit
+    y0 = wp.max(0, int(window[b, 1]) - 1)
+    y1 = wp.min(h, int(window[b, 3]) + 2)
+    lo_above, hi_above = row_span(flat_faces, b, y0 - 1, h, w, window)
+    lo, hi = row_span(flat_faces, b, y0, h, w, window)
+    above_start, above_stop = int(0), int(0)  # noqa: UP018  (warp: variables, not constants)
+    for y in range(y0, y1):
+        lo_below, hi_below = row_span(flat_faces, b, y + 1, h, w, window)
+        start, stop = span_near(lo_above, hi_above, lo, hi, lo_below, hi_below, w)
+        lo_above, hi_above, lo, hi = lo, hi, lo_below, hi_below
+        row = (b * h + y) * w
+        w_next = zero
+        right = face_code(flat_faces[row + wp.min(start, w - 1)])
+        for x in range(start, stop):
+            p = row + x
+            here = right
+            w_left, w_right, w_up, w_down = w_next, zero, zero, zero
+            w_next = zero
+            if x == start and x > 0:
+                if face_code(flat_faces[p - 1]) != here:
+                    _w0, w_left = pair_weights(
+                        p2f, depth, screen, faces, adj, f, fp, b, y, x - 1, 0, walk, unit
+                    )
+            if x + 1 < w:
+                right = face_code(flat_faces[p + 1])
+                if right != here:
+                    w_right, w_next = pair_weights(
+                        p2f, depth, screen, faces, adj, f, fp, b, y, x, 0, walk, unit
+                    )
+            if y > 0:
+                if face_code(flat_faces[p - w]) != here:
+                    if y == y0:
+                        _w1, w_up = pair_weights(
+                            p2f, depth, screen, faces, adj, f, fp, b, y - 1, x, 1, walk, unit
+                        )
+                    else:
+                        w_up = carry[b, x]
+            if y + 1 < h:
+                if face_code(flat_faces[p + w]) != here:
+                    w_down, w_below = pair_weights(
+                        p2f, depth, screen, faces, adj, f, fp, b, y, x, 1, walk, unit
+                    )
+                    if y + 1 < y1:
+                        carry[b, x] = w_below
+            covered = here != _FACE_MASK
+            blends = w_left != zero or w_right != zero or w_up != zero or w_down != zero
+            for c in range(color.shape[3]):
+                own = background[b, y, x, c]
+                if covered:
+                    own = color[b, y, x, c]
+                if blends:
+                    value = own
+                    if w_left != zero:
+                        left = background[b, y, x - 1, c]
+                        if x > start:
+                            left = saved[b, x - 1, c]
+                        elif face_code(flat_faces[p - 1]) != _FACE_MASK:
+                            left = color[b, y, x - 1, c]
+                        value = value + w_left * (left - own)
+                    if w_right != zero:
+                        nb = background[b, y, x + 1, c]
+                        if right != _FACE_MASK:
+                            nb = color[b, y, x + 1, c]
+                        value = value + w_right * (nb - own)
+                    if w_up != zero:
+                        up = background[b, y - 1, x, c]
+                        if x >= above_start and x < above_stop:
+                            up = saved[b, x, c]
+                        elif face_code(flat_faces[p - w]) != _FACE_MASK:
+                            up = color[b, y - 1, x, c]
+                        value = value + w_up * (up - own)
+                    if w_down != zero:
+                        down = background[b, y + 1, x, c]
+                        if face_code(flat_faces[p + w]) != _FACE_MASK:
+                            down = color[b, y + 1, x, c]
+                        value = value + w_down * (down - own)
+                    color[b, y, x, c] = wp.clamp(value, zero, unit)
+                elif covered:
+                    color[b, y, x, c] = unblended(own, zero, unit)
+                saved[b, x, c] = own
+        above_start, above_stop = start, stop
