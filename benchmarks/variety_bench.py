@@ -2,9 +2,9 @@
 SURREAL-style scenes and one on varied scenes, each evaluated on both test sets; writes the section
 "Does variety help?" of docs/training.md and its example picture.
 
-    synthhuman train --out RUNS/surreal --task segm --steps 1000 ... --camera surreal \\
+    synthhuman train --out RUNS/surreal --task segm --steps 2000 ... --camera surreal \\
         --background-style surreal-style --clothing surreal-style
-    synthhuman train --out RUNS/varied --task segm --steps 1000 ... --camera moving --occluders 2
+    synthhuman train --out RUNS/varied --task segm --steps 2000 ... --camera moving --occluders 2
     python benchmarks/variety_bench.py --surreal RUNS/surreal --varied RUNS/varied [--clips 100]
 
 Test sets (on the fly, the runs' fixed test split: test motions, shapes, textures, seed 0, the middle
