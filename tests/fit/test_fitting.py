@@ -79,7 +79,9 @@ def test_gradients_reach_every_parameter(body, prior):
 def test_fit_recovers_a_known_placement_and_the_loss_falls(body, prior):
     yaw = 0.6
     targets, truth, _, _ = scene(body, prior, yaw, (0.15, 0.1, 4.0))
-    cfg = FitConfig(placement_steps=30, steps=60, trial_steps=20, candidates=4, keep=2)
+    # 120 steps: at 60 the fit has not settled and where it stops depends on the CPU's rounding (PA-MPJPE
+    # 46-68 mm at yaws 0.5-0.7 on one machine, under 50 on another); at 120 it is 27-41 mm
+    cfg = FitConfig(placement_steps=30, steps=120, trial_steps=20, candidates=4, keep=2)
     res = fit_bodies(targets, body, prior, cfg)
     assert res.history[-1] < res.history[0]
     pelvis = res.joints3d[0, 0] - truth.joints[0, 0]
