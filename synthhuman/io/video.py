@@ -23,6 +23,12 @@ def write_mp4(path: str | os.PathLike, frames: np.ndarray, fps: float = 30.0, cr
         raise ValueError(f"{path}: frames: expected T >= 1 and even H and W for yuv420p, got {frames.shape}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # imageio-ffmpeg starts ffmpeg in its own process group through a preexec_fn (so that Ctrl-C does not
+    # reach it), which makes Python fork() instead of vfork(): each clip then marks the whole parent (GBs
+    # while generating) copy-on-write, and every page it writes afterwards faults (generate --format surreal:
+    # half its page faults, a quarter of its system time). Without it ffmpeg is started by vfork; Ctrl-C
+    # also stops ffmpeg, whose unfinished file is never moved into place. A value the user set is kept.
+    os.environ.setdefault("IMAGEIO_FFMPEG_NO_PREVENT_SIGINT", "1")
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     try:
         writer = imageio_ffmpeg.write_frames(
