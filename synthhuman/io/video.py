@@ -10,6 +10,16 @@ import numpy as np
 DEFAULT_CRF = 23  # SURREAL's setting
 
 
+def _start_ffmpeg_by_vfork() -> None:
+    """imageio-ffmpeg starts ffmpeg in its own process group through a preexec_fn (so that Ctrl-C does not
+    reach it), which makes Python fork() instead of vfork(): each clip then marks the whole parent (GBs
+    while generating or training) copy-on-write, and every page it writes afterwards faults (``generate
+    --format surreal``: half its page faults, a quarter of its system time). Without it ffmpeg is started
+    by vfork; Ctrl-C also stops ffmpeg, whose unfinished file is never moved into place. A value the user
+    set is kept."""
+    os.environ.setdefault("IMAGEIO_FFMPEG_NO_PREVENT_SIGINT", "1")
+
+
 def write_mp4(path: str | os.PathLike, frames: np.ndarray, fps: float = 30.0, crf: int = DEFAULT_CRF) -> Path:
     """Write ``frames`` (T, H, W, 3) uint8 as H.264 yuv420p at ``fps`` with quality ``crf``.
 
@@ -23,12 +33,7 @@ def write_mp4(path: str | os.PathLike, frames: np.ndarray, fps: float = 30.0, cr
         raise ValueError(f"{path}: frames: expected T >= 1 and even H and W for yuv420p, got {frames.shape}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # imageio-ffmpeg starts ffmpeg in its own process group through a preexec_fn (so that Ctrl-C does not
-    # reach it), which makes Python fork() instead of vfork(): each clip then marks the whole parent (GBs
-    # while generating) copy-on-write, and every page it writes afterwards faults (generate --format surreal:
-    # half its page faults, a quarter of its system time). Without it ffmpeg is started by vfork; Ctrl-C
-    # also stops ffmpeg, whose unfinished file is never moved into place. A value the user set is kept.
-    os.environ.setdefault("IMAGEIO_FFMPEG_NO_PREVENT_SIGINT", "1")
+    _start_ffmpeg_by_vfork()
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     try:
         writer = imageio_ffmpeg.write_frames(
@@ -55,6 +60,7 @@ def read_mp4(path: str | os.PathLike) -> np.ndarray:
     """(T, H, W, 3) uint8 frames of a video file."""
     import imageio_ffmpeg
 
+    _start_ffmpeg_by_vfork()
     reader = imageio_ffmpeg.read_frames(str(path))
     meta = reader.__next__()
     w, h = meta["size"]
