@@ -55,11 +55,13 @@ import os
 import shutil
 import struct
 import tempfile
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.io
+from scipy.io.matlab._mio5 import MatFile5Writer, VarWriter5
 
 from synthhuman.atomic import atomic_write
 from synthhuman.conventions import NUM_JOINTS
@@ -195,21 +197,37 @@ def _cell(strings: list[str]) -> np.ndarray:
     return out
 
 
-def surreal_layers(record: ClipRecord, normals: bool) -> dict[str, np.ndarray]:
-    """The per-frame layers in SURREAL's mirrored image, (T, H, W, ...) float32 / uint8: 'depth' (Euclidean,
-    1e10 background), 'segm', 'gtflow' ((our du, dv) of the backward motion; 0 on frame 1 and background),
-    and 'normal' (SURREAL world axes, 0 background) when ``normals``."""
+def surreal_layers(record: ClipRecord, normals: bool) -> dict[str, Callable[[int], np.ndarray]]:
+    """The per-frame layers in SURREAL's mirrored image, frame t of each computed when asked ((H, W, ...)
+    float32 / uint8 views; a clip's layers made at once were some 200 MB of fresh memory per clip): 'depth'
+    (Euclidean, 1e10 background), 'segm', 'gtflow' ((our du, dv) of the backward motion; 0 on frame 1 and
+    background), and 'normal' (SURREAL world axes, 0 background) when ``normals``."""
     if record.flow_backward is None:
         raise ValueError(
             f"{record.info.clip_id}: flow_backward: SURREAL's gtflow needs the backward flow; the record "
             "has none (render it with flow_backward for the surreal writer)"
         )
-    body = record.segm > 0
-    depth = np.where(body, euclidean_depth(record.depth, record.K), np.float32(DEPTH_BACKGROUND))
-    flow = np.where(body[..., None], record.flow_backward, np.float32(0))
-    flow[0] = 0.0
-    out = {"depth": depth, "segm": record.segm, "gtflow": flow}
+    K = record.K
+    rays = None  # one K for every frame: its ray lengths once
+    if K.ndim == 2 or bool((K == K[:1]).all()):
+        rays = ray_lengths(*record.depth.shape[1:], K.reshape(-1, 3, 3)[0]).astype(np.float32)
+
+    def depth(t: int) -> np.ndarray:
+        if rays is None:
+            z = euclidean_depth(record.depth[t : t + 1], K[t])[0]
+        else:  # as euclidean_depth computes it
+            z = record.depth[t].astype(np.float32) * rays
+        return np.where(record.segm[t] > 0, z, np.float32(DEPTH_BACKGROUND))[:, ::-1]
+
+    def gtflow(t: int) -> np.ndarray:
+        flow = np.where((record.segm[t] > 0)[..., None], record.flow_backward[t], np.float32(0))
+        if t == 0:
+            flow[...] = 0.0
+        return flow[:, ::-1]
+
+    out = {"depth": depth, "segm": lambda t: record.segm[t][:, ::-1], "gtflow": gtflow}
     if normals:
+        body = record.segm > 0
         if record.static_camera:
             # camera axes -> SURREAL's world: Q R^T = R_p^T (as one (N, 3) @ (3, 3) product)
             world = record.normals.reshape(-1, 3).astype(np.float32) @ SURREAL_R_PROPER.astype(np.float32)
@@ -217,8 +235,9 @@ def surreal_layers(record: ClipRecord, normals: bool) -> dict[str, np.ndarray]:
             Q = SURREAL_R_PROPER.T @ record.R[0].astype(np.float64)
             M = (record.R.astype(np.float64) @ Q.T).astype(np.float32)
             world = record.normals.astype(np.float32).reshape(record.num_frames, -1, 3) @ M
-        out["normal"] = np.where(body[..., None], world.reshape(record.normals.shape), np.float32(0))
-    return {key: np.ascontiguousarray(a[:, :, ::-1]) for key, a in out.items()}
+        normal = np.where(body[..., None], world.reshape(record.normals.shape), np.float32(0))
+        out["normal"] = lambda t: normal[t][:, ::-1]
+    return out
 
 
 def write_surreal_clip(
@@ -251,9 +270,9 @@ def write_surreal_clip(
     tmp = Path(tempfile.mkdtemp(prefix=f".{paths.name}.", suffix=".tmp", dir=root))
     try:
         written = [_savemat(tmp / paths.info.name, info)]
-        for key, frames in layers.items():
-            mdict = {f"{key}_{k + 1}": frame for k, frame in enumerate(frames)}
-            written.append(_savemat(tmp / paths.file(f"_{key}.mat").name, mdict))
+        for key, frame in layers.items():  # one frame at a time, each a variable ('depth_1', ...)
+            frames = ((f"{key}_{t + 1}", frame(t)) for t in range(record.num_frames))
+            written.append(_savemat(tmp / paths.file(f"_{key}.mat").name, frames))
         rgb = np.ascontiguousarray(record.require_rgb()[:, :, ::-1])
         crf = record.info.extra.get("degrade", {}).get("crf", DEFAULT_CRF)  # the h264 degradation's quality
         written.append(write_mp4(tmp / paths.mp4.name, rgb, fps=record.info.fps, crf=crf))
@@ -277,28 +296,33 @@ class SurrealWriter(DatasetWriter):
             write_surreal_clip(record, self.root, record.info.clip_id, 1, record.info.split)
 
 
-_MAT_HEADER = 128
 _MI_COMPRESSED = 15
 
 
-def _savemat(path: Path, mdict: dict[str, object], level: int = 1) -> Path:
+def _savemat(path: Path, mdict: Mapping[str, object] | Iterable[tuple[str, object]], level: int = 1) -> Path:
     """A MAT 5 file of ``mdict``, each variable a compressed element, as ``scipy.io.savemat(...,
     do_compression=True)`` writes, but deflated at ``level`` by ISA-L (``deflate.zlib_bytes``) instead of
-    zlib's level 6: much faster, a little larger; ``loadmat`` (and MATLAB) read the same arrays. scipy
-    writes the elements uncompressed; each top-level element is then compressed on its own."""
-    buf = io.BytesIO()
-    scipy.io.savemat(buf, mdict, do_compression=False, format="5", oned_as="column")
-    raw = buf.getbuffer()
-    order = "<" if bytes(raw[126:128]) == b"IM" else ">"  # the header's endian indicator
-    parts, pos = [bytes(raw[:_MAT_HEADER])], _MAT_HEADER
-    while pos < len(raw):
-        _, nbytes = struct.unpack_from(order + "II", raw, pos)
-        end = pos + 8 + nbytes
-        data = zlib_bytes(raw[pos:end], level)
-        parts += [struct.pack(order + "II", _MI_COMPRESSED, len(data)), data]
-        pos = end
+    zlib's level 6: much faster, a little larger; ``loadmat`` (and MATLAB) read the same arrays. scipy's
+    variable writer serialises one variable at a time into a small buffer that is reused and deflated and
+    written at once (a clip's layer is a hundred frames of up to 1 MB each: one buffer of the whole file,
+    grown and copied, made fresh memory that cost more in page faults than the deflating). ``mdict``: a
+    mapping, or (name, value) pairs made as they are written."""
+    header = io.BytesIO()
+    matfile = MatFile5Writer(header, do_compression=False, oned_as="column")
+    matfile.write_file_header()
+    variables = VarWriter5(matfile)
+    order = "<" if header.getvalue()[126:128] == b"IM" else ">"  # the header's endian indicator
+    element = io.BytesIO()
     with atomic_write(path) as f:
-        f.write(b"".join(parts))
+        f.write(header.getvalue())
+        for name, value in mdict.items() if isinstance(mdict, Mapping) else mdict:
+            element.seek(0)
+            element.truncate()
+            variables.file_stream = element
+            variables.write_top(value, name.encode("latin1"), False)
+            data = zlib_bytes(element.getbuffer(), level)
+            f.write(struct.pack(order + "II", _MI_COMPRESSED, len(data)))
+            f.write(data)
     return path
 
 
