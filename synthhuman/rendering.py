@@ -162,11 +162,12 @@ class _ClipBuffer:
             "joints3d": out.joints.joints3d[rows].reshape(n, P, NUM_JOINTS, 3),
             "joints_visible": out.joints.visible[rows].reshape(n, P, NUM_JOINTS),
         }
-        if "flow_backward" in self.arrays:
-            layers["flow_backward"] = -out.flow_backward.flow[rows]  # point's motion t-1 -> t
         for name, value in layers.items():
             # one pass per layer: copied (and cast to the array's dtype) straight into the clip's array
             torch.from_numpy(self.arrays[name][dst]).copy_(value)
+        if "flow_backward" in self.arrays:  # the point's motion t-1 -> t: negated on the way in
+            back = torch.from_numpy(self.arrays["flow_backward"][dst])
+            torch.neg(out.flow_backward.flow[rows].to(back.dtype), out=back)
         self.filled += n
 
     @property

@@ -273,7 +273,7 @@ def write_surreal_clip(
         for key, frame in layers.items():  # one frame at a time, each a variable ('depth_1', ...)
             frames = ((f"{key}_{t + 1}", frame(t)) for t in range(record.num_frames))
             written.append(_savemat(tmp / paths.file(f"_{key}.mat").name, frames))
-        rgb = np.ascontiguousarray(record.require_rgb()[:, :, ::-1])
+        rgb = record.require_rgb()[:, :, ::-1]  # mirrored; made contiguous frame by frame as ffmpeg reads it
         crf = record.info.extra.get("degrade", {}).get("crf", DEFAULT_CRF)  # the h264 degradation's quality
         written.append(write_mp4(tmp / paths.mp4.name, rgb, fps=record.info.fps, crf=crf))
         paths.folder.mkdir(parents=True, exist_ok=True)
