@@ -346,6 +346,62 @@ def pair_weights(
     return zero, wp.abs(spill)
 
 
+@wp.func
+def pixel_weights(
+    p2f: wp.array3d(dtype=wp.int64),
+    flat_faces: wp.array(dtype=wp.int64),
+    depth: wp.array3d(dtype=Any),
+    screen: wp.array3d(dtype=Any),
+    faces: wp.array2d(dtype=wp.int64),
+    adj: wp.array2d(dtype=wp.int64),
+    f: Any,
+    fp: Any,
+    b: int,
+    y: int,
+    x: int,
+    y0: int,
+    y1: int,
+    start: int,
+    walk: int,
+    unit: Any,
+    w_from_left: Any,
+    here: wp.int64,
+    carry: wp.array2d(dtype=Any),
+):
+    """The weights (colour dtype) with which pixel (y, x) of frame b takes its left, right, upper and lower
+    neighbour's colour, for a thread that scans rows y0 <= y < y1 top to bottom and each row's columns
+    from ``start`` rightwards: ``here`` is the pixel's face code and ``w_from_left`` the weight of its pair
+    with the left neighbour, found at x - 1 (zero at ``start``, where it is found here). A pair is evaluated
+    once: the weight of the right pair for the next pixel is returned, the lower pair's for the row below
+    left in ``carry`` (B, W). Only pairs whose pixels see different faces can blend (most are rejected
+    here, without a call). Returns (w_left, w_right, w_up, w_down, w_next, right), ``right`` the right
+    neighbour's face code."""
+    h, w = p2f.shape[1], p2f.shape[2]
+    zero = unit - unit
+    p = (b * h + y) * w + x
+    w_left, w_right, w_up, w_down, w_next = w_from_left, zero, zero, zero, zero
+    right = here
+    if x == start and x > 0:
+        if face_code(flat_faces[p - 1]) != here:
+            _w0, w_left = pair_weights(p2f, depth, screen, faces, adj, f, fp, b, y, x - 1, 0, walk, unit)
+    if x + 1 < w:
+        right = face_code(flat_faces[p + 1])
+        if right != here:
+            w_right, w_next = pair_weights(p2f, depth, screen, faces, adj, f, fp, b, y, x, 0, walk, unit)
+    if y > 0:
+        if face_code(flat_faces[p - w]) != here:
+            if y == y0:
+                _w1, w_up = pair_weights(p2f, depth, screen, faces, adj, f, fp, b, y - 1, x, 1, walk, unit)
+            else:
+                w_up = carry[b, x]  # left by the row above, which saw the same pair
+    if y + 1 < h:
+        if face_code(flat_faces[p + w]) != here:
+            w_down, w_below = pair_weights(p2f, depth, screen, faces, adj, f, fp, b, y, x, 1, walk, unit)
+            if y + 1 < y1:
+                carry[b, x] = w_below  # read by the row below only where it sees this pair
+    return w_left, w_right, w_up, w_down, w_next, right
+
+
 @wp.kernel
 def antialias_forward(
     color: wp.array4d(dtype=Any),
@@ -402,37 +458,11 @@ def antialias_forward(
         w_next = zero  # weight into (y, x) of the pair with its left neighbour, found at x - 1
         right = face_code(flat_faces[row + wp.min(start, w - 1)])
         for x in range(start, stop):
-            # only pairs whose pixels see different faces can blend (most are rejected here, without a call)
-            p = row + x
             here = right
-            w_left, w_right, w_up, w_down = w_next, zero, zero, zero
-            w_next = zero
-            if x == start and x > 0:
-                if face_code(flat_faces[p - 1]) != here:
-                    _w0, w_left = pair_weights(
-                        p2f, depth, screen, faces, adj, f, fp, b, y, x - 1, 0, walk, unit
-                    )
-            if x + 1 < w:
-                right = face_code(flat_faces[p + 1])
-                if right != here:
-                    w_right, w_next = pair_weights(
-                        p2f, depth, screen, faces, adj, f, fp, b, y, x, 0, walk, unit
-                    )
-            if y > 0:
-                if face_code(flat_faces[p - w]) != here:
-                    if y == y0:
-                        _w1, w_up = pair_weights(
-                            p2f, depth, screen, faces, adj, f, fp, b, y - 1, x, 1, walk, unit
-                        )
-                    else:
-                        w_up = carry[b, x]  # left by the row above, which saw the same pair
-            if y + 1 < h:
-                if face_code(flat_faces[p + w]) != here:
-                    w_down, w_below = pair_weights(
-                        p2f, depth, screen, faces, adj, f, fp, b, y, x, 1, walk, unit
-                    )
-                    if y + 1 < y1:
-                        carry[b, x] = w_below  # read by the row below only where it sees this pair
+            w_left, w_right, w_up, w_down, w_next, right = pixel_weights(
+                p2f, flat_faces, depth, screen, faces, adj, f, fp, b, y, x, y0, y1, start, walk, unit,
+                w_next, here, carry,
+            )  # fmt: skip
             if w_left != zero or w_right != zero or w_up != zero or w_down != zero:
                 for c in range(color.shape[3]):
                     own = color[b, y, x, c]

@@ -7,7 +7,7 @@ from typing import Any
 
 import warp as wp
 
-from synthhuman.render.kernels._antialias import _FACE_MASK, face_code, pair_weights, row_span, span_near
+from synthhuman.render.kernels._antialias import _FACE_MASK, face_code, pixel_weights, row_span, span_near
 
 wp.set_module_options({"enable_backward": False, "fuse_fp": False})
 
@@ -71,34 +71,10 @@ def antialias_in_place(
         for x in range(start, stop):
             p = row + x
             here = right
-            w_left, w_right, w_up, w_down = w_next, zero, zero, zero
-            w_next = zero
-            if x == start and x > 0:
-                if face_code(flat_faces[p - 1]) != here:
-                    _w0, w_left = pair_weights(
-                        p2f, depth, screen, faces, adj, f, fp, b, y, x - 1, 0, walk, unit
-                    )
-            if x + 1 < w:
-                right = face_code(flat_faces[p + 1])
-                if right != here:
-                    w_right, w_next = pair_weights(
-                        p2f, depth, screen, faces, adj, f, fp, b, y, x, 0, walk, unit
-                    )
-            if y > 0:
-                if face_code(flat_faces[p - w]) != here:
-                    if y == y0:
-                        _w1, w_up = pair_weights(
-                            p2f, depth, screen, faces, adj, f, fp, b, y - 1, x, 1, walk, unit
-                        )
-                    else:
-                        w_up = carry[b, x]
-            if y + 1 < h:
-                if face_code(flat_faces[p + w]) != here:
-                    w_down, w_below = pair_weights(
-                        p2f, depth, screen, faces, adj, f, fp, b, y, x, 1, walk, unit
-                    )
-                    if y + 1 < y1:
-                        carry[b, x] = w_below
+            w_left, w_right, w_up, w_down, w_next, right = pixel_weights(
+                p2f, flat_faces, depth, screen, faces, adj, f, fp, b, y, x, y0, y1, start, walk, unit,
+                w_next, here, carry,
+            )  # fmt: skip
             covered = here != _FACE_MASK
             blends = w_left != zero or w_right != zero or w_up != zero or w_down != zero
             for c in range(color.shape[3]):

@@ -80,6 +80,27 @@ def _check(
         raise ValueError(f"tensors on different devices: {sorted(map(str, devices))}")
 
 
+def _check_color(
+    color: Tensor,
+    pix_to_face: Tensor,
+    depth: Tensor,
+    screen: Tensor,
+    faces: Tensor,
+    adjacency: Tensor,
+    K: Tensor,
+) -> tuple[int, int, int]:
+    """:func:`_check`, and ``color`` (B, H, W, C) float32/float64 on pix_to_face's device. Returns B, H, W."""
+    _check(pix_to_face, depth, screen, faces, adjacency, K)
+    b, h, w = pix_to_face.shape
+    if color.ndim != 4 or tuple(color.shape[:3]) != (b, h, w) or color.dtype not in _FLOATS:
+        raise ValueError(
+            f"color: expected ({b}, {h}, {w}, C) float32/float64, got {tuple(color.shape)} {color.dtype}"
+        )
+    if color.device != pix_to_face.device:
+        raise ValueError(f"color: expected device {pix_to_face.device}, got {color.device}")
+    return b, h, w
+
+
 def _window(window: Tensor | None, b: int, h: int, w: int, like: Tensor):
     """A Warp view of (B, 4) int32 boxes (x0, y0, x1, y1) holding every covered pixel: ``window`` (as the
     z-buffer gives it), or the whole frame."""
@@ -203,14 +224,7 @@ def antialias_forward(
     (B, 4) int32, optional: each frame's box (x0, y0, x1, y1) holding every covered pixel (the z-buffer's),
     so that the scan skips the rest.
     """
-    _check(pix_to_face, depth, screen, faces, adjacency, K)
-    b, h, w = pix_to_face.shape
-    if color.ndim != 4 or tuple(color.shape[:3]) != (b, h, w) or color.dtype not in _FLOATS:
-        raise ValueError(
-            f"color: expected ({b}, {h}, {w}, C) float32/float64, got {tuple(color.shape)} {color.dtype}"
-        )
-    if color.device != pix_to_face.device:
-        raise ValueError(f"color: expected device {pix_to_face.device}, got {color.device}")
+    b, h, w = _check_color(color, pix_to_face, depth, screen, faces, adjacency, K)
     color = color.detach().contiguous()
     # every pixel first takes its own colour (a bulk copy of each run's frames, on CPU in the worker thread
     # beside the other workers' kernels); the kernel rewrites those pairs blend into
@@ -266,12 +280,7 @@ def antialias_in_place(
     elsewhere: every pair's change computed from that image's colours, summed in the same order, the result
     clamped to [0, 1] (the same bytes). The other arguments as in :func:`antialias_forward`. Returns
     ``color``."""
-    _check(pix_to_face, depth, screen, faces, adjacency, K)
-    b, h, w = pix_to_face.shape
-    if color.ndim != 4 or tuple(color.shape[:3]) != (b, h, w) or color.dtype not in _FLOATS:
-        raise ValueError(
-            f"color: expected ({b}, {h}, {w}, C) float32/float64, got {tuple(color.shape)} {color.dtype}"
-        )
+    b, h, w = _check_color(color, pix_to_face, depth, screen, faces, adjacency, K)
     if color.device.type != "cpu" or not color.is_contiguous():
         raise ValueError(f"color: expected a contiguous CPU tensor, got device {color.device}")
     if (
