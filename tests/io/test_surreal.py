@@ -404,3 +404,21 @@ def test_savemat_compresses_each_variable_and_reads_back_as_scipys(tmp_path):
         assert ours[key].dtype == scipys[key].dtype and np.array_equal(ours[key], scipys[key]), key
     raw = (tmp_path / "ours.mat").read_bytes()
     assert raw[128:132] == (15).to_bytes(4, "little")  # the first variable is a compressed element
+
+
+def test_gtflow_frames_are_the_masked_backward_flow_whatever_its_layout(clip_record):
+    """gtflow of frame t: the backward flow on the body, +0.0 elsewhere and on frame 1, mirrored; the same
+    bytes from the fast path (pairs of float32 read as one word) and from a strided flow."""
+    from synthhuman.io.surreal import surreal_layers
+
+    back = clip_record.flow_backward.copy()
+    back[..., 0] = np.where(back[..., 0] == 0, np.float32(-0.0), back[..., 0])  # -0.0 off the body too
+    strided = np.zeros((*back.shape[:3], 4), np.float32)[..., ::2]
+    strided[...] = back
+    for flow in (back, strided):
+        frames = surreal_layers(dataclasses.replace(clip_record, flow_backward=flow), False)["gtflow"]
+        for t in range(clip_record.num_frames):
+            body = (clip_record.segm[t] > 0)[..., None]
+            want = np.where(body, flow[t], np.float32(0)) if t else np.zeros_like(flow[t])
+            got = frames(t)
+            assert got.dtype == np.float32 and got.tobytes() == np.ascontiguousarray(want[:, ::-1]).tobytes()
