@@ -279,9 +279,9 @@ def write_surreal_clip(
         for key, frame in layers.items():  # one frame at a time, each a variable ('depth_1', ...)
             frames = ((f"{key}_{t + 1}", frame(t)) for t in range(record.num_frames))
             written.append(_savemat(tmp / paths.file(f"_{key}.mat").name, frames))
-        rgb = record.require_rgb()[:, :, ::-1]  # mirrored; made contiguous frame by frame as ffmpeg reads it
         crf = record.info.extra.get("degrade", {}).get("crf", DEFAULT_CRF)  # the h264 degradation's quality
-        written.append(write_mp4(tmp / paths.mp4.name, rgb, fps=record.info.fps, crf=crf))
+        rgb = record.require_rgb()  # SURREAL's mirrored image: flipped by ffmpeg
+        written.append(write_mp4(tmp / paths.mp4.name, rgb, fps=record.info.fps, crf=crf, mirror=True))
         paths.folder.mkdir(parents=True, exist_ok=True)
         for f in written:  # the mp4 last: it marks the clip complete
             os.replace(f, paths.folder / f.name)

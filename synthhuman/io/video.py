@@ -20,8 +20,16 @@ def _start_ffmpeg_by_vfork() -> None:
     os.environ.setdefault("IMAGEIO_FFMPEG_NO_PREVENT_SIGINT", "1")
 
 
-def write_mp4(path: str | os.PathLike, frames: np.ndarray, fps: float = 30.0, crf: int = DEFAULT_CRF) -> Path:
-    """Write ``frames`` (T, H, W, 3) uint8 as H.264 yuv420p at ``fps`` with quality ``crf``.
+def write_mp4(
+    path: str | os.PathLike,
+    frames: np.ndarray,
+    fps: float = 30.0,
+    crf: int = DEFAULT_CRF,
+    mirror: bool = False,
+) -> Path:
+    """Write ``frames`` (T, H, W, 3) uint8 as H.264 yuv420p at ``fps`` with quality ``crf``; ``mirror``:
+    each frame flipped left to right (by ffmpeg, before the conversion to yuv420p: the file of the flipped
+    frames).
 
     H and W must be even (yuv420p). The file appears under ``path`` only when complete."""
     import imageio_ffmpeg
@@ -43,7 +51,8 @@ def write_mp4(path: str | os.PathLike, frames: np.ndarray, fps: float = 30.0, cr
             codec="libx264",
             pix_fmt_out="yuv420p",
             macro_block_size=1,
-            output_params=["-crf", str(crf), "-preset", "veryfast", "-threads", "1"],
+            output_params=["-crf", str(crf), "-preset", "veryfast", "-threads", "1"]
+            + (["-vf", "hflip"] if mirror else []),
             ffmpeg_log_level="error",
         )
         writer.send(None)
