@@ -61,7 +61,11 @@ from pathlib import Path
 
 import numpy as np
 import scipy.io
-from scipy.io.matlab._mio5 import MatFile5Writer, VarWriter5
+
+try:  # scipy's own MAT 5 variable writer (a private module since scipy 1.8): one variable at a time
+    from scipy.io.matlab._mio5 import MatFile5Writer, VarWriter5
+except ImportError:  # pragma: no cover  (a scipy that moved it: scipy.io.savemat per variable instead)
+    MatFile5Writer = VarWriter5 = None
 
 from synthhuman.atomic import atomic_write
 from synthhuman.conventions import NUM_JOINTS
@@ -302,6 +306,7 @@ class SurrealWriter(DatasetWriter):
             write_surreal_clip(record, self.root, record.info.clip_id, 1, record.info.split)
 
 
+_MAT_HEADER = 128
 _MI_COMPRESSED = 15
 
 
@@ -314,19 +319,24 @@ def _savemat(path: Path, mdict: Mapping[str, object] | Iterable[tuple[str, objec
     grown and copied, made fresh memory that cost more in page faults than the deflating). ``mdict``: a
     mapping, or (name, value) pairs made as they are written."""
     header = io.BytesIO()
-    matfile = MatFile5Writer(header, do_compression=False, oned_as="column")
-    matfile.write_file_header()
-    variables = VarWriter5(matfile)
+    scipy.io.savemat(header, {}, format="5")
     order = "<" if header.getvalue()[126:128] == b"IM" else ">"  # the header's endian indicator
+    variables = None if VarWriter5 is None else VarWriter5(MatFile5Writer(header, oned_as="column"))
     element = io.BytesIO()
     with atomic_write(path) as f:
-        f.write(header.getvalue())
+        f.write(header.getvalue()[:_MAT_HEADER])
         for name, value in mdict.items() if isinstance(mdict, Mapping) else mdict:
             element.seek(0)
             element.truncate()
-            variables.file_stream = element
-            variables.write_top(value, name.encode("latin1"), False)
-            data = zlib_bytes(element.getbuffer(), level)
+            if variables is None:
+                scipy.io.savemat(element, {name: value}, format="5", oned_as="column")
+                raw = element.getbuffer()[_MAT_HEADER:]
+            else:
+                variables.file_stream = element
+                variables.write_top(value, name.encode("latin1"), False)
+                raw = element.getbuffer()
+            data = zlib_bytes(raw, level)
+            del raw  # the buffer may not be resized while a view of it lives
             f.write(struct.pack(order + "II", _MI_COMPRESSED, len(data)))
             f.write(data)
     return path
