@@ -295,31 +295,14 @@ def _render_fused(
             _contact_shadows(rgb, seen, layers.depth, batch, topo)
             if not cfg.antialias:
                 rgb.clamp_(0, 1)
-    if in_place:
+    if cfg.antialias:
         with stage("antialias"):
-            rgb = antialias_in_place(
-                rgb,
-                batch.background.expand_as(rgb),
-                zbuf.keys,
-                layers.depth,
-                cam.screen,
-                faces,
-                topo.adjacency,
-                cams.K,
-                window=zbuf.window,
-            )
-    elif cfg.antialias:
-        with stage("antialias"):
-            rgb = antialias_forward(
-                rgb,
-                zbuf.keys,  # the faces seen, read from the z-buffer's keys
-                layers.depth,
-                cam.screen,
-                faces,
-                topo.adjacency,
-                cams.K,
-                window=zbuf.window,
-            )
+            # the faces seen are read from the z-buffer's keys
+            search = (zbuf.keys, layers.depth, cam.screen, faces, topo.adjacency, cams.K)
+            if in_place:
+                rgb = antialias_in_place(rgb, batch.background, *search, window=zbuf.window)
+            else:
+                rgb = antialias_forward(rgb, *search, window=zbuf.window)
     with stage("ground_truth"):
         b = batch.verts.shape[0]
         joints_cam = cams.to_camera(batch.joints.reshape(b, -1, 3))

@@ -13,7 +13,7 @@ from synthhuman.pipeline import FrameBatch
 from synthhuman.render import Cameras, build_mipmaps
 from synthhuman.scene.assets import SceneAssets
 from synthhuman.scene.ground import shadow_spheres
-from synthhuman.scene.posing import ClipGeometry
+from synthhuman.scene.posing import ClipGeometry, cat_parts
 
 
 @dataclass(frozen=True)
@@ -118,22 +118,16 @@ def _picked_batch(
         for x in (*c.params.people, *c.params.occluders, *filter(None, [c.ground]))
     ]
     textures = torch.stack(textures).to(device, dtype)
-    cams = Cameras(_cat(K), _cat(R), _cat(t), picks[0][0].cameras.image_size)
+    cams = Cameras(cat_parts(K), cat_parts(R), cat_parts(t), picks[0][0].cameras.image_size)
     return FrameBatch(
-        verts=_cat(verts),
+        verts=cat_parts(verts),
         cameras=cams,
         textures=build_mipmaps(textures),
-        texture_index=_cat(tex),
-        sh=_cat(sh),
-        background=_cat(bg),
-        joints=_cat(joints),
-        next_index=_cat(nxt),
-        prev_index=_cat(prv) if backward else None,
-        shadows=_cat(shadows) if shadows else None,
+        texture_index=cat_parts(tex),
+        sh=cat_parts(sh),
+        background=cat_parts(bg),
+        joints=cat_parts(joints),
+        next_index=cat_parts(nxt),
+        prev_index=cat_parts(prv) if backward else None,
+        shadows=cat_parts(shadows) if shadows else None,
     )
-
-
-def _cat(parts: list[Tensor]) -> Tensor:
-    """``torch.cat(parts)``, without a copy when there is one part (a batch of one clip's frames: its
-    background stays one image expanded over the frames, which the renderer reads in place)."""
-    return parts[0] if len(parts) == 1 else torch.cat(parts)

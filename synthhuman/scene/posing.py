@@ -141,6 +141,12 @@ def _largest(values: Callable[[Tensor], Tensor], points: Tensor, scale: float) -
     return float(values(points[near].double()).max())
 
 
+def cat_parts(parts: list[Tensor], dim: int = 0) -> Tensor:
+    """``torch.cat(parts, dim)``, without a copy when there is one part (one person's vertices; a batch of
+    one clip's frames, whose background then stays one image expanded over the frames, read in place)."""
+    return parts[0] if len(parts) == 1 else torch.cat(parts, dim)
+
+
 def build_clip(assets: SceneAssets, params: ClipParams, device: torch.device | str = "cpu") -> ClipGeometry:
     """Pose a sampled clip on ``device``: feet on the ground, people apart, the whole clip in frame."""
     cfg = assets.cfg
@@ -157,8 +163,7 @@ def build_clip(assets: SceneAssets, params: ClipParams, device: torch.device | s
     centre = ((cfg.width - 1) / 2, (cfg.height - 1) / 2)
     pelvis_height = float(joints[0][0, 0, 1])
     if params.camera is None:
-        points = torch.cat([v.reshape(-1, 3) for v in verts]) if len(verts) > 1 else verts[0].reshape(-1, 3)
-        points = points.cpu()
+        points = cat_parts([v.reshape(-1, 3) for v in verts]).cpu()
         R, t, distance = fit_camera(points, pelvis_height, params.distance, cfg)
         K = intrinsics(cfg.focal_pixels, centre, T, dtype=dtype, device=device)
         cams = Cameras(K, R.to(device, dtype).expand(T, 3, 3), t.to(device, dtype).expand(T, 3), size)
@@ -184,7 +189,7 @@ def build_clip(assets: SceneAssets, params: ClipParams, device: torch.device | s
         feet = torch.cat([j[:, 0] for j in joints]).double().cpu()
         g = place_ground(cfg.ground, params.seed, eyes, feet, cfg.texture.size)
         ground = PlacedGround(g.verts.to(device, dtype), g.texture, g.info)
-    verts_all = torch.cat(verts, 1) if len(verts) > 1 else verts[0]  # one person: no copy
+    verts_all = cat_parts(verts, 1)  # one person: no copy
     joints_all, trans_all = torch.stack(joints, 1), torch.stack(trans, 1)
     return ClipGeometry(
         params, verts_all, joints_all, pose, trans_all, cams, distance, info, occluders, ground

@@ -46,10 +46,10 @@ def antialias_in_place(
     clamped to [0, 1] at the others. After: what :func:`_antialias.antialias_forward` with ``clamp`` gives
     for the image that is the shading at covered pixels and the (unclamped) ``background`` elsewhere: each
     pair's change is computed from that image's colours, summed in the same order, and clamped. A pixel is
-    overwritten when its row is processed; the rows and columns visited afterwards read its colour before
-    that from ``saved`` (B, W, C): the row above's, for the columns that row visited, and this row's, for
-    the columns left of the current one. Uncovered pixels read theirs from ``background``. ``carry`` as in
-    :func:`_antialias.antialias_forward`."""
+    overwritten when its row is processed; a covered pixel's colour before that is kept in ``saved``
+    (B, W, C) for the pixel to its right and the one below (every covered pixel lies in the columns its
+    row visits, so those two always find it there). Uncovered pixels read theirs from ``background``.
+    ``carry`` as in :func:`_antialias.antialias_forward`."""
     i = wp.tid()
     b = frame0 + i
     h, w = p2f.shape[1], p2f.shape[2]
@@ -60,7 +60,6 @@ def antialias_in_place(
     y1 = wp.min(h, int(window[b, 3]) + 2)
     lo_above, hi_above = row_span(flat_faces, b, y0 - 1, h, w, window)
     lo, hi = row_span(flat_faces, b, y0, h, w, window)
-    above_start, above_stop = int(0), int(0)  # noqa: UP018  (warp: variables, not constants)
     for y in range(y0, y1):
         lo_below, hi_below = row_span(flat_faces, b, y + 1, h, w, window)
         start, stop = span_near(lo_above, hi_above, lo, hi, lo_below, hi_below, w)
@@ -77,18 +76,17 @@ def antialias_in_place(
             )  # fmt: skip
             covered = here != _FACE_MASK
             blends = w_left != zero or w_right != zero or w_up != zero or w_down != zero
-            for c in range(color.shape[3]):
-                own = background[b, y, x, c]
-                if covered:
-                    own = color[b, y, x, c]
-                if blends:
+            if covered or blends:  # an empty pixel no pair blends into keeps its clamped background
+                for c in range(color.shape[3]):
+                    own = background[b, y, x, c]
+                    if covered:
+                        own = color[b, y, x, c]
                     value = own
+                    # a covered neighbour left or above is overwritten already: its colour from `saved`
                     if w_left != zero:
                         left = background[b, y, x - 1, c]
-                        if x > start:
+                        if face_code(flat_faces[p - 1]) != _FACE_MASK:
                             left = saved[b, x - 1, c]
-                        elif face_code(flat_faces[p - 1]) != _FACE_MASK:
-                            left = color[b, y, x - 1, c]
                         value = value + w_left * (left - own)
                     if w_right != zero:
                         nb = background[b, y, x + 1, c]
@@ -97,18 +95,17 @@ def antialias_in_place(
                         value = value + w_right * (nb - own)
                     if w_up != zero:
                         up = background[b, y - 1, x, c]
-                        if x >= above_start and x < above_stop:
+                        if face_code(flat_faces[p - w]) != _FACE_MASK:
                             up = saved[b, x, c]
-                        elif face_code(flat_faces[p - w]) != _FACE_MASK:
-                            up = color[b, y - 1, x, c]
                         value = value + w_up * (up - own)
                     if w_down != zero:
                         down = background[b, y + 1, x, c]
                         if face_code(flat_faces[p + w]) != _FACE_MASK:
                             down = color[b, y + 1, x, c]
                         value = value + w_down * (down - own)
-                    color[b, y, x, c] = wp.clamp(value, zero, unit)
-                elif covered:
-                    color[b, y, x, c] = unblended(own, zero, unit)
-                saved[b, x, c] = own
-        above_start, above_stop = start, stop
+                    if blends:
+                        color[b, y, x, c] = wp.clamp(value, zero, unit)
+                    else:
+                        color[b, y, x, c] = unblended(own, zero, unit)
+                    if covered:  # read by the pixel to the right and the one below
+                        saved[b, x, c] = own

@@ -306,15 +306,10 @@ def antialias_in_place(
         int(max_walk),
     ]
     window = _window(window, b, h, w, color)
+    scratch = [view(carry), view(saved)]
 
     def run(start: int, stop: int) -> None:
-        dim = stop - start
-        launch(
-            _antialias_in_place.antialias_in_place,
-            dim,
-            [*args, start, window, view(carry), view(saved)],
-            "cpu",
-        )
+        launch(_antialias_in_place.antialias_in_place, stop - start, [*args, start, window, *scratch], "cpu")
 
     launch_by_frames(b, "cpu", run)
     return color
