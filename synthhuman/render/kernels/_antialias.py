@@ -111,11 +111,12 @@ def silhouette_walk(
     zero = px - px
     tiny = type(px)(1.0e-12)
     face = start_face
+    # the face's corners on screen, carried from one step to the next (the neighbour's, read to test it)
+    i0, i1, i2 = faces[face, 0], faces[face, 1], faces[face, 2]
+    x0, y0 = type(px)(screen[b, i0, 0]), type(px)(screen[b, i0, 1])
+    x1, y1 = type(px)(screen[b, i1, 0]), type(px)(screen[b, i1, 1])
+    x2, y2 = type(px)(screen[b, i2, 0]), type(px)(screen[b, i2, 1])
     for _step in range(max_walk):
-        i0, i1, i2 = faces[face, 0], faces[face, 1], faces[face, 2]
-        x0, y0 = screen[b, i0, 0], screen[b, i0, 1]
-        x1, y1 = screen[b, i1, 0], screen[b, i1, 1]
-        x2, y2 = screen[b, i2, 0], screen[b, i2, 1]
         # edge k joins corner k+1 -> k+2
         dx0, dy0, ef0, eb0 = edge_values(x1, y1, x2, y2, px, py, toward, horizontal)
         dx1, dy1, ef1, eb1 = edge_values(x2, y2, x0, y0, px, py, toward, horizontal)
@@ -147,23 +148,24 @@ def silhouette_walk(
         if not found or not (alpha <= type(px)(1.0)):
             return wp.int64(-1), wp.int32(0), zero
         neighbour = adjacency[face, edge]
-        silhouette = True
-        if neighbour >= wp.int64(0):
-            j0, j1, j2 = faces[neighbour, 0], faces[neighbour, 1], faces[neighbour, 2]
-            nx0, ny0 = screen[b, j0, 0], screen[b, j0, 1]
-            nx1, ny1 = screen[b, j1, 0], screen[b, j1, 1]
-            nx2, ny2 = screen[b, j2, 0], screen[b, j2, 1]
-            nb_area = (nx1 - nx0) * (ny2 - ny0) - (nx2 - nx0) * (ny1 - ny0)
-            silhouette = signum(nb_area) != orient
-        if silhouette:
-            steep = wp.abs(edy) >= wp.abs(edx)
-            if steep == horizontal:
+        if neighbour < wp.int64(0):  # an open edge: a silhouette
+            if (wp.abs(edy) >= wp.abs(edx)) == horizontal:
+                return face, edge, alpha
+            return wp.int64(-1), wp.int32(0), zero
+        j0, j1, j2 = faces[neighbour, 0], faces[neighbour, 1], faces[neighbour, 2]
+        nx0, ny0 = type(px)(screen[b, j0, 0]), type(px)(screen[b, j0, 1])
+        nx1, ny1 = type(px)(screen[b, j1, 0]), type(px)(screen[b, j1, 1])
+        nx2, ny2 = type(px)(screen[b, j2, 0]), type(px)(screen[b, j2, 1])
+        nb_area = (nx1 - nx0) * (ny2 - ny0) - (nx2 - nx0) * (ny1 - ny0)
+        if signum(nb_area) != orient:  # the neighbour faces the other way: a silhouette
+            if (wp.abs(edy) >= wp.abs(edx)) == horizontal:
                 return face, edge, alpha
             return wp.int64(-1), wp.int32(0), zero
         # stepping into the back pixel's own face means one continuous surface: no silhouette here
         if neighbour == back_face:
             return wp.int64(-1), wp.int32(0), zero
         face = neighbour
+        x0, y0, x1, y1, x2, y2 = nx0, ny0, nx1, ny1, nx2, ny2
     return wp.int64(-1), wp.int32(0), zero
 
 
@@ -347,6 +349,28 @@ def pair_weights(
 
 
 @wp.func
+def one_surface(
+    here: wp.int64,
+    other: wp.int64,
+    z: Any,
+    depth: wp.array3d(dtype=Any),
+    focal: Any,
+    footprints: Any,
+    b: int,
+    y2: int,
+    x2: int,
+):
+    """Whether a pixel covered with face code ``here`` at depth ``z`` and its neighbour (y2, x2) of frame b,
+    code ``other`` (a different one), lie on one continuous surface: both covered, depths within
+    ``footprints`` pixel footprints (:func:`is_candidate`'s test, symmetric in the two pixels). Such a
+    pair is no candidate: rejected with the depths at hand, without the pair's search."""
+    if here == _FACE_MASK or other == _FACE_MASK:
+        return False
+    z2 = depth[b, y2, x2]
+    return not (wp.abs(z - z2) * focal > wp.min(z, z2) * footprints)
+
+
+@wp.func
 def pixel_weights(
     p2f: wp.array3d(dtype=wp.int64),
     flat_faces: wp.array(dtype=wp.int64),
@@ -381,21 +405,27 @@ def pixel_weights(
     p = (b * h + y) * w + x
     w_left, w_right, w_up, w_down, w_next = w_from_left, zero, zero, zero, zero
     right = here
+    z = f - f
+    if here != _FACE_MASK:
+        z = depth[b, y, x]
     if x == start and x > 0:
-        if face_code(flat_faces[p - 1]) != here:
+        left = face_code(flat_faces[p - 1])
+        if left != here and not one_surface(here, left, z, depth, f, fp, b, y, x - 1):
             _w0, w_left = pair_weights(p2f, depth, screen, faces, adj, f, fp, b, y, x - 1, 0, walk, unit)
     if x + 1 < w:
         right = face_code(flat_faces[p + 1])
-        if right != here:
+        if right != here and not one_surface(here, right, z, depth, f, fp, b, y, x + 1):
             w_right, w_next = pair_weights(p2f, depth, screen, faces, adj, f, fp, b, y, x, 0, walk, unit)
     if y > 0:
-        if face_code(flat_faces[p - w]) != here:
+        up = face_code(flat_faces[p - w])
+        if up != here and not one_surface(here, up, z, depth, f, fp, b, y - 1, x):
             if y == y0:
                 _w1, w_up = pair_weights(p2f, depth, screen, faces, adj, f, fp, b, y - 1, x, 1, walk, unit)
             else:
                 w_up = carry[b, x]  # left by the row above, which saw the same pair
     if y + 1 < h:
-        if face_code(flat_faces[p + w]) != here:
+        down = face_code(flat_faces[p + w])
+        if down != here and not one_surface(here, down, z, depth, f, fp, b, y + 1, x):
             w_down, w_below = pair_weights(p2f, depth, screen, faces, adj, f, fp, b, y, x, 1, walk, unit)
             if y + 1 < y1:
                 carry[b, x] = w_below  # read by the row below only where it sees this pair
