@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from synthhuman._memory import retain_freed_memory
+from synthhuman._memory import tune_memory
 from synthhuman.appearance.textures import TextureConfig, procedural_texture
 from synthhuman.body.default_body import load_default_body
 from synthhuman.pipeline import FrameBatch, RenderConfig, Topology, render_frames
@@ -249,7 +249,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "out")
     ap.add_argument("--skip-blender", action="store_true")
     args = ap.parse_args()
-    retain_freed_memory()  # as the CLI does
+    tune_memory()  # as the CLI does: freed memory kept, huge pages for torch's large tensors
     args.out.mkdir(parents=True, exist_ok=True)
     log: list[str] = []
     load_before = os.getloadavg()

@@ -84,10 +84,10 @@ def clip(num_frames: int, h: int, w: int, segments: int, rings: int, device: tor
 
 def measure_point(p: dict) -> dict:
     """Run in a child process: one (device, batch, size, mesh) point."""
-    from synthhuman._memory import retain_freed_memory
+    from synthhuman._memory import tune_memory
     from synthhuman.pipeline import render_frames
 
-    retain_freed_memory()  # as the CLI does
+    tune_memory()  # as the CLI does: freed memory kept, huge pages for torch's large tensors
 
     device = torch.device(p["device"])
     batch, topo = clip(p["batch"], p["height"], p["width"], p["segments"], p["rings"], device)
