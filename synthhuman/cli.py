@@ -388,7 +388,7 @@ def fit_cmd(
     motion: Path = typer.Option(None, help="AMASS/SURREAL/BVH motion added to the pose prior's data"),
     mesh: bool = typer.Option(False, "--mesh", help="also write each fitted body as .obj"),
     batch: int = typer.Option(16, help="frames fitted together"),
-    steps: int = typer.Option(150, help="optimizer steps of the full fit"),
+    steps: int = typer.Option(None, help="optimizer steps of the full fit [FitConfig's: 350]"),
     no_parts: bool = typer.Option(False, "--no-parts", help="fit 2D joints and priors only (ablation)"),
     device: str = typer.Option("cpu", help="auto, cpu or cuda"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
@@ -401,6 +401,7 @@ def fit_cmd(
     from synthhuman.fit import FitConfig, FitRunConfig, run_fit
 
     with usage():
+        steps = FitConfig().steps if steps is None else steps
         fit = replace(FitConfig(), steps=steps, use_parts=not no_parts, trial_steps=min(40, steps))
         path = lambda p: None if p is None else str(p)  # noqa: E731
         cfg = FitRunConfig(

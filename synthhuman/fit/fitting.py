@@ -65,8 +65,9 @@ class FitConfig:
     """How :func:`fit_bodies` fits. orientations: headings about the vertical the example poses are tried
     at, candidates: starting points per frame kept for stage 1 (:func:`_hypotheses`); placement_steps,
     steps: Adam steps of stages 1 and 2; lr: stage 2's learning rate (stage 1: 2.5x), decayed to a tenth
-    by a cosine; joint_sigma: the robust joint loss's scale as a fraction of the image's longer side (a
-    joint farther off than that counts less and less); use_parts: False fits the joints and priors only;
+    by a cosine; joint_sigma: the robust joint loss's scale as a fraction of the person's size in the
+    frame (the longer side of its 2D joints' box: the same fit for a near and a far person; a joint farther
+    off than that counts less and less); use_parts: False fits the joints and priors only;
     window_margin: the part window's margin around the target, as a fraction of its size; keep: the best
     stage-1 hypotheses of each frame that stage 2 starts from, each descended ``trial_steps`` steps before
     the frame keeps the one with the lowest objective for the remaining ``steps - trial_steps``;
@@ -80,9 +81,9 @@ class FitConfig:
     orientations: int = 12
     candidates: int = 8
     placement_steps: int = 40
-    steps: int = 150
+    steps: int = 350
     lr: float = 0.02
-    joint_sigma: float = 0.05
+    joint_sigma: float = 0.1
     use_parts: bool = True
     window_margin: float = 0.25
     keep: int = 3
@@ -316,7 +317,7 @@ class _Objective:
         self, t: FitTargets, body: BodyModel, mesh: PartMesh, prior: PosePrior, cfg: FitConfig, window
     ) -> None:
         self.t, self.body, self.mesh, self.prior, self.cfg, self.window = t, body, mesh, prior, cfg, window
-        self.sigma2 = (cfg.joint_sigma * max(t.image_size)) ** 2
+        self.sigma2 = (cfg.joint_sigma * _person_size(t)) ** 2  # (N,)
 
     def pose(self, p: dict[str, Tensor], index: Tensor | None = None):
         index = torch.arange(self.t.num_frames, device=p["trans"].device) if index is None else index
@@ -338,7 +339,7 @@ class _Objective:
         unchanged, a far one still pulled)."""
         k = (1 + (self.cfg.joint_sigma_anneal - 1) * anneal) ** 2
         uv = project(joints3d, self.t.K[frames])
-        d2 = ((uv - self.t.joints2d[frames]) ** 2).sum(-1) / self.sigma2
+        d2 = ((uv - self.t.joints2d[frames]) ** 2).sum(-1) / self.sigma2[frames, None]
         rho = k * d2 / (k + d2)
         w = self.t.joints_weight[frames]
         return (w * rho).sum(1) / w.sum(1).clamp_min(1e-9)
@@ -393,6 +394,17 @@ class _Objective:
         scale = {"pose_prior": prior_scale, "shape": prior_scale}
         total = sum(getattr(wts, k) * scale.get(k, 1.0) * v for k, v in terms.items())
         return total, {k: v.detach() for k, v in terms.items()}
+
+
+def _person_size(t: FitTargets) -> Tensor:
+    """(N,) each frame's person size in pixels: the longer side of its weighted 2D joints' box (the
+    image's longer side where fewer than two joints are known), at least one pixel."""
+    known = t.joints_weight > 0
+    inf = torch.tensor(float("inf"), dtype=t.joints2d.dtype, device=t.joints2d.device)
+    lo = torch.where(known[..., None], t.joints2d, inf).amin(1)
+    hi = torch.where(known[..., None], t.joints2d, -inf).amax(1)
+    extent = torch.where(known.sum(1) >= 2, (hi - lo).amax(-1), float(max(t.image_size)))
+    return extent.clamp_min(1.0)
 
 
 def _headings(count: int, dtype: torch.dtype, device: torch.device) -> Tensor:

@@ -110,3 +110,33 @@ def test_bad_targets_are_named(body, prior):
     FitTargets(targets.K, nan, weight, (H, W), targets.parts)
     with pytest.raises(ValueError, match="parts: expected int64 classes 0..14"):
         FitTargets(targets.K, targets.joints2d, targets.joints_weight, (H, W), targets.parts + 14)
+
+
+def test_the_joint_loss_is_relative_to_the_persons_size(body, prior):
+    """A person twice as large in pixels with joints twice as far off scores the same joint loss: the
+    robust scale follows the person's size (the longer side of its 2D joints' box), not the image's."""
+    from synthhuman.fit.fitting import _Objective, _person_size
+
+    targets, truth, _, _ = scene(body, prior, 0.3, (0.0, 0.0, 4.0))
+    j = targets.joints2d
+    box = (j.amax(1) - j.amin(1)).amax(-1)
+    assert torch.allclose(_person_size(targets), box)
+    centre = torch.tensor([(W - 1) / 2, (H - 1) / 2], dtype=torch.float64)
+    offset = torch.zeros_like(j)
+    offset[0, 5] = torch.tensor([3.0, -2.0])  # one joint 3.6 px off
+    mesh = PartMesh.of(body.faces, body.part_labels, body.face_labels, body.dtype)
+    losses = []
+    for scale in (1.0, 2.0):
+        K = targets.K.clone()
+        K[:, :2, :2] *= scale  # the person seen scale times larger: the same body, focal scaled
+        seen = project(truth.joints.double(), K)
+        assert torch.allclose(seen, centre + scale * (j - centre), atol=1e-4)
+        t = FitTargets(K, seen + scale * offset, targets.joints_weight, (H, W))
+        obj = _Objective(t, body, mesh, prior, FitConfig(), None)
+        frames = torch.zeros(1, dtype=torch.int64)
+        losses.append(float(obj.joints_term(truth.joints.double(), frames)))
+    assert losses[0] > 0 and losses[1] == pytest.approx(losses[0], rel=1e-9)
+    # a frame with fewer than two known joints falls back to the image's longer side
+    lone = torch.zeros(1, 24, dtype=torch.float64)
+    lone[0, 0] = 1.0
+    assert float(_person_size(FitTargets(targets.K, j, lone, (H, W), targets.parts))) == max(H, W)
