@@ -142,6 +142,7 @@ def astronaut(checkpoint: Path, out: Path) -> Path | None:
     try:
         from skimage import data
     except ImportError:
+        print("scikit-image does not import here: the photo was not fitted (pip install scikit-image)")
         return None
     from synthhuman.fit import FitRunConfig, run_fit
 
