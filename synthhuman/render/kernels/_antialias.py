@@ -85,9 +85,23 @@ def is_candidate(
         return True
     if fa == fb:
         return False
-    za = depth[b, y, x]
-    zb = depth[b, y2, x2]
+    return depth_gap(depth[b, y, x], depth[b, y2, x2], focal, footprints)
+
+
+@wp.func
+def depth_gap(za: Any, zb: Any, focal: Any, footprints: Any):
+    """Whether two covered neighbours' depths differ by more than ``footprints`` pixel footprints (z / f):
+    then they need not lie on one continuous surface (symmetric in the two)."""
     return wp.abs(za - zb) * focal > wp.min(za, zb) * footprints
+
+
+@wp.func
+def silhouette_hit(face: wp.int64, edge: wp.int32, alpha: Any, edx: Any, edy: Any, horizontal: wp.bool):
+    """A silhouette edge (dx, dy) crossed at ``alpha``: the hit (face, edge, alpha) where the edge belongs to
+    this pass (steep edges to the horizontal pairs, the others to the vertical ones), else none (-1)."""
+    if (wp.abs(edy) >= wp.abs(edx)) == horizontal:
+        return face, edge, alpha
+    return wp.int64(-1), wp.int32(0), alpha - alpha
 
 
 @wp.func
@@ -149,18 +163,14 @@ def silhouette_walk(
             return wp.int64(-1), wp.int32(0), zero
         neighbour = adjacency[face, edge]
         if neighbour < wp.int64(0):  # an open edge: a silhouette
-            if (wp.abs(edy) >= wp.abs(edx)) == horizontal:
-                return face, edge, alpha
-            return wp.int64(-1), wp.int32(0), zero
+            return silhouette_hit(face, edge, alpha, edx, edy, horizontal)
         j0, j1, j2 = faces[neighbour, 0], faces[neighbour, 1], faces[neighbour, 2]
         nx0, ny0 = type(px)(screen[b, j0, 0]), type(px)(screen[b, j0, 1])
         nx1, ny1 = type(px)(screen[b, j1, 0]), type(px)(screen[b, j1, 1])
         nx2, ny2 = type(px)(screen[b, j2, 0]), type(px)(screen[b, j2, 1])
         nb_area = (nx1 - nx0) * (ny2 - ny0) - (nx2 - nx0) * (ny1 - ny0)
         if signum(nb_area) != orient:  # the neighbour faces the other way: a silhouette
-            if (wp.abs(edy) >= wp.abs(edx)) == horizontal:
-                return face, edge, alpha
-            return wp.int64(-1), wp.int32(0), zero
+            return silhouette_hit(face, edge, alpha, edx, edy, horizontal)
         # stepping into the back pixel's own face means one continuous surface: no silhouette here
         if neighbour == back_face:
             return wp.int64(-1), wp.int32(0), zero
@@ -366,8 +376,7 @@ def one_surface(
     pair is no candidate: rejected with the depths at hand, without the pair's search."""
     if here == _FACE_MASK or other == _FACE_MASK:
         return False
-    z2 = depth[b, y2, x2]
-    return not (wp.abs(z - z2) * focal > wp.min(z, z2) * footprints)
+    return not depth_gap(z, depth[b, y2, x2], focal, footprints)
 
 
 @wp.func
