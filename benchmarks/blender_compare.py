@@ -249,7 +249,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "out")
     ap.add_argument("--skip-blender", action="store_true")
     args = ap.parse_args()
-    tune_memory()  # as the CLI does: freed memory kept, huge pages for torch's large tensors
+    tune_memory()  # as the CLI does: freed memory kept
     args.out.mkdir(parents=True, exist_ok=True)
     log: list[str] = []
     load_before = os.getloadavg()

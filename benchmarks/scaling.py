@@ -87,7 +87,7 @@ def measure_point(p: dict) -> dict:
     from synthhuman._memory import tune_memory
     from synthhuman.pipeline import render_frames
 
-    tune_memory()  # as the CLI does: freed memory kept, huge pages for torch's large tensors
+    tune_memory()  # as the CLI does: freed memory kept
 
     device = torch.device(p["device"])
     batch, topo = clip(p["batch"], p["height"], p["width"], p["segments"], p["rings"], device)

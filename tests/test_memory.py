@@ -1,5 +1,5 @@
-"""The process memory settings the commands make first: glibc keeps freed memory, torch asks for huge pages
-(unless the environment says otherwise)."""
+"""The process memory settings the commands make first: glibc keeps freed memory; torch's huge pages are
+left as the environment says (opt-in: ``huge_pages_for_torch``)."""
 
 from __future__ import annotations
 
@@ -11,19 +11,29 @@ import pytest
 
 SCRIPT = (
     "import os\n"
-    "from synthhuman._memory import tune_memory\n"
-    "tune_memory()\n"
-    "print(os.environ['THP_MEM_ALLOC_ENABLE'])\n"
+    "from synthhuman._memory import {call}\n"
+    "{call}()\n"
+    "print(os.environ.get('THP_MEM_ALLOC_ENABLE', 'unset'))\n"
 )
 
 
-@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("0", "0"), ("1", "1")])
-def test_torch_huge_pages_on_unless_the_environment_says(given, expected):
+def _run(call: str, given: str | None) -> str:
     env = {k: v for k, v in os.environ.items() if k != "THP_MEM_ALLOC_ENABLE"}
     if given is not None:
         env["THP_MEM_ALLOC_ENABLE"] = given
-    out = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == expected
+    script = SCRIPT.format(call=call)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "unset"), ("0", "0"), ("1", "1")])
+def test_the_commands_leave_torch_huge_pages_as_the_environment_says(given, expected):
+    assert _run("tune_memory", given) == expected
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("0", "0"), ("1", "1")])
+def test_huge_pages_for_torch_opts_in_unless_the_environment_says(given, expected):
+    assert _run("huge_pages_for_torch", given) == expected
 
 
 def test_the_cli_sets_the_memory_up_before_any_command(monkeypatch):
