@@ -30,8 +30,20 @@ def test_launch_by_frames_runs_each_frame_once(threads, batch):
     finally:
         torch.set_num_threads(before)
     assert sorted(seen) == list(range(batch))
-    runs = min(batch, 1 if threads == 1 else runtime.RUNS_PER_WORKER * threads)
-    assert len(calls) == runs and all(a < b for a, b in calls)
+    expected = [(0, batch)] if threads == 1 and batch else runtime.frame_runs(batch, threads)
+    assert sorted(calls) == (expected if batch != 1 else [(0, 1)]) and all(a < b for a, b in calls)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 8])
+@pytest.mark.parametrize("batch", [0, 1, 2, 5, 7, 32, 33, 100])
+def test_frame_runs_cover_the_batch_in_order_shrinking_towards_its_end(workers, batch):
+    runs = runtime.frame_runs(batch, workers)
+    assert [i for a, b in runs for i in range(a, b)] == list(range(batch))
+    sizes = [b - a for a, b in runs]
+    cap = -(-batch // (runtime.RUNS_PER_WORKER * workers)) if batch else 0
+    assert all(1 <= s <= cap for s in sizes) and sizes == sorted(sizes, reverse=True)
+    if batch >= 2 * workers:
+        assert sizes[-1] == 1  # the last worker to finish waits for one frame
 
 
 def test_a_workers_error_reaches_the_caller():
@@ -66,7 +78,7 @@ def test_kernel_threads_override_torchs_count_inside_the_block_only():
         assert runtime.cpu_workers() == 1  # restored
     finally:
         torch.set_num_threads(before)
-    assert len(calls) == runtime.RUNS_PER_WORKER * 3
+    assert sorted(calls) == runtime.frame_runs(32, 3)
     with pytest.raises(ValueError, match="n >= 1, got 0"):
         with runtime.kernel_threads(0):
             pass

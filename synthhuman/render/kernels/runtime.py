@@ -283,22 +283,38 @@ def launch(kernel, dim: int | Sequence[int], args: Sequence[object], device: str
 
 
 RUNS_PER_WORKER = 4
-"""CPU: a batch is cut into this many runs of frames per worker thread, which the workers take in turn, so
-that a worker the operating system holds back (another process on the core) delays a short run, not half
-the batch."""
+"""CPU: no run of frames is longer than ``batch / (RUNS_PER_WORKER * workers)`` (rounded up), so that a
+worker the operating system holds back (another process on the core) delays a short run, not half the
+batch."""
+
+
+def frame_runs(batch: int, workers: int) -> list[tuple[int, int]]:
+    """Contiguous [start, stop) frame runs covering the batch in order, for ``workers`` threads that take
+    them in turn: each run is the frames left over twice the workers (rounded up), at most
+    ``RUNS_PER_WORKER``'s share and at least one frame, so runs shrink towards the end of the batch and
+    the last worker to finish waits for a short run only (the other one idles at each stage's end for at
+    most that long). Batch 32 on 2 workers: 4, 4, 4, 4, 4, 3, 3, 2, 1, 1, 1, 1."""
+    workers = max(1, workers)
+    cap = -(-batch // (RUNS_PER_WORKER * workers)) if batch > 0 else 1
+    runs, start = [], 0
+    while start < batch:
+        size = max(1, min(cap, -(-(batch - start) // (2 * workers))))
+        runs.append((start, start + size))
+        start += size
+    return runs
 
 
 def launch_by_frames(batch: int, device: str, run: Callable[[int, int], None]) -> None:
-    """Call ``run(start, stop)`` for runs of frames: one call on CUDA; on CPU runs of about
-    ``batch / (RUNS_PER_WORKER * workers)`` frames, taken in turn by the worker threads, in parallel (each
-    launch writes only its own frames, so the result does not depend on who runs what)."""
+    """Call ``run(start, stop)`` for runs of frames: one call on CUDA; on CPU the runs of
+    :func:`frame_runs`, taken in turn by the worker threads, in parallel (each launch writes only its own
+    frames, so the result does not depend on who runs what)."""
     if batch <= 0:
         return
     workers = cpu_workers()
     if device != "cpu" or workers == 1 or batch == 1:
         run(0, batch)
         return
-    runs = iter(frame_chunks(batch, RUNS_PER_WORKER * workers))
+    runs = iter(frame_runs(batch, workers))
     take = threading.Lock()
 
     def work() -> None:
