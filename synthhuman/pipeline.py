@@ -42,6 +42,7 @@ from synthhuman.render import (
 from synthhuman.render.checks import check_batch, check_rasterizer_inputs, check_tensor
 from synthhuman.render.kernels import EMPTY_KEY, FACE_MASK, covered_pixels, zbuffer_world
 from synthhuman.render.kernels.forward import shade_layers, vertex_faces
+from synthhuman.render.kernels.runtime import as_int32
 from synthhuman.render.kernels.silhouette import antialias_forward, antialias_in_place
 from synthhuman.render.raster import resolve_backend
 from synthhuman.timing import StageTimer, untimed
@@ -91,6 +92,18 @@ class RenderConfig:
 
 
 @dataclass(frozen=True)
+class TopologyIds32:
+    """A :class:`Topology`'s integer tensors as contiguous int32: faces, uv_faces, adjacency (F, 3);
+    face_labels, face_instance (F,)."""
+
+    faces: Tensor
+    uv_faces: Tensor
+    face_labels: Tensor
+    face_instance: Tensor
+    adjacency: Tensor
+
+
+@dataclass(frozen=True)
 class Topology:
     """What the frames of a batch share: faces and their corner UVs and labels.
 
@@ -129,6 +142,13 @@ class Topology:
                 )
         if self.adjacency is None:
             object.__setattr__(self, "adjacency", face_adjacency(self.faces))
+
+    @functools.cached_property
+    def ids32(self) -> TopologyIds32:
+        """faces, uv_faces, face_labels, face_instance and adjacency as int32, made once (what the kernels
+        read)."""
+        names = ("faces", "uv_faces", "face_labels", "face_instance", "adjacency")
+        return TopologyIds32(*(as_int32(getattr(self, name)) for name in names))
 
     @functools.cached_property
     def vertex_faces(self) -> tuple[Tensor, Tensor]:
@@ -265,18 +285,19 @@ def _render_fused(
         )
         verts_cam = cam.verts
     with stage("shade"):
+        ids = topo.ids32
         layers = shade_layers(
             zbuf,
             verts_cam,
-            faces,
+            ids.faces,
             cams.K,
             cams.R,
             batch.verts,
             topo.vertex_faces,
             topo.uv,
-            topo.uv_faces,
-            topo.face_labels,
-            topo.face_instance,
+            ids.uv_faces,
+            ids.face_labels,
+            ids.face_instance,
             batch.textures,
             batch.texture_index,
             batch.sh,
@@ -298,7 +319,7 @@ def _render_fused(
     if cfg.antialias:
         with stage("antialias"):
             # the faces seen are read from the z-buffer's keys
-            search = (zbuf.keys, layers.depth, cam.screen, faces, topo.adjacency, cams.K)
+            search = (zbuf.keys, layers.depth, cam.screen, topo.ids32.faces, topo.ids32.adjacency, cams.K)
             if in_place:
                 rgb = antialias_in_place(rgb, batch.background, *search, window=zbuf.window)
             else:

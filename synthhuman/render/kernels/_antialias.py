@@ -107,8 +107,8 @@ def silhouette_hit(face: wp.int64, edge: wp.int32, alpha: Any, edx: Any, edy: An
 @wp.func
 def silhouette_walk(
     screen: wp.array3d(dtype=Any),
-    faces: wp.array2d(dtype=wp.int64),
-    adjacency: wp.array2d(dtype=wp.int64),
+    faces: wp.array2d(dtype=wp.int32),
+    adjacency: wp.array2d(dtype=wp.int32),
     b: int,
     start_face: wp.int64,
     back_face: wp.int64,
@@ -161,7 +161,7 @@ def silhouette_walk(
             found = True
         if not found or not (alpha <= type(px)(1.0)):
             return wp.int64(-1), wp.int32(0), zero
-        neighbour = adjacency[face, edge]
+        neighbour = wp.int64(adjacency[face, edge])
         if neighbour < wp.int64(0):  # an open edge: a silhouette
             return silhouette_hit(face, edge, alpha, edx, edy, horizontal)
         j0, j1, j2 = faces[neighbour, 0], faces[neighbour, 1], faces[neighbour, 2]
@@ -184,8 +184,8 @@ def pair_hit(
     pix_to_face: wp.array3d(dtype=wp.int64),
     depth: wp.array3d(dtype=Any),
     screen: wp.array3d(dtype=Any),
-    faces: wp.array2d(dtype=wp.int64),
-    adjacency: wp.array2d(dtype=wp.int64),
+    faces: wp.array2d(dtype=wp.int32),
+    adjacency: wp.array2d(dtype=wp.int32),
     focal: Any,
     footprints: Any,
     b: int,
@@ -267,8 +267,8 @@ def silhouette_search(
     flat_faces: wp.array(dtype=wp.int64),
     depth: wp.array3d(dtype=Any),
     screen: wp.array3d(dtype=Any),
-    faces: wp.array2d(dtype=wp.int64),
-    adjacency: wp.array2d(dtype=wp.int64),
+    faces: wp.array2d(dtype=wp.int32),
+    adjacency: wp.array2d(dtype=wp.int32),
     K: wp.array3d(dtype=Any),
     footprints: Any,
     max_walk: int,
@@ -331,8 +331,8 @@ def pair_weights(
     pix_to_face: wp.array3d(dtype=wp.int64),
     depth: wp.array3d(dtype=Any),
     screen: wp.array3d(dtype=Any),
-    faces: wp.array2d(dtype=wp.int64),
-    adjacency: wp.array2d(dtype=wp.int64),
+    faces: wp.array2d(dtype=wp.int32),
+    adjacency: wp.array2d(dtype=wp.int32),
     focal: Any,
     footprints: Any,
     b: int,
@@ -385,8 +385,8 @@ def pixel_weights(
     flat_faces: wp.array(dtype=wp.int64),
     depth: wp.array3d(dtype=Any),
     screen: wp.array3d(dtype=Any),
-    faces: wp.array2d(dtype=wp.int64),
-    adj: wp.array2d(dtype=wp.int64),
+    faces: wp.array2d(dtype=wp.int32),
+    adj: wp.array2d(dtype=wp.int32),
     f: Any,
     fp: Any,
     b: int,
@@ -448,8 +448,8 @@ def antialias_forward(
     flat_faces: wp.array(dtype=wp.int64),
     depth: wp.array3d(dtype=Any),
     screen: wp.array3d(dtype=Any),
-    faces: wp.array2d(dtype=wp.int64),
-    adj: wp.array2d(dtype=wp.int64),
+    faces: wp.array2d(dtype=wp.int32),
+    adj: wp.array2d(dtype=wp.int32),
     K: wp.array3d(dtype=Any),
     fp: Any,
     walk: int,

@@ -167,7 +167,7 @@ def irradiance(nx: float, ny: float, nz: float, sh: wp.array3d(dtype=wp.float32)
 def pixel_flow(
     keys: wp.array3d(dtype=wp.int64),
     verts: wp.array3d(dtype=wp.float32),
-    faces: wp.array2d(dtype=wp.int64),
+    faces: wp.array2d(dtype=wp.int32),
     K: wp.array3d(dtype=wp.float32),
     b: int,
     row: int,
@@ -194,7 +194,7 @@ def pixel_flow(
     if other < wp.int64(0):
         return
     o = int(other)
-    i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
+    i0, i1, i2 = wp.int64(faces[f, 0]), wp.int64(faces[f, 1]), wp.int64(faces[f, 2])
     x = verts[o, i0, 0] * b0 + verts[o, i1, 0] * b1 + verts[o, i2, 0] * b2
     y = verts[o, i0, 1] * b0 + verts[o, i1, 1] * b1 + verts[o, i2, 1] * b2
     z = verts[o, i0, 2] * b0 + verts[o, i1, 2] * b1 + verts[o, i2, 2] * b2
@@ -208,7 +208,11 @@ def pixel_flow(
         if key_there != _EMPTY:
             f_there = key_there & _FACE_MASK
             if f_there != f and (f < plane or f_there < plane):
-                j0, j1, j2 = faces[f_there, 0], faces[f_there, 1], faces[f_there, 2]
+                j0, j1, j2 = (
+                    wp.int64(faces[f_there, 0]),
+                    wp.int64(faces[f_there, 1]),
+                    wp.int64(faces[f_there, 2]),
+                )
                 _c0, _c1, _c2, z_there, _area = perspective_bary(verts, K, o, j0, j1, j2, float(c), float(r))
                 ok = z <= z_there + tolerance
     if ok or zero_invalid == 0:
@@ -222,7 +226,7 @@ def pixel_flow(
 def shade_pixels(
     keys: wp.array3d(dtype=wp.int64),
     verts: wp.array3d(dtype=wp.float32),
-    faces: wp.array2d(dtype=wp.int64),
+    faces: wp.array2d(dtype=wp.int32),
     K: wp.array3d(dtype=wp.float32),
     R: wp.array3d(dtype=wp.float32),
     world: wp.array3d(dtype=wp.float32),
@@ -231,9 +235,9 @@ def shade_pixels(
     normals: wp.array3d(dtype=wp.float32),
     normals_done: wp.array2d(dtype=wp.uint8),
     uv: wp.array2d(dtype=wp.float32),
-    uv_faces: wp.array2d(dtype=wp.int64),
-    face_labels: wp.array(dtype=wp.int64),
-    face_instance: wp.array(dtype=wp.int64),
+    uv_faces: wp.array2d(dtype=wp.int32),
+    face_labels: wp.array(dtype=wp.int32),
+    face_instance: wp.array(dtype=wp.int32),
     texels: wp.array2d(dtype=wp.float32),
     tex_offsets: wp.array(dtype=wp.int64),
     tex_heights: wp.array(dtype=wp.int64),
@@ -277,7 +281,7 @@ def shade_pixels(
         if key == _EMPTY:
             continue
         f = key & _FACE_MASK
-        i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
+        i0, i1, i2 = wp.int64(faces[f, 0]), wp.int64(faces[f, 1]), wp.int64(faces[f, 2])
         b0, b1, b2, z, screen_area = perspective_bary(verts, K, b, i0, i1, i2, float(col), float(row))
         # texture coordinates and mip level (ratio of the face's texel area to its pixel area)
         t0, t1, t2 = uv_faces[f, 0], uv_faces[f, 1], uv_faces[f, 2]

@@ -96,6 +96,12 @@ def view(t: Tensor):
     return warp().from_torch(t)
 
 
+def as_int32(t: Tensor) -> Tensor:
+    """``t`` as a contiguous int32 tensor (itself when it is one): ids the kernels read (faces, adjacency,
+    labels) take half the cache lines of int64 ones. The caller checks that the values fit."""
+    return t if t.dtype == torch.int32 and t.is_contiguous() else t.to(torch.int32).contiguous()
+
+
 def fill_frames(t: Tensor, start: int, stop: int, value: float | int | bool) -> None:
     """Set frames [start, stop) of ``t`` (B, ...) to ``value``. On CPU by numpy, which leaves the GIL and
     uses the calling thread only: worker threads fill the frames of their own runs while the other workers'
