@@ -89,8 +89,10 @@ def zbuffer(
     near = scalar(znear, verts.dtype)
     chunk = work_chunk(device_name(verts))
 
+    views = [view(t) for t in (verts, K, sx, sy)]
+
     def project(start: int, stop: int, dev: str) -> None:
-        args = [view(verts), view(K), near, start, chunk, view(sx), view(sy)]
+        args = [*views[:2], near, start, chunk, *views[2:]]
         launch(_raster.project_vertices, (stop - start, -(-v // chunk)), args, dev)
 
     return _zbuffer(verts, faces, image_size, cull_backfaces, near, sx, sy, project)
@@ -127,9 +129,10 @@ def zbuffer_world(
     near = scalar(znear, verts.dtype)
     chunk = work_chunk(device_name(verts))
     inputs = [view(x.detach()) for x in (verts, R, t, K)]
+    outputs = [view(x) for x in (verts_cam, screen, sx, sy)]
 
     def project(start: int, stop: int, dev: str) -> None:
-        args = [*inputs, near, start, chunk, view(verts_cam), view(screen), view(sx), view(sy)]
+        args = [*inputs, near, start, chunk, *outputs]
         launch(_raster.camera_vertices, (stop - start, -(-v // chunk)), args, dev)
 
     keys = _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project)

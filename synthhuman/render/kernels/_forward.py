@@ -26,53 +26,75 @@ def vertex_normal(
     offsets: wp.array(dtype=wp.int64),
     corners: wp.array2d(dtype=wp.int32),
     b: int,
-    v: wp.int64,
-    cache: wp.array3d(dtype=wp.float32),
-    done: wp.array2d(dtype=wp.uint8),
+    v: int,
 ):
-    """The unit area-weighted normal of vertex v of frame b (world axes), computed on first use and kept in
-    ``cache`` (B, V, 3), ``done`` (B, V) marking the vertices computed: the (v1 - v0) x (v2 - v0) of the
+    """The unit area-weighted normal of vertex v of frame b (world axes): the (v1 - v0) x (v2 - v0) of the
     vertex's faces (``offsets``/``corners``: CSR, face order, each face as its corners' vertex ids, read in
     one run) of the ``world`` vertices (B, V, 3), summed in face order (as ``render.mesh.vertex_normals``
-    forms them; it leaves the order to its kernels). Only the thread that owns frame b may call this while
-    ``done`` can change."""
-    if done[b, v] == wp.uint8(0):
-        sx, sy, sz = float(0.0), float(0.0), float(0.0)  # noqa: UP018  (warp: a variable, not a constant)
-        for j in range(int(offsets[v]), int(offsets[v + wp.int64(1)])):
-            i0, i1, i2 = corners[j, 0], corners[j, 1], corners[j, 2]
-            ax = world[b, i1, 0] - world[b, i0, 0]
-            ay = world[b, i1, 1] - world[b, i0, 1]
-            az = world[b, i1, 2] - world[b, i0, 2]
-            bx = world[b, i2, 0] - world[b, i0, 0]
-            by = world[b, i2, 1] - world[b, i0, 1]
-            bz = world[b, i2, 2] - world[b, i0, 2]
-            sx += ay * bz - az * by
-            sy += az * bx - ax * bz
-            sz += ax * by - ay * bx
-        length = wp.max(wp.sqrt(sx * sx + sy * sy + sz * sz), 1.0e-12)
-        cache[b, v, 0] = sx / length
-        cache[b, v, 1] = sy / length
-        cache[b, v, 2] = sz / length
-        done[b, v] = wp.uint8(1)
-    return wp.vec3f(cache[b, v, 0], cache[b, v, 1], cache[b, v, 2])
+    forms them; it leaves the order to its kernels)."""
+    sx, sy, sz = float(0.0), float(0.0), float(0.0)  # noqa: UP018  (warp: a variable, not a constant)
+    for j in range(int(offsets[v]), int(offsets[v + 1])):
+        i0, i1, i2 = corners[j, 0], corners[j, 1], corners[j, 2]
+        ax = world[b, i1, 0] - world[b, i0, 0]
+        ay = world[b, i1, 1] - world[b, i0, 1]
+        az = world[b, i1, 2] - world[b, i0, 2]
+        bx = world[b, i2, 0] - world[b, i0, 0]
+        by = world[b, i2, 1] - world[b, i0, 1]
+        bz = world[b, i2, 2] - world[b, i0, 2]
+        sx += ay * bz - az * by
+        sy += az * bx - ax * bz
+        sz += ax * by - ay * bx
+    length = wp.max(wp.sqrt(sx * sx + sy * sy + sz * sz), 1.0e-12)
+    return wp.vec3f(sx / length, sy / length, sz / length)
 
 
 @wp.kernel
-def vertex_normals_all(
+def vertex_normals(
     world: wp.array3d(dtype=wp.float32),
     offsets: wp.array(dtype=wp.int64),
     corners: wp.array2d(dtype=wp.int32),
     frame0: int,
     chunk: int,
-    cache: wp.array3d(dtype=wp.float32),
-    done: wp.array2d(dtype=wp.uint8),
+    seen: wp.array2d(dtype=wp.uint8),
+    everyone: int,
+    normals: wp.array3d(dtype=wp.float32),
 ):
-    """:func:`vertex_normal` of vertices [c * chunk, (c + 1) * chunk) of frame frame0 + i, all of them
-    (where threads share frames, as on CUDA, before any thread reads them)."""
+    """:func:`vertex_normal` of the vertices [c * chunk, (c + 1) * chunk) of frame frame0 + i that
+    ``seen`` (B, V) marks (all of them when ``everyone``), in vertex order, into ``normals`` (B, V, 3)
+    (left as they are for the others)."""
     i, c = wp.tid()
     b = frame0 + i
-    for v in range(c * chunk, wp.min((c + 1) * chunk, cache.shape[1])):
-        vertex_normal(world, offsets, corners, b, wp.int64(v), cache, done)
+    for v in range(c * chunk, wp.min((c + 1) * chunk, normals.shape[1])):
+        if everyone != 0 or seen[b, v] != wp.uint8(0):
+            n = vertex_normal(world, offsets, corners, b, v)
+            normals[b, v, 0] = n[0]
+            normals[b, v, 1] = n[1]
+            normals[b, v, 2] = n[2]
+
+
+@wp.kernel
+def mark_seen_vertices(
+    keys: wp.array3d(dtype=wp.int64),
+    faces: wp.array2d(dtype=wp.int32),
+    window: wp.array2d(dtype=wp.int32),
+    frame0: int,
+    span: int,
+    seen: wp.array2d(dtype=wp.uint8),
+):
+    """Mark in ``seen`` (B, V) the corners of the face at each covered pixel among [s * span, (s + 1) *
+    span) of row ``row`` of frame frame0 + i (``seen`` holds zeros beforehand; threads that mark one vertex
+    all write 1)."""
+    i, row, s = wp.tid()
+    b = frame0 + i
+    if row < int(window[b, 1]) or row > int(window[b, 3]):
+        return
+    for col in range(wp.max(s * span, int(window[b, 0])), wp.min((s + 1) * span, int(window[b, 2]) + 1)):
+        key = keys[b, row, col]
+        if key != _EMPTY:
+            f = key & _FACE_MASK
+            seen[b, faces[f, 0]] = wp.uint8(1)
+            seen[b, faces[f, 1]] = wp.uint8(1)
+            seen[b, faces[f, 2]] = wp.uint8(1)
 
 
 @wp.func
@@ -229,11 +251,7 @@ def shade_pixels(
     faces: wp.array2d(dtype=wp.int32),
     K: wp.array3d(dtype=wp.float32),
     R: wp.array3d(dtype=wp.float32),
-    world: wp.array3d(dtype=wp.float32),
-    vf_offsets: wp.array(dtype=wp.int64),
-    vf_corners: wp.array2d(dtype=wp.int32),
     normals: wp.array3d(dtype=wp.float32),
-    normals_done: wp.array2d(dtype=wp.uint8),
     uv: wp.array2d(dtype=wp.float32),
     uv_faces: wp.array2d(dtype=wp.int32),
     face_labels: wp.array(dtype=wp.int32),
@@ -269,9 +287,9 @@ def shade_pixels(
     pixel on CUDA, per row on CPU, where a thread costs more than an empty pixel): colour, depth, normals,
     labels, and the optical flow to frame ``next_frame[b]`` (:func:`pixel_flow`, zero where not valid) and,
     when ``backward``, to frame ``prev_frame[b]`` (kept wherever that frame exists; ``flow_back`` and
-    ``valid_back`` are not touched otherwise); colours clamped to [0, 1] when ``clamp``. Vertex normals
-    come from :func:`vertex_normal`: on CPU, where one thread owns each frame, computed on first use (only
-    the vertices of the faces seen); on CUDA all computed beforehand (``vertex_normals_all``)."""
+    ``valid_back`` are not touched otherwise); colours clamped to [0, 1] when ``clamp``. ``normals``
+    (B, V, 3) holds the unit world normals of the vertices of every face seen (``mark_seen_vertices``, then
+    ``vertex_normals``)."""
     i, row, s = wp.tid()
     b = frame0 + i
     if row < int(window[b, 1]) or row > int(window[b, 3]):
@@ -301,12 +319,9 @@ def shade_pixels(
         a0 = bilinear(texels, tex_offsets, tex_heights, tex_widths, l0, tex, u, v)
         a1 = bilinear(texels, tex_offsets, tex_heights, tex_widths, l1, tex, u, v)
         # world normal (where the light is), then in camera axes: n_cam = R n_world
-        n0 = vertex_normal(world, vf_offsets, vf_corners, b, i0, normals, normals_done)
-        n1 = vertex_normal(world, vf_offsets, vf_corners, b, i1, normals, normals_done)
-        n2 = vertex_normal(world, vf_offsets, vf_corners, b, i2, normals, normals_done)
-        nx = n0[0] * b0 + n1[0] * b1 + n2[0] * b2
-        ny = n0[1] * b0 + n1[1] * b1 + n2[1] * b2
-        nz = n0[2] * b0 + n1[2] * b1 + n2[2] * b2
+        nx = normals[b, i0, 0] * b0 + normals[b, i1, 0] * b1 + normals[b, i2, 0] * b2
+        ny = normals[b, i0, 1] * b0 + normals[b, i1, 1] * b1 + normals[b, i2, 1] * b2
+        nz = normals[b, i0, 2] * b0 + normals[b, i1, 2] * b1 + normals[b, i2, 2] * b2
         length = wp.max(wp.sqrt(nx * nx + ny * ny + nz * nz), 1.0e-12)
         nx, ny, nz = nx / length, ny / length, nz / length
         light = wp.max(irradiance(nx, ny, nz, sh, b, p), 0.0)
