@@ -65,11 +65,13 @@ def vertex_normals(
     i, c = wp.tid()
     b = frame0 + i
     for v in range(c * chunk, wp.min((c + 1) * chunk, normals.shape[1])):
-        if everyone != 0 or seen[b, v] != wp.uint8(0):
-            n = vertex_normal(world, offsets, corners, b, v)
-            normals[b, v, 0] = n[0]
-            normals[b, v, 1] = n[1]
-            normals[b, v, 2] = n[2]
+        if everyone == 0:
+            if seen[b, v] == wp.uint8(0):  # read only here: ``seen`` may be a dummy when ``everyone``
+                continue
+        n = vertex_normal(world, offsets, corners, b, v)
+        normals[b, v, 0] = n[0]
+        normals[b, v, 1] = n[1]
+        normals[b, v, 2] = n[2]
 
 
 @wp.kernel
