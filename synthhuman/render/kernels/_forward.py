@@ -74,6 +74,15 @@ def vertex_normals(
         normals[b, v, 2] = n[2]
 
 
+@wp.func
+def window_columns(window: wp.array2d(dtype=wp.int32), b: int, row: int, s: int, span: int):
+    """The columns [start, stop) of thread s's span (``span`` pixels) of row ``row`` of frame b that lie in
+    the frame's ``window`` (B, 4) (x0, y0, x1, y1, inclusive): none where the row is outside it."""
+    if row < int(window[b, 1]) or row > int(window[b, 3]):
+        return 0, 0
+    return wp.max(s * span, int(window[b, 0])), wp.min((s + 1) * span, int(window[b, 2]) + 1)
+
+
 @wp.kernel
 def mark_seen_vertices(
     keys: wp.array3d(dtype=wp.int64),
@@ -88,9 +97,8 @@ def mark_seen_vertices(
     all write 1)."""
     i, row, s = wp.tid()
     b = frame0 + i
-    if row < int(window[b, 1]) or row > int(window[b, 3]):
-        return
-    for col in range(wp.max(s * span, int(window[b, 0])), wp.min((s + 1) * span, int(window[b, 2]) + 1)):
+    start, stop = window_columns(window, b, row, s, span)
+    for col in range(start, stop):
         key = keys[b, row, col]
         if key != _EMPTY:
             f = key & _FACE_MASK
@@ -294,9 +302,8 @@ def shade_pixels(
     ``vertex_normals``)."""
     i, row, s = wp.tid()
     b = frame0 + i
-    if row < int(window[b, 1]) or row > int(window[b, 3]):
-        return
-    for col in range(wp.max(s * span, int(window[b, 0])), wp.min((s + 1) * span, int(window[b, 2]) + 1)):
+    start, stop = window_columns(window, b, row, s, span)
+    for col in range(start, stop):
         key = keys[b, row, col]
         if key == _EMPTY:
             continue
