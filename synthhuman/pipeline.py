@@ -284,8 +284,8 @@ def _render_fused(
             batch.verts, cams.R, cams.t, cams.K, faces, size, cull_backfaces=topo.closed, znear=cfg.znear
         )
         verts_cam = cam.verts
+    ids = topo.ids32  # what the kernels read: int32 copies, made once per topology
     with stage("shade"):
-        ids = topo.ids32
         layers = shade_layers(
             zbuf,
             verts_cam,
@@ -319,7 +319,7 @@ def _render_fused(
     if cfg.antialias:
         with stage("antialias"):
             # the faces seen are read from the z-buffer's keys
-            search = (zbuf.keys, layers.depth, cam.screen, topo.ids32.faces, topo.ids32.adjacency, cams.K)
+            search = (zbuf.keys, layers.depth, cam.screen, ids.faces, ids.adjacency, cams.K)
             if in_place:
                 rgb = antialias_in_place(rgb, batch.background, *search, window=zbuf.window)
             else:

@@ -105,6 +105,18 @@ def silhouette_hit(face: wp.int64, edge: wp.int32, alpha: Any, edx: Any, edy: An
 
 
 @wp.func
+def face_corners(
+    screen: wp.array3d(dtype=Any), faces: wp.array2d(dtype=wp.int32), b: int, face: wp.int64, like: Any
+):
+    """Face ``face``'s corners on screen in frame b, in ``like``'s dtype: (x0, y0, x1, y1, x2, y2)."""
+    i0, i1, i2 = faces[face, 0], faces[face, 1], faces[face, 2]
+    x0, y0 = type(like)(screen[b, i0, 0]), type(like)(screen[b, i0, 1])
+    x1, y1 = type(like)(screen[b, i1, 0]), type(like)(screen[b, i1, 1])
+    x2, y2 = type(like)(screen[b, i2, 0]), type(like)(screen[b, i2, 1])
+    return x0, y0, x1, y1, x2, y2
+
+
+@wp.func
 def silhouette_walk(
     screen: wp.array3d(dtype=Any),
     faces: wp.array2d(dtype=wp.int32),
@@ -126,27 +138,15 @@ def silhouette_walk(
     tiny = type(px)(1.0e-12)
     face = start_face
     # the face's corners on screen, carried from one step to the next (the neighbour's, read to test it)
-    i0, i1, i2 = faces[face, 0], faces[face, 1], faces[face, 2]
-    x0, y0 = type(px)(screen[b, i0, 0]), type(px)(screen[b, i0, 1])
-    x1, y1 = type(px)(screen[b, i1, 0]), type(px)(screen[b, i1, 1])
-    x2, y2 = type(px)(screen[b, i2, 0]), type(px)(screen[b, i2, 1])
+    x0, y0, x1, y1, x2, y2 = face_corners(screen, faces, b, face, px)
     for _step in range(max_walk):
         # the three neighbours' corners on screen, loaded before the exit edge is known: the loads no longer
         # wait for the edge's divisions (the anti-aliasing pass 8 % faster); an open edge's -1 reads the
         # last face (Warp wraps negative indices), whose values are never used
         m0, m1, m2 = adjacency[face, 0], adjacency[face, 1], adjacency[face, 2]
-        p0, p1, p2 = faces[m0, 0], faces[m0, 1], faces[m0, 2]
-        q0, q1, q2 = faces[m1, 0], faces[m1, 1], faces[m1, 2]
-        r0, r1, r2 = faces[m2, 0], faces[m2, 1], faces[m2, 2]
-        px0, py0 = type(px)(screen[b, p0, 0]), type(px)(screen[b, p0, 1])
-        px1, py1 = type(px)(screen[b, p1, 0]), type(px)(screen[b, p1, 1])
-        px2, py2 = type(px)(screen[b, p2, 0]), type(px)(screen[b, p2, 1])
-        qx0, qy0 = type(px)(screen[b, q0, 0]), type(px)(screen[b, q0, 1])
-        qx1, qy1 = type(px)(screen[b, q1, 0]), type(px)(screen[b, q1, 1])
-        qx2, qy2 = type(px)(screen[b, q2, 0]), type(px)(screen[b, q2, 1])
-        rx0, ry0 = type(px)(screen[b, r0, 0]), type(px)(screen[b, r0, 1])
-        rx1, ry1 = type(px)(screen[b, r1, 0]), type(px)(screen[b, r1, 1])
-        rx2, ry2 = type(px)(screen[b, r2, 0]), type(px)(screen[b, r2, 1])
+        px0, py0, px1, py1, px2, py2 = face_corners(screen, faces, b, wp.int64(m0), px)
+        qx0, qy0, qx1, qy1, qx2, qy2 = face_corners(screen, faces, b, wp.int64(m1), px)
+        rx0, ry0, rx1, ry1, rx2, ry2 = face_corners(screen, faces, b, wp.int64(m2), px)
         # edge k joins corner k+1 -> k+2
         dx0, dy0, ef0, eb0 = edge_values(x1, y1, x2, y2, px, py, toward, horizontal)
         dx1, dy1, ef1, eb1 = edge_values(x2, y2, x0, y0, px, py, toward, horizontal)

@@ -7,7 +7,7 @@ a few seconds once per machine and Warp version, then a load of some millisecond
 downloaded: the CPU compiler ships inside the ``warp-lang`` wheel.
 
 CPU: one Warp launch runs on one thread, so a batch is split into contiguous runs of frames
-(:func:`frame_chunks`), which worker threads take in turn and launch from their own Python thread; the
+(:func:`frame_runs`), which worker threads take in turn and launch from their own Python thread; the
 runs write disjoint frames, so the result does not depend on the split.
 """
 

@@ -125,12 +125,8 @@ def _views(pix_to_face: Tensor, depth: Tensor, screen: Tensor, faces: Tensor, ad
     """Kernel arguments: pix_to_face (B, H, W) and flat (B*H*W,), then the others; faces and adjacency as
     int32 (half the cache lines per step of a walk: the anti-aliasing pass 6 % faster)."""
     pix_to_face = pix_to_face.contiguous()
-    topology = [view(as_int32(t)) for t in (faces, adjacency)]
-    return [view(pix_to_face), view(pix_to_face.view(-1)), view(depth.detach().contiguous())] + [
-        view(screen.detach().contiguous()),
-        *topology,
-        view(K.detach().contiguous()),
-    ]
+    tensors = (depth, screen, as_int32(faces), as_int32(adjacency), K)
+    return [view(pix_to_face), view(pix_to_face.view(-1))] + [view(t.detach().contiguous()) for t in tensors]
 
 
 def silhouette_search(
