@@ -15,6 +15,12 @@ Cycles: ``benchmarks/blender_render.py`` in its own venv (``benchmarks/.venv-bpy
 created here when missing), CPU, 16 samples, passes combined + Z + normal + object index + material
 index + vector, written per frame to a multilayer EXR; seconds per frame = median over frames 2..N (frame 1,
 which builds the BVH and compiles shaders, is excluded, as is the scene set-up).
+Ratios: Cycles runs paced (``blender_render.py --paced``): after each of its timed frames it waits while
+one batch of each of our paths renders at that frame's size (their order alternating, a 50 ms pause on
+either side of ours), so both renderers are timed on the same stretch of this shared machine, whose speed
+drifts by a fifth within minutes. A ratio is Cycles' median s/frame over our median s/frame among the
+batches rendered between its frames ("alongside"); the quartiles of the frame-by-frame ratios show the
+spread. Ours is also timed in two passes of its own, before and after Cycles (the stage split).
 Writes ``OUT/compare.json`` and ``OUT/ours_*.png``; ``benchmarks/make_doc.py`` turns it into the doc.
 """
 
@@ -26,6 +32,8 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -54,6 +62,8 @@ OURS = {"ours": RenderConfig(backend="warp"), "ours_torch": RenderConfig(backend
 """Our two paths, timed interleaved: the Warp kernels (the default where warp-lang imports) and the
 PyTorch reference."""
 SAMPLES = 16
+SETTLE_S = 0.05
+"""Pause before and after our batches between Cycles' frames: either side's idle threads stop spinning."""
 LIGHTINGS = ("emission", "diffuse_env")  # see blender_render.py
 # Fixed SH coefficients (SURREAL's order): mostly ambient, light from above and a little from the front.
 SH = np.array([0.9, -0.35, -0.15, 0.1, 0.05, 0.0, -0.1, 0.05, 0.05], dtype=np.float32)
@@ -202,7 +212,66 @@ def ensure_bpy_venv(log: list[str]) -> Path | None:
     return py
 
 
-def run_blender(scene: dict, cams: Cameras, frames: int, out: Path, log: list[str]) -> dict | None:
+class Alongside:
+    """Our paths timed between Cycles' frames: called with each paced frame's lighting and size, renders one
+    batch of each config (order alternating call by call) at that size and keeps the times per Cycles run
+    (``times[(lighting, "WxH")][name]``, seconds per batch, in frame order)."""
+
+    def __init__(self, scene: dict, batch_size: int, cfgs: dict[str, RenderConfig]):
+        self.scene, self.batch_size, self.cfgs = scene, batch_size, cfgs
+        self.batches: dict[tuple[int, int], tuple[FrameBatch, Topology]] = {}
+        self.times: dict[tuple[str, str], dict[str, list[float]]] = {}
+        self.calls = 0
+
+    def __call__(self, lighting: str, h: int, w: int) -> None:
+        if (h, w) not in self.batches:
+            batch, topo = frame_batch(self.scene, orbit_cameras(self.scene["centre"], self.batch_size, h, w))
+            self.batches[h, w] = batch, topo
+            with torch.no_grad():
+                for cfg in self.cfgs.values():  # warm-up, untimed
+                    render_frames(batch, topo, cfg)
+        batch, topo = self.batches[h, w]
+        times = self.times.setdefault((lighting, f"{w}x{h}"), {name: [] for name in self.cfgs})
+        names = list(self.cfgs)
+        self.calls += 1
+        with torch.no_grad():
+            for name in names if self.calls % 2 else names[::-1]:
+                t0 = time.perf_counter()
+                render_frames(batch, topo, self.cfgs[name])
+                times[name].append(time.perf_counter() - t0)
+
+
+def _run_paced(cmd: list[str], pace: Alongside, log: list[str]) -> int:
+    """Run blender_render.py with ``--paced``, timing ours (``pace``) after each of its frames; the exit
+    status (its stderr goes to ``log`` when it fails)."""
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [*cmd, "--paced"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True
+        )
+        watchdog = threading.Timer(1800, proc.kill)
+        watchdog.start()
+        try:
+            for line in proc.stdout:
+                if line.startswith("PACED "):
+                    _, lighting, h, w, _frame, _seconds = line.split()
+                    time.sleep(SETTLE_S)
+                    pace(lighting, int(h), int(w))
+                    time.sleep(SETTLE_S)
+                    proc.stdin.write("go\n")
+                    proc.stdin.flush()
+            rc = proc.wait()
+        finally:
+            watchdog.cancel()
+        if rc != 0:
+            err.seek(0)
+            log.append(f"Blender render failed (exit {rc}): {err.read()[-2000:]}")
+        return rc
+
+
+def run_blender(
+    scene: dict, cams: Cameras, frames: int, out: Path, log: list[str], pace: Alongside | None = None
+) -> dict | None:
+    """Cycles on the scene (``blender_render.py`` in the bpy venv); paced by ``pace`` when given."""
     py = ensure_bpy_venv(log)
     if py is None:
         return None
@@ -229,10 +298,14 @@ def run_blender(scene: dict, cams: Cameras, frames: int, out: Path, log: list[st
     cmd = [str(py), str(HERE / "blender_render.py"), str(npz), str(blender_out)]
     if os.environ.get("BENCH_NO_OSL"):
         cmd.append("--no-osl")
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
-    if proc.returncode != 0:
-        log.append(f"Blender render failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
-        return None
+    if pace is not None:
+        if _run_paced(cmd, pace, log) != 0:
+            return None
+    else:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+        if proc.returncode != 0:
+            log.append(f"Blender render failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
+            return None
     return json.loads((blender_out / "blender_result.json").read_text())
 
 
@@ -309,7 +382,8 @@ def main() -> None:
         result["cycles"] = None
     else:
         cams = orbit_cameras(scene["centre"], args.frames, h0, w0)
-        result["cycles"] = run_blender(scene, cams, args.frames, args.out, log)
+        alongside = Alongside(scene, args.batch, OURS)
+        result["cycles"] = run_blender(scene, cams, args.frames, args.out, log, pace=alongside)
     # Ours again after Cycles, so that both sides see the same stretch of this shared machine's load:
     # the figure used is the median over the batches of both passes.
     for h, w in SIZES:
@@ -337,13 +411,12 @@ def main() -> None:
             both = m_ours & m_theirs
             entry["mean_abs_diff_rgb_body"] = float(np.abs(ours - theirs)[both].mean())
             entry["silhouette_iou"] = float(both.sum() / max((m_ours | m_theirs).sum(), 1))
-            entry["speedup"] = entry["seconds_per_frame"] / result["ours"][key]["seconds_per_frame"]
-            entry["speedup_torch"] = (
-                entry["seconds_per_frame"] / result["ours_torch"][key]["seconds_per_frame"]
-            )
+            entry.update(_ratios(entry, alongside.times[entry["lighting"], key], args.batch))
             print(
-                f"cycles {entry['lighting']} {key}: {entry['seconds_per_frame']:.3f} s/frame; ours is "
-                f"{entry['speedup']:.0f}x faster; mean |RGB diff| on the body "
+                f"cycles {entry['lighting']} {key}: {entry['seconds_per_frame']:.3f} s/frame; ours alongside "
+                f"{entry['alongside']['ours']['seconds_per_frame'] * 1e3:.2f} ms/frame, "
+                f"{entry['speedup']:.0f}x faster (frame by frame: quartiles "
+                f"{'/'.join(f'{q:.0f}' for q in entry['speedup_quartiles'])}); mean |RGB diff| on the body "
                 f"{entry['mean_abs_diff_rgb_body']:.3f}, "
                 f"silhouette IoU {entry['silhouette_iou']:.3f}",
                 flush=True,
@@ -355,6 +428,24 @@ def main() -> None:
     for line in log:
         print(line, file=sys.stderr)
     (args.out / "compare.json").write_text(json.dumps(result, indent=1))
+
+
+def _ratios(entry: dict, times: dict[str, list[float]], batch: int) -> dict:
+    """A Cycles run's ratios to our paths timed alongside it (``times``: name -> seconds per batch, one per
+    Cycles frame, in order): Cycles' median s/frame over ours ("speedup", "speedup_torch") and the
+    quartiles of the frame-by-frame ratios of the Warp path ("speedup_quartiles")."""
+    per_frame = {name: np.asarray(t) / batch for name, t in times.items()}
+    alongside = {
+        name: {"seconds_per_batch_all": times[name], "seconds_per_frame": float(np.median(v))}
+        for name, v in per_frame.items()
+    }
+    pairs = np.asarray(entry["frame_s"]) / per_frame["ours"]
+    return {
+        "alongside": alongside,
+        "speedup": entry["seconds_per_frame"] / alongside["ours"]["seconds_per_frame"],
+        "speedup_torch": entry["seconds_per_frame"] / alongside["ours_torch"]["seconds_per_frame"],
+        "speedup_quartiles": [float(q) for q in np.percentile(pairs, [25, 50, 75])],
+    }
 
 
 def _cpu_name() -> str:

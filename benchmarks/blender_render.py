@@ -1,7 +1,12 @@
 """Blender side of ``benchmarks/blender_compare.py``: renders the exchanged scene with Cycles on the CPU.
 
 Runs inside ``benchmarks/.venv-bpy`` (the ``bpy`` 5.0.1 wheel, Python 3.11, numpy<2), never in the
-project's venv: ``python blender_render.py SCENE.npz OUT_DIR``. Writes ``OUT_DIR/blender_result.json``.
+project's venv: ``python blender_render.py SCENE.npz OUT_DIR [--paced]``. Writes
+``OUT_DIR/blender_result.json``.
+
+``--paced``: after each timed frame, print ``PACED <lighting> <height> <width> <frame> <seconds>`` on its own
+line and wait for a line on stdin before the next, so that the caller can time its own renderer between
+Cycles' frames, on the same stretch of the machine (``blender_compare.py`` does).
 
 Scene (``SCENE.npz``, written by blender_compare.py): ``verts`` (V, 3) world metres (SMPL axes, +Y up: the
 axes are passed through unchanged, Blender's Z-up plays no role), ``faces`` (F, 3), ``uv`` (Nuv, 2) and
@@ -270,6 +275,7 @@ def _exr_channels(path: Path) -> list[str]:
 def main() -> None:
     argv = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else sys.argv[1:]
     use_osl = "--no-osl" not in argv
+    paced = "--paced" in argv
     argv = [a for a in argv if not a.startswith("--")]
     scene_path, out_dir = Path(argv[0]), Path(argv[1])
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -279,12 +285,15 @@ def main() -> None:
     result = {"blender": bpy.app.version_string, "runs": []}
     for lighting in lightings:
         for h, w in d["sizes"].tolist():
-            result["runs"].append(_render_size(d, lighting, h, w, frames, samples, use_osl, out_dir))
+            result["runs"].append(_render_size(d, lighting, h, w, frames, samples, use_osl, out_dir, paced))
     result["osl_requested"] = use_osl
+    result["paced"] = paced
     (out_dir / "blender_result.json").write_text(json.dumps(result, indent=1))
 
 
-def _render_size(d, lighting: str, h: int, w: int, frames: int, samples: int, use_osl: bool, out_dir: Path):
+def _render_size(
+    d, lighting: str, h: int, w: int, frames: int, samples: int, use_osl: bool, out_dir: Path, paced: bool
+):
     t_setup = time.perf_counter()
     scene = _reset_scene()
     scene.render.engine = "CYCLES"
@@ -346,7 +355,13 @@ def _render_size(d, lighting: str, h: int, w: int, frames: int, samples: int, us
 
     stem = f"cycles_{lighting}_{w}x{h}"
     first = render(1, out_dir / f"{stem}_first.exr")
-    times = [render(i, out_dir / f"{stem}_{i:03d}.exr") for i in range(2, frames + 1)]
+    times = []
+    for i in range(2, frames + 1):
+        times.append(render(i, out_dir / f"{stem}_{i:03d}.exr"))
+        if paced:  # the caller times its renderer now; the next frame starts when it says so
+            print(f"PACED {lighting} {h} {w} {i} {times[-1]:.6f}", flush=True)
+            if not sys.stdin.readline():
+                raise SystemExit("blender_render.py --paced: stdin closed by the caller")
     no_write = [render(i, out_dir / "unused", write=False) for i in range(2, min(frames, 5) + 1)]
     channels = _exr_channels(out_dir / f"{stem}_002.exr")
     # Frame 1 as an 8-bit PNG (RGB) for the side-by-side and the pixel comparison.
