@@ -41,7 +41,7 @@ from synthhuman.render import (
 )
 from synthhuman.render.checks import check_batch, check_rasterizer_inputs, check_tensor
 from synthhuman.render.kernels import EMPTY_KEY, FACE_MASK, covered_pixels, zbuffer_world
-from synthhuman.render.kernels.forward import shade_layers, vertex_faces
+from synthhuman.render.kernels.forward import project_joints_kernel, shade_layers, vertex_faces
 from synthhuman.render.kernels.runtime import as_int32
 from synthhuman.render.kernels.silhouette import antialias_forward, antialias_in_place
 from synthhuman.render.raster import resolve_backend
@@ -324,10 +324,12 @@ def _render_fused(
                 rgb = antialias_in_place(rgb, batch.background, *search, window=zbuf.window)
             else:
                 rgb = antialias_forward(rgb, *search, window=zbuf.window)
-    with stage("ground_truth"):
+    with stage("ground_truth"):  # one launch (as gt.project_joints: a dozen small torch ops)
         b = batch.verts.shape[0]
-        joints_cam = cams.to_camera(batch.joints.reshape(b, -1, 3))
-        joints = project_joints(joints_cam, cams.K, layers.depth, cfg.joint_tolerance)
+        world = batch.joints.reshape(b, -1, 3)
+        joints = Joints(
+            *project_joints_kernel(world, cams.R, cams.t, cams.K, layers.depth, cfg.joint_tolerance)
+        )
     with stage("flow"):  # computed by the shading kernel (its time is the shade stage's): the stage stays
         flow = Flow(layers.flow, layers.flow_valid)  # for every backend's timers to name the same stages
         back = Flow(layers.flow_back, layers.flow_back_valid) if batch.prev_index is not None else None

@@ -87,3 +87,34 @@ def test_fill_frames_sets_only_its_frames(device, dtype):
     if dtype == torch.int64:
         fill_frames(dense, 4, 5, EMPTY_KEY)
         assert bool((dense[4] == EMPTY_KEY).all()) and bool((dense[3] == 1).all())
+
+
+@pytest.mark.parametrize("expanded", [False, True])
+def test_joints_in_one_launch_equal_project_joints(device, expanded):
+    from synthhuman.gt import project_joints
+    from synthhuman.render.cameras import look_at, world_to_camera
+    from synthhuman.render.kernels.forward import project_joints_kernel
+
+    gen = torch.Generator().manual_seed(5)
+    b, j, h, w = 3, 40, 9, 13
+    eye = torch.tensor([[0.0, 0.5, 3.0], [1.0, 0.0, 2.5], [-2.0, 1.0, 1.0]])
+    R, t = look_at(eye, torch.zeros(b, 3))
+    K = torch.tensor([[[8.0, 0.3, 6.0], [0.0, 7.5, 4.0], [0.0, 0.0, 1.0]]]).repeat(b, 1, 1)
+    world = torch.randn(1 if expanded else b, j, 3, generator=gen) * 1.5  # some behind, some outside
+    world = world.expand(b, j, 3) if expanded else world
+    depth = torch.rand(b, h, w, generator=gen) * 4.0
+    depth[depth < 1.0] = 0.0  # empty pixels
+    cam = world_to_camera(world, R, t)
+    ref = project_joints(cam, K, depth, 0.05)
+    # joints exactly at the tolerance from the surface at their pixel: the comparison's edge
+    col = ref.joints2d[..., 0].round().clamp(0, w - 1).long()
+    row = ref.joints2d[..., 1].round().clamp(0, h - 1).long()
+    frame = torch.arange(b)[:, None].expand(b, j)
+    depth[frame[:, ::3], row[:, ::3], col[:, ::3]] = cam[:, ::3, 2] - 0.05
+    ref = project_joints(cam, K, depth, 0.05)
+    assert ref.visible.any() and not ref.visible.all()
+    args = (world, R, t, K, depth)
+    joints2d, joints3d, visible = project_joints_kernel(*(x.to(device) for x in args), 0.05)
+    assert torch.equal(joints3d.cpu(), cam)
+    assert torch.equal(joints2d.cpu(), ref.joints2d)
+    assert torch.equal(visible.cpu(), ref.visible)

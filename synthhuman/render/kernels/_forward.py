@@ -1,9 +1,10 @@
 """Warp kernels of the fused no-grad forward (float32): one thread per pixel for fragments, vertex normals,
-texture, shading, composite, the label layers and optical flow.
+texture, shading, composite, the label layers and optical flow; one per joint for the joints.
 
 Each quantity follows its PyTorch reference expression for expression (``render.raster.barycentrics``,
 ``render.texture``, ``render.shading``, ``gt.flow``); only sums whose order PyTorch leaves to its kernels
-(vertex normals) are summed in a fixed order of our own. Imported only when the warp backend is used.
+(vertex normals) are summed in a fixed order of our own; the joints follow ``gt.project_joints``. Imported
+only when the warp backend is used.
 """
 
 from __future__ import annotations
@@ -352,3 +353,40 @@ def shade_pixels(
             pixel_flow(
                 keys, verts, faces, K, b, row, col, f, b0, b1, b2, prv, tolerance, plane, 0, back, back_ok
             )
+
+
+@wp.kernel
+def project_joints(
+    joints: wp.array3d(dtype=wp.float32),
+    R: wp.array3d(dtype=wp.float32),
+    t: wp.array2d(dtype=wp.float32),
+    K: wp.array3d(dtype=wp.float32),
+    depth: wp.array3d(dtype=wp.float32),
+    tolerance: wp.float32,
+    joints_cam: wp.array3d(dtype=wp.float32),
+    joints2d: wp.array3d(dtype=wp.float32),
+    visible: wp.array2d(dtype=wp.bool),
+):
+    """Joint j of frame b: world (B, J, 3) into the camera (``render.cameras.world_to_camera``'s sums),
+    projected (``render.cameras.project``), visible where in front, inside the image at its rounded pixel,
+    and no surface there nearer than its depth minus ``tolerance`` (``depth`` (B, H, W), 0 where empty),
+    as ``gt.project_joints``."""
+    b, j = wp.tid()
+    h, w = depth.shape[1], depth.shape[2]
+    x, y, z = joints[b, j, 0], joints[b, j, 1], joints[b, j, 2]
+    cx = x * R[b, 0, 0] + y * R[b, 0, 1] + z * R[b, 0, 2] + t[b, 0]
+    cy = x * R[b, 1, 0] + y * R[b, 1, 1] + z * R[b, 1, 2] + t[b, 1]
+    cz = x * R[b, 2, 0] + y * R[b, 2, 1] + z * R[b, 2, 2] + t[b, 2]
+    joints_cam[b, j, 0] = cx
+    joints_cam[b, j, 1] = cy
+    joints_cam[b, j, 2] = cz
+    u = K[b, 0, 0] * (cx / cz) + K[b, 0, 1] * (cy / cz) + K[b, 0, 2]
+    v = K[b, 1, 1] * (cy / cz) + K[b, 1, 2]
+    joints2d[b, j, 0] = u
+    joints2d[b, j, 1] = v
+    col, row = wp.rint(u), wp.rint(v)
+    seen = cz > 0.0 and col >= 0.0 and col <= float(w - 1) and row >= 0.0 and row <= float(h - 1)
+    if seen:
+        surface = depth[b, int(row), int(col)]
+        seen = surface <= 0.0 or surface >= cz - tolerance
+    visible[b, j] = seen

@@ -206,3 +206,23 @@ def shade_layers(
     if b * h * w:
         launch_by_frames(b, dev, run)
     return out
+
+
+def project_joints_kernel(
+    joints: Tensor, R: Tensor, t: Tensor, K: Tensor, depth: Tensor, tolerance: float
+) -> tuple[Tensor, Tensor, Tensor]:
+    """:func:`synthhuman.gt.project_joints` of world joints (B, J, 3) float32 seen by cameras R, K (B, 3, 3),
+    t (B, 3), with the depth layer (B, H, W) (0 where empty) and ``tolerance`` (metres), in one launch:
+    (joints2d (B, J, 2), joints_cam (B, J, 3), visible (B, J) bool), the same values (in
+    :class:`synthhuman.gt.Joints`' order)."""
+    from synthhuman.render.kernels import _forward
+
+    b, j = joints.shape[:2]
+    dev, at = device_name(depth), depth.device
+    cam, uv = empty((b, j, 3), torch.float32, at), empty((b, j, 2), torch.float32, at)
+    visible = empty((b, j), torch.bool, at)
+    if b * j:
+        inputs = [view(x.detach()) for x in (joints, R, t, K, depth)]
+        args = [*inputs, float(tolerance), view(cam), view(uv), view(visible)]
+        launch(_forward.project_joints, (b, j), args, dev)
+    return uv, cam, visible
