@@ -120,3 +120,27 @@ def test_rendered_batches_from_one_pool_equal_fresh_ones():
         pool.reuse()
         second = zbuffer(batch_b, faces, K, (24, 32)).keys
     assert second.data_ptr() == first.data_ptr() and torch.equal(second, fresh_b)
+
+
+@pytest.mark.skipif(not runtime.warp_available(), reason="warp-lang does not import here")
+@pytest.mark.parametrize("threads", [1, 2])
+def test_relaunch_equals_a_launch_per_run(threads):
+    """A recorded launch re-run with each run's first frame and dim (runs of 4, 4, ..., 1 frames; one
+    recording per worker thread) writes what a full launch per run writes, every frame once."""
+    from synthhuman.render.kernels import _raster
+
+    gen = torch.Generator().manual_seed(3)
+    b, v, chunk = 11, 37, 8
+    verts = torch.randn(b, v, 3, generator=gen) + torch.tensor([0.0, 0.0, 4.0])
+    K = torch.tensor([[[50.0, 0.5, 16.0], [0.0, 48.0, 12.0], [0.0, 0.0, 1.0]]]).repeat(b, 1, 1)
+    near = runtime.scalar(0.1, torch.float32)
+    outs = [torch.full((b, v), float("nan")) for _ in range(4)]
+    views = [runtime.view(t) for t in (verts, K, *outs)]
+    for start in range(b):  # the reference: one full launch per frame
+        args = [*views[:2], near, start, chunk, *views[2:4]]
+        runtime.launch(_raster.project_vertices, (1, -(-v // chunk)), args, "cpu")
+    kernel = runtime.Relaunch(_raster.project_vertices, "cpu", [*views[:2], near], [chunk, *views[4:]])
+    with runtime.kernel_threads(threads):
+        runtime.launch_by_frames(b, "cpu", lambda start, stop: kernel((stop - start, -(-v // chunk)), start))
+    assert not torch.isnan(outs[0]).any()
+    assert torch.equal(outs[2], outs[0]) and torch.equal(outs[3], outs[1])

@@ -19,6 +19,7 @@ from torch import Tensor
 from synthhuman.conventions import DEFAULT_ZNEAR
 from synthhuman.render.kernels.runtime import (
     BufferPool,
+    Relaunch,
     buffers_from,
     cpu_workers,
     device_name,
@@ -90,10 +91,10 @@ def zbuffer(
     chunk = work_chunk(device_name(verts))
 
     views = [view(t) for t in (verts, K, sx, sy)]
+    kernel = Relaunch(_raster.project_vertices, device_name(verts), [*views[:2], near], [chunk, *views[2:]])
 
     def project(start: int, stop: int, dev: str) -> None:
-        args = [*views[:2], near, start, chunk, *views[2:]]
-        launch(_raster.project_vertices, (stop - start, -(-v // chunk)), args, dev)
+        kernel((stop - start, -(-v // chunk)), start)
 
     return _zbuffer(verts, faces, image_size, cull_backfaces, near, sx, sy, project)
 
@@ -130,10 +131,10 @@ def zbuffer_world(
     chunk = work_chunk(device_name(verts))
     inputs = [view(x.detach()) for x in (verts, R, t, K)]
     outputs = [view(x) for x in (verts_cam, screen, sx, sy)]
+    kernel = Relaunch(_raster.camera_vertices, device_name(verts), [*inputs, near], [chunk, *outputs])
 
     def project(start: int, stop: int, dev: str) -> None:
-        args = [*inputs, near, start, chunk, *outputs]
-        launch(_raster.camera_vertices, (stop - start, -(-v // chunk)), args, dev)
+        kernel((stop - start, -(-v // chunk)), start)
 
     keys = _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project)
     return keys, CameraVertices(verts_cam, screen)
@@ -152,13 +153,12 @@ def _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project
     chunk = work_chunk(dev)
     cull = int(cull_backfaces)
     scan_args = [view(sx), view(sy), view(verts_cam), view(faces), near, cull]
-    outputs = [view(keys), view(window)]
+    scan = Relaunch(_raster.zbuffer_faces, dev, scan_args, [chunk, view(keys), view(window)])
 
     def run(start: int, stop: int) -> None:
         fill_frames(keys, start, stop, EMPTY_KEY)
         project(start, stop, dev)
-        args = [*scan_args, start, chunk, *outputs]
-        launch(_raster.zbuffer_faces, (stop - start, -(-f // chunk)), args, dev)
+        scan((stop - start, -(-f // chunk)), start)
 
     if b > 0 and f > 0:
         launch_by_frames(b, dev, run)

@@ -15,6 +15,7 @@ from torch import Tensor
 from synthhuman.conventions import DEFAULT_OCCLUSION_TOLERANCE
 from synthhuman.render.kernels import DepthKeys
 from synthhuman.render.kernels.runtime import (
+    Relaunch,
     as_int32,
     copy_frames,
     device_name,
@@ -74,10 +75,10 @@ def vertex_normals_kernel(world: Tensor, faces: Tensor, csr: tuple[Tensor, Tenso
     args = [view(world), *_csr_views(csr, v)]
     chunk = work_chunk(dev)
     seen = torch.zeros(1, 1, dtype=torch.uint8, device=world.device)  # not read: every vertex
+    kernel = Relaunch(_forward.vertex_normals, dev, args, [chunk, view(seen), 1, view(normals)])
 
     def run(start: int, stop: int) -> None:
-        dim = (stop - start, -(-v // chunk))
-        launch(_forward.vertex_normals, dim, [*args, start, chunk, view(seen), 1, view(normals)], dev)
+        kernel((stop - start, -(-v // chunk)), start)
 
     launch_by_frames(b, dev, run)
     return normals
@@ -189,6 +190,9 @@ def shade_layers(
     # without a backward flow the kernel never touches its outputs: the forward ones stand in
     outputs += [view(out.flow_back), view(out.flow_back_valid)] if backward else outputs[-2:]
     window, span = view(zbuf.window), row_span(w, dev)
+    mark = Relaunch(_forward.mark_seen_vertices, dev, marking, [span, seen_view])
+    vertex_normals = Relaunch(_forward.vertex_normals, dev, normal_args, [chunk, seen_view, 0, normals_view])
+    shade = Relaunch(_forward.shade_pixels, dev, [*inputs, window], [span, *outputs])
 
     def run(start: int, stop: int) -> None:
         # clamped on the way in where asked (the kernel clamps the covered pixels it writes)
@@ -196,12 +200,9 @@ def shade_layers(
         for t in (*zeroed, seen):
             fill_frames(t, start, stop, 0)
         dim = (stop - start, h, -(-w // span))
-        launch(_forward.mark_seen_vertices, dim, [*marking, start, span, seen_view], dev)
-        normal_dim = (stop - start, -(-nv // chunk))
-        launch(
-            _forward.vertex_normals, normal_dim, [*normal_args, start, chunk, seen_view, 0, normals_view], dev
-        )
-        launch(_forward.shade_pixels, dim, [*inputs, window, start, span, *outputs], dev)
+        mark(dim, start)
+        vertex_normals((stop - start, -(-nv // chunk)), start)
+        shade(dim, start)
 
     if b * h * w:
         launch_by_frames(b, dev, run)

@@ -20,11 +20,11 @@ import torch
 from torch import Tensor
 
 from synthhuman.render.kernels.runtime import (
+    Relaunch,
     as_int32,
     copy_frames,
     device_name,
     empty,
-    launch,
     launch_by_frames,
     scalar,
     view,
@@ -196,10 +196,12 @@ def silhouette_codes(
     rows, columns = _tiling(dev, h, w)
     window = _window(window, b, h, w, pix_to_face)
 
+    kernel = Relaunch(
+        _antialias.silhouette_search, dev, [*args, int(max_walk)], [rows, columns, window, *outs]
+    )
+
     def run(start: int, stop: int) -> None:
-        dim = (stop - start, -(-h // rows), -(-w // columns))
-        tiles = [int(max_walk), start, rows, columns, window]
-        launch(_antialias.silhouette_search, dim, [*args, *tiles, *outs], dev)
+        kernel((stop - start, -(-h // rows), -(-w // columns)), start)
 
     launch_by_frames(b, dev, run)
     return codes
@@ -248,12 +250,13 @@ def antialias_forward(
         int(max_walk),
         int(bool(clamp)),
     ]
-    outs = [view(carry), view(out)]
+    kernel = Relaunch(
+        _antialias.antialias_forward, dev, args, [rows, columns, window, view(carry), view(out)]
+    )
 
     def run(start: int, stop: int) -> None:
         copy_frames(out, color, start, stop, clamp=clamp)
-        dim = (stop - start, -(-h // rows), -(-w // columns))
-        launch(_antialias.antialias_forward, dim, [*args, start, rows, columns, window, *outs], dev)
+        kernel((stop - start, -(-h // rows), -(-w // columns)), start)
 
     launch_by_frames(b, dev, run)
     return out
@@ -310,10 +313,10 @@ def antialias_in_place(
         int(max_walk),
     ]
     window = _window(window, b, h, w, color)
-    scratch = [view(carry), view(saved)]
+    kernel = Relaunch(_antialias_in_place.antialias_in_place, "cpu", args, [window, view(carry), view(saved)])
 
     def run(start: int, stop: int) -> None:
-        launch(_antialias_in_place.antialias_in_place, stop - start, [*args, start, window, *scratch], "cpu")
+        kernel(stop - start, start)
 
     launch_by_frames(b, "cpu", run)
     return color
