@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
+
+_NUMPY_DTYPES = (torch.float32, torch.float64, torch.float16, torch.int64, torch.int32)
+
+
+def extrema(t: Tensor) -> tuple[float | int, float | int]:
+    """The smallest and largest element of a non-empty ``t`` (NaN where one is NaN). A CPU tensor of a
+    common dtype is read by numpy, on this thread only: a torch reduction on several threads wakes
+    OpenMP's other threads, which then spin (``GOMP_SPINCOUNT``, about a millisecond here) on the cores
+    the render kernels' workers are starting on."""
+    if t.device.type == "cpu" and t.dtype in _NUMPY_DTYPES and not t.requires_grad:
+        a = t.numpy()
+        return a.min().item(), a.max().item()
+    lo, hi = torch.aminmax(t)
+    return lo.item(), hi.item()
 
 
 def shape_str(t: Tensor) -> str:
@@ -36,7 +51,7 @@ def check_finite(name: str, t: Tensor) -> None:
     for dim in range(t.ndim):
         if distinct.stride(dim) == 0 and distinct.shape[dim] > 1:
             distinct = distinct.narrow(dim, 0, 1)
-    if t.is_floating_point() and not bool(torch.isfinite(torch.stack(torch.aminmax(distinct))).all()):
+    if t.is_floating_point() and not all(np.isfinite(extrema(distinct))):
         bad = int((~torch.isfinite(t)).sum())
         raise ValueError(f"{name}: {bad} non-finite (NaN or inf) values in tensor of {shape_str(t)}")
 
@@ -69,7 +84,7 @@ def check_faces(faces: object, num_verts: int, name: str = "faces") -> Tensor:
         raise ValueError(f"{name}: expected dtype torch.int64, got {shape_str(f)}")
     if f.shape[0] == 0:
         raise ValueError(f"{name}: empty mesh (0 faces)")
-    lo, hi = (int(v) for v in torch.aminmax(f))
+    lo, hi = (int(v) for v in extrema(f))
     if lo < 0 or hi >= num_verts:
         raise ValueError(f"{name}: indices must lie in [0, {num_verts}), got range [{lo}, {hi}]")
     return f

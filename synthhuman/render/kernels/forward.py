@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -90,6 +91,8 @@ def _frame_source(images: Tensor) -> Tensor:
     (1, H, W, C) (a copy from a source with zero strides inside a frame runs element by element, several
     times slower); other images as they are."""
     if images.shape[0] == 1 or images.stride(0) == 0:
+        if images.device.type == "cpu":  # numpy's copy, on this thread (see render.checks.extrema)
+            return torch.from_numpy(np.ascontiguousarray(images[:1].numpy()))
         return images[:1].contiguous()
     return images
 
