@@ -121,3 +121,25 @@ def test_gradcheck_with_the_warp_search():
         return f.bary_fg[:20], f.depth_fg[:20]
 
     assert torch.autograd.gradcheck(fn, (sub.requires_grad_(True),), eps=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_world_zbuffer_gives_the_cameras_points_and_pixels_bit_for_bit(device, dtype):
+    """zbuffer_world's vertices in camera space and on screen equal render.cameras' world_to_camera and
+    project (the same sums in the same order), and its keys those of the z-buffer of those vertices."""
+    from synthhuman.render.cameras import look_at, project, world_to_camera
+    from synthhuman.render.kernels import zbuffer_world
+
+    verts, faces = uv_sphere(n_lat=12, n_lon=16)
+    gen = torch.Generator().manual_seed(2)
+    world = (verts[None] + 0.3 * torch.randn(3, 1, 3, generator=gen)).to(dtype)
+    eye = torch.tensor([[0.3, 0.5, 3.0], [2.0, -0.4, 1.5], [-1.0, 1.0, -2.5]], dtype=dtype)
+    R, t = look_at(eye, torch.zeros(3, 3, dtype=dtype))
+    K = intrinsics(30.0, ((W - 1) / 2, (H - 1) / 2), batch_size=3, dtype=dtype)
+    args = [x.to(device) for x in (world, R, t, K)]
+    keys, cam = zbuffer_world(*args[:3], args[3], faces.to(device), (H, W), cull_backfaces=True)
+    cam_ref = world_to_camera(*args[:3])
+    assert torch.equal(cam.verts, cam_ref)
+    assert torch.equal(cam.screen, project(cam_ref, args[3]))
+    ref = zbuffer(cam_ref, faces.to(device), args[3], (H, W), cull_backfaces=True)
+    assert torch.equal(keys.keys, ref.keys) and bool((keys.keys != EMPTY_KEY).any())

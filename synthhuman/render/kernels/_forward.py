@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import warp as wp
 
+from synthhuman.render.kernels._raster import to_camera, to_pixels
+
 # no autodiff (PyTorch is the gradient path); no FMA contraction: the same bits on CPU and CUDA
 wp.set_module_options({"enable_backward": False, "fuse_fp": False})
 
@@ -373,15 +375,11 @@ def project_joints(
     as ``gt.project_joints``."""
     b, j = wp.tid()
     h, w = depth.shape[1], depth.shape[2]
-    x, y, z = joints[b, j, 0], joints[b, j, 1], joints[b, j, 2]
-    cx = x * R[b, 0, 0] + y * R[b, 0, 1] + z * R[b, 0, 2] + t[b, 0]
-    cy = x * R[b, 1, 0] + y * R[b, 1, 1] + z * R[b, 1, 2] + t[b, 1]
-    cz = x * R[b, 2, 0] + y * R[b, 2, 1] + z * R[b, 2, 2] + t[b, 2]
+    cx, cy, cz = to_camera(R, t, b, joints[b, j, 0], joints[b, j, 1], joints[b, j, 2])
     joints_cam[b, j, 0] = cx
     joints_cam[b, j, 1] = cy
     joints_cam[b, j, 2] = cz
-    u = K[b, 0, 0] * (cx / cz) + K[b, 0, 1] * (cy / cz) + K[b, 0, 2]
-    v = K[b, 1, 1] * (cy / cz) + K[b, 1, 2]
+    u, v = to_pixels(K, b, cx, cy, cz)
     joints2d[b, j, 0] = u
     joints2d[b, j, 1] = v
     col, row = wp.rint(u), wp.rint(v)

@@ -53,6 +53,23 @@ def project_vertices(
         screen_y[b, v] = K[b, 1, 1] * vy / zs + K[b, 1, 2]
 
 
+@wp.func
+def to_camera(R: wp.array3d(dtype=Any), t: wp.array2d(dtype=Any), b: int, x: Any, y: Any, z: Any):
+    """World point (x, y, z) into frame b's camera, as ``render.cameras.world_to_camera`` computes it
+    (three products and three sums per coordinate, in its order). Returns (cx, cy, cz)."""
+    cx = x * R[b, 0, 0] + y * R[b, 0, 1] + z * R[b, 0, 2] + t[b, 0]
+    cy = x * R[b, 1, 0] + y * R[b, 1, 1] + z * R[b, 1, 2] + t[b, 1]
+    cz = x * R[b, 2, 0] + y * R[b, 2, 1] + z * R[b, 2, 2] + t[b, 2]
+    return cx, cy, cz
+
+
+@wp.func
+def to_pixels(K: wp.array3d(dtype=Any), b: int, cx: Any, cy: Any, cz: Any):
+    """Camera point (cx, cy, cz) of frame b in pixels, as ``render.cameras.project`` computes it. Returns
+    (u, v)."""
+    return K[b, 0, 0] * (cx / cz) + K[b, 0, 1] * (cy / cz) + K[b, 0, 2], K[b, 1, 1] * (cy / cz) + K[b, 1, 2]
+
+
 @wp.kernel
 def camera_vertices(
     verts: wp.array3d(dtype=Any),
@@ -74,15 +91,13 @@ def camera_vertices(
     i, c = wp.tid()
     b = frame0 + i
     for v in range(c * chunk, wp.min((c + 1) * chunk, verts.shape[1])):
-        x, y, z = verts[b, v, 0], verts[b, v, 1], verts[b, v, 2]
-        cx = x * R[b, 0, 0] + y * R[b, 0, 1] + z * R[b, 0, 2] + t[b, 0]
-        cy = x * R[b, 1, 0] + y * R[b, 1, 1] + z * R[b, 1, 2] + t[b, 1]
-        cz = x * R[b, 2, 0] + y * R[b, 2, 1] + z * R[b, 2, 2] + t[b, 2]
+        cx, cy, cz = to_camera(R, t, b, verts[b, v, 0], verts[b, v, 1], verts[b, v, 2])
         verts_cam[b, v, 0] = cx
         verts_cam[b, v, 1] = cy
         verts_cam[b, v, 2] = cz
-        screen[b, v, 0] = K[b, 0, 0] * (cx / cz) + K[b, 0, 1] * (cy / cz) + K[b, 0, 2]
-        screen[b, v, 1] = K[b, 1, 1] * (cy / cz) + K[b, 1, 2]
+        u, w = to_pixels(K, b, cx, cy, cz)
+        screen[b, v, 0] = u
+        screen[b, v, 1] = w
         zs = wp.max(cz, znear)
         screen_x[b, v] = (K[b, 0, 0] * cx + K[b, 0, 1] * cy) / zs + K[b, 0, 2]
         screen_y[b, v] = K[b, 1, 1] * cy / zs + K[b, 1, 2]
