@@ -252,14 +252,23 @@ def _run_paced(cmd: list[str], pace: Alongside, log: list[str]) -> int:
         watchdog.start()
         try:
             for line in proc.stdout:
-                if line.startswith("PACED "):
-                    _, lighting, h, w, _frame, _seconds = line.split()
-                    time.sleep(SETTLE_S)
-                    pace(lighting, int(h), int(w))
-                    time.sleep(SETTLE_S)
+                # ours, found anywhere in a line (Blender's native prints may precede it unflushed)
+                if "PACED " not in line:
+                    continue
+                _, lighting, h, w, _frame, _seconds = line[line.index("PACED ") :].split()
+                time.sleep(SETTLE_S)
+                pace(lighting, int(h), int(w))
+                time.sleep(SETTLE_S)
+                try:
                     proc.stdin.write("go\n")
                     proc.stdin.flush()
+                except BrokenPipeError:  # Blender died (or the watchdog killed it): its status says
+                    break
             rc = proc.wait()
+        except BaseException:  # our side failed: no Blender left waiting for its turn
+            proc.kill()
+            proc.wait()
+            raise
         finally:
             watchdog.cancel()
         if rc != 0:

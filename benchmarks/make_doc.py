@@ -75,9 +75,10 @@ def compare_section(c: dict, out: Path) -> list[str]:
     runs = cyc["runs"]
     lightings = list(dict.fromkeys(r["lighting"] for r in runs))
     batch = next(iter(c["ours"].values()))["batch"]
+    when = " alongside" if "alongside" in runs[0] else ""  # older results: ours timed alone
     lines += [
-        f"| Cycles run | size | Cycles, s/frame | Warp alongside, s/frame (batch {batch}) | ratio (Warp) | "
-        "frame-by-frame ratio, quartiles | PyTorch path alongside, s/frame | ratio (PyTorch) |",
+        f"| Cycles run | size | Cycles, s/frame | Warp{when}, s/frame (batch {batch}) | ratio (Warp) | "
+        f"frame-by-frame ratio, quartiles | PyTorch path{when}, s/frame | ratio (PyTorch) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for e in runs:
