@@ -88,14 +88,9 @@ def zbuffer(
     verts, K = verts.detach(), K.detach()
     sx, sy = verts.new_empty(b, v), verts.new_empty(b, v)
     near = scalar(znear, verts.dtype)
-    chunk = work_chunk(device_name(verts))
-
+    dev = device_name(verts)
     views = [view(t) for t in (verts, K, sx, sy)]
-    kernel = Relaunch(_raster.project_vertices, device_name(verts), [*views[:2], near], [chunk, *views[2:]])
-
-    def project(start: int, stop: int, dev: str) -> None:
-        kernel((stop - start, -(-v // chunk)), start)
-
+    project = Relaunch(_raster.project_vertices, dev, [*views[:2], near], [work_chunk(dev), *views[2:]])
     return _zbuffer(verts, faces, image_size, cull_backfaces, near, sx, sy, project)
 
 
@@ -128,25 +123,21 @@ def zbuffer_world(
     verts_cam, screen = empty((b, v, 3), dt, dev_t), empty((b, v, 2), dt, dev_t)
     sx, sy = empty((b, v), dt, dev_t), empty((b, v), dt, dev_t)
     near = scalar(znear, verts.dtype)
-    chunk = work_chunk(device_name(verts))
+    dev = device_name(verts)
     inputs = [view(x.detach()) for x in (verts, R, t, K)]
     outputs = [view(x) for x in (verts_cam, screen, sx, sy)]
-    kernel = Relaunch(_raster.camera_vertices, device_name(verts), [*inputs, near], [chunk, *outputs])
-
-    def project(start: int, stop: int, dev: str) -> None:
-        kernel((stop - start, -(-v // chunk)), start)
-
+    project = Relaunch(_raster.camera_vertices, dev, [*inputs, near], [work_chunk(dev), *outputs])
     keys = _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project)
     return keys, CameraVertices(verts_cam, screen)
 
 
-def _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project) -> DepthKeys:
-    """Run ``project(start, stop, device)`` (fills ``sx``, ``sy`` (B, V) and whatever else it computes),
-    then the per-face z-buffer, frame runs in parallel."""
+def _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project: Relaunch) -> DepthKeys:
+    """Per run of frames: the per-vertex kernel ``project`` (a thread per chunk of vertices; it fills
+    ``sx``, ``sy`` (B, V) and whatever else it computes), then the per-face z-buffer; runs in parallel."""
     from synthhuman.render.kernels import _raster
 
     h, w = image_size
-    b, f = verts_cam.shape[0], faces.shape[0]
+    (b, v), f = verts_cam.shape[:2], faces.shape[0]
     dev = device_name(verts_cam)
     keys = empty((b, h, w), torch.int64, verts_cam.device)  # filled run by run
     window = torch.tensor([w, h, -1, -1], dtype=torch.int32, device=verts_cam.device).repeat(b, 1)
@@ -157,7 +148,7 @@ def _zbuffer(verts_cam, faces, image_size, cull_backfaces, near, sx, sy, project
 
     def run(start: int, stop: int) -> None:
         fill_frames(keys, start, stop, EMPTY_KEY)
-        project(start, stop, dev)
+        project((stop - start, -(-v // chunk)), start)
         scan((stop - start, -(-f // chunk)), start)
 
     if b > 0 and f > 0:
